@@ -1,0 +1,120 @@
+"""Bring the local services up or down as one set, and record where they listen."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from infra.devservices.postgres import Postgres
+from infra.devservices.redis_server import RedisServer
+from infra.devservices.s3 import ACCESS_KEY, REGION, SECRET_KEY, S3Server
+
+ENV_FILE = "services.env"
+
+
+@dataclass
+class ServiceSet:
+    """Connection settings of the running set, and which of them this project started."""
+
+    env: dict[str, str] = field(default_factory=dict)
+    started_here: list[str] = field(default_factory=list)
+    external: list[str] = field(default_factory=list)
+
+
+def state_dir(root: Path) -> Path:
+    return root / ".local"
+
+
+def read_env_file(root: Path) -> dict[str, str]:
+    path = state_dir(root) / ENV_FILE
+    if not path.exists():
+        return {}
+    pairs = (line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
+    return {key.strip(): value.strip() for key, value in pairs}
+
+
+@contextmanager
+def _exclusive(root: Path) -> Iterator[None]:
+    state_dir(root).mkdir(parents=True, exist_ok=True)
+    with open(state_dir(root) / "services.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _external(name: str, environ: Mapping[str, str], recorded: Mapping[str, str]) -> str | None:
+    """A URL set in the environment that is not our own recorded one points at someone else's server."""
+    value = environ.get(name)
+    if value and value != recorded.get(name):
+        return value
+    return None
+
+
+def up(root: Path, environ: Mapping[str, str] | None = None, migrate: bool = True) -> ServiceSet:
+    environ = os.environ if environ is None else environ
+    local = state_dir(root)
+    with _exclusive(root):
+        recorded = read_env_file(root)
+        result = ServiceSet()
+
+        if (url := _external("DATABASE_URL", environ, recorded)) is not None:
+            result.env["DATABASE_URL"] = url
+            result.external.append("postgres")
+        else:
+            result.env["DATABASE_URL"] = Postgres.url(Postgres(local / "pg").start())
+            result.started_here.append("postgres")
+
+        if (url := _external("REDIS_URL", environ, recorded)) is not None:
+            result.env["REDIS_URL"] = url
+            result.external.append("redis")
+        else:
+            result.env["REDIS_URL"] = RedisServer.url(RedisServer(local / "redis").start())
+            result.started_here.append("redis")
+
+        if (url := _external("S3_ENDPOINT_URL", environ, recorded)) is not None:
+            result.env["S3_ENDPOINT_URL"] = url
+            result.external.append("s3")
+        else:
+            result.env["S3_ENDPOINT_URL"] = S3Server.url(S3Server(local / "s3", root).start())
+            result.env["AWS_ACCESS_KEY_ID"] = ACCESS_KEY
+            result.env["AWS_SECRET_ACCESS_KEY"] = SECRET_KEY
+            result.env["AWS_DEFAULT_REGION"] = REGION
+            result.started_here.append("s3")
+
+        body = "".join(f"{key}={value}\n" for key, value in sorted(result.env.items()))
+        (local / ENV_FILE).write_text(body)
+
+    if migrate:
+        from infra.migrate import apply_migrations
+
+        apply_migrations(result.env["DATABASE_URL"])
+    return result
+
+
+def down(root: Path) -> list[str]:
+    local = state_dir(root)
+    stopped: list[str] = []
+    with _exclusive(root):
+        if S3Server(local / "s3", root).stop():
+            stopped.append("s3")
+        if RedisServer(local / "redis").stop():
+            stopped.append("redis")
+        if Postgres(local / "pg").stop():
+            stopped.append("postgres")
+        (local / ENV_FILE).unlink(missing_ok=True)
+    return stopped
+
+
+def status(root: Path) -> dict[str, int | None]:
+    local = state_dir(root)
+    return {
+        "postgres": Postgres(local / "pg").running_port(),
+        "redis": RedisServer(local / "redis").running_port(),
+        "s3": S3Server(local / "s3", root).running_port(),
+    }

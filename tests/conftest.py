@@ -1,0 +1,60 @@
+"""Session fixtures: real PostgreSQL, Redis and S3 servers, and a fresh database per test run."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from infra.devservices import up
+from infra.migrate import apply_migrations
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _with_database(url: str, name: str) -> str:
+    base, _, _ = url.rpartition("/")
+    return f"{base}/{name}"
+
+
+@pytest.fixture(scope="session")
+def services() -> dict[str, str]:
+    """Connection settings of running services: started here unless the environment names them."""
+    return up(ROOT, migrate=False).env
+
+
+@pytest.fixture(scope="session")
+def database_url(services: dict[str, str]) -> Iterator[str]:
+    """A database of its own for this test run, migrated from empty."""
+    name = f"aisha_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    admin = _with_database(services["DATABASE_URL"], "postgres")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = _with_database(services["DATABASE_URL"], name)
+    apply_migrations(url)
+    yield url
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def fresh_database_factory(services: dict[str, str]) -> Iterator[object]:
+    """Make empty databases on demand (migration tests); all dropped at the end."""
+    admin = _with_database(services["DATABASE_URL"], "postgres")
+    made: list[str] = []
+
+    def make() -> str:
+        name = f"aisha_empty_{uuid.uuid4().hex[:10]}"
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        made.append(name)
+        return _with_database(services["DATABASE_URL"], name)
+
+    yield make
+    with psycopg.connect(admin, autocommit=True) as conn:
+        for name in made:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
