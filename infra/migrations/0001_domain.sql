@@ -100,7 +100,7 @@ CREATE TABLE avatar_photos (
     position        SMALLINT NOT NULL CHECK (position >= 0),
     created_at      TIMESTAMPTZ NOT NULL DEFAULT now(),
     UNIQUE (avatar_id, sha256),
-    UNIQUE (avatar_id, position)
+    UNIQUE (avatar_id, position) DEFERRABLE INITIALLY IMMEDIATE  -- checked per statement: renumbering works
 );
 
 CREATE TABLE generations (

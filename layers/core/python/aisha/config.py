@@ -1,0 +1,142 @@
+"""Settings, read once from an injectable environment.
+
+Every variable the core layer reads is a field here; its environment name is the field name in
+upper case. The README lists them all with their defaults.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from aisha.errors import ConfigError
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    # services
+    database_url: str
+    redis_url: str
+    s3_endpoint_url: str | None = None
+    s3_region: str = "us-east-1"
+    s3_bucket_photos: str = "aisha-photos"
+    s3_bucket_loras: str = "aisha-loras"
+    s3_bucket_images: str = "aisha-images"
+    presign_ttl_seconds: int = Field(default=3600, ge=1, le=7 * 24 * 3600)
+    db_pool_min_size: int = Field(default=1, ge=0)
+    db_pool_max_size: int = Field(default=4, ge=1)
+    service_timeout_seconds: float = Field(default=5.0, gt=0)
+
+    # prices, in coins
+    price_training: int = Field(default=150, ge=0)
+    price_image: int = Field(default=5, ge=0)
+    topup_packages: str = "250,500,1000"
+    welcome_bonus: int = Field(default=0, ge=0)
+
+    # FAL
+    fal_key: SecretStr | None = None
+    fal_jwks_url: str = "https://rest.fal.ai/.well-known/jwks.json"
+    public_base_url: str | None = None
+
+    # Telegram
+    telegram_bot_token: SecretStr | None = None
+    telegram_webhook_secret: SecretStr | None = None
+    telegram_api_base_url: str = "https://api.telegram.org/bot"
+
+    log_level: str = "INFO"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Only what load_settings passes in counts: the environment is injected, never read behind our back.
+        return (init_settings,)
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_url(cls, value: str) -> str:
+        if not value.startswith(("postgresql://", "postgres://")):
+            raise ValueError("must be a postgresql:// URL")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str) -> str:
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must be a redis:// URL")
+        return value
+
+    @field_validator("s3_endpoint_url", "public_base_url", "fal_jwks_url", "telegram_api_base_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value.rstrip("/") if value and not value.endswith("/bot") else value
+
+    @field_validator("topup_packages")
+    @classmethod
+    def _packages(cls, value: str) -> str:
+        try:
+            amounts = [int(part) for part in value.split(",")]
+        except ValueError:
+            raise ValueError("must be a comma-separated list of positive integers") from None
+        if not amounts or any(amount <= 0 for amount in amounts):
+            raise ValueError("must be a comma-separated list of positive integers")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        if value.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
+        return value.upper()
+
+    @property
+    def topup_amounts(self) -> list[int]:
+        return [int(part) for part in self.topup_packages.split(",")]
+
+    def secret_values(self) -> list[str]:
+        """Values that must never appear in a log line."""
+        secrets = [self.fal_key, self.telegram_bot_token, self.telegram_webhook_secret]
+        return [s.get_secret_value() for s in secrets if s is not None and s.get_secret_value()]
+
+
+def env_name(field: str) -> str:
+    return field.upper()
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read the settings from `environ` (default: the process environment).
+
+    Raises ConfigError naming every missing or malformed variable.
+    """
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for field in Settings.model_fields:
+        raw = environ.get(env_name(field))
+        if raw is not None and raw != "":
+            values[field] = raw
+    try:
+        return Settings(**values)
+    except ValidationError as exc:
+        problems: list[str] = []
+        names: list[str] = []
+        for error in exc.errors():
+            field = str(error["loc"][0]) if error["loc"] else "?"
+            name = env_name(field)
+            names.append(name)
+            if error["type"] == "missing":
+                problems.append(f"{name} is required but not set")
+            else:
+                problems.append(f"{name}: {error['msg'].removeprefix('Value error, ')}")
+        raise ConfigError("configuration error: " + "; ".join(problems), variables=names) from None

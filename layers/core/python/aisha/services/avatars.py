@@ -1,0 +1,97 @@
+"""Avatars: creation, the status machine, the main avatar."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from aisha.db import Connection
+from aisha.errors import ClientError, NotFound
+from aisha.models import Avatar, AvatarStatus, Gender, Preset, TrainingType
+from aisha.services.statemachine import AVATAR_TRANSITIONS, check_transition
+
+COLUMNS = (
+    "id, user_id, name, gender, training_type, preset, trigger_phrase, is_main, status, fal_request_id, "
+    "fal_model, training_charge_id, lora_key, config_key, progress, error, created_at, updated_at, "
+    "training_started_at, finished_at"
+)
+_SETTABLE = {
+    "fal_request_id", "fal_model", "training_charge_id", "lora_key", "config_key", "progress", "error",
+    "training_started_at", "finished_at",
+}
+
+
+def new_trigger_phrase() -> str:
+    # a rare token the base model has no meaning for, unique per avatar (UNIQUE in the schema)
+    return f"aisha{secrets.token_hex(4)}"
+
+
+def create(conn: Connection, user_id: int, name: str, gender: Gender, training_type: TrainingType,
+           preset: Preset = Preset.BALANCED) -> Avatar:
+    name = name.strip()
+    if not 1 <= len(name) <= 64:
+        raise ClientError("an avatar name has 1 to 64 characters", code="invalid_name")
+    has_main = conn.execute(
+        "SELECT 1 FROM avatars WHERE user_id = %s AND is_main", (user_id,)
+    ).fetchone() is not None
+    row = conn.execute(
+        f"""INSERT INTO avatars (user_id, name, gender, training_type, preset, trigger_phrase, is_main)
+            VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING {COLUMNS}""",
+        (user_id, name, gender.value, training_type.value, preset.value, new_trigger_phrase(), not has_main),
+    ).fetchone()
+    return Avatar.model_validate(row)
+
+
+def get(conn: Connection, avatar_id: int, *, user_id: int | None = None, lock: bool = False) -> Avatar:
+    query = f"SELECT {COLUMNS} FROM avatars WHERE id = %s" + (" FOR UPDATE" if lock else "")
+    row = conn.execute(query, (avatar_id,)).fetchone()
+    if row is None or (user_id is not None and row["user_id"] != user_id):
+        raise NotFound(f"no avatar {avatar_id}", code="avatar_not_found")
+    return Avatar.model_validate(row)
+
+
+def by_request_id(conn: Connection, fal_request_id: str, *, lock: bool = False) -> Avatar | None:
+    query = f"SELECT {COLUMNS} FROM avatars WHERE fal_request_id = %s" + (" FOR UPDATE" if lock else "")
+    row = conn.execute(query, (fal_request_id,)).fetchone()
+    return Avatar.model_validate(row) if row else None
+
+
+def list_for_user(conn: Connection, user_id: int) -> list[Avatar]:
+    rows = conn.execute(f"SELECT {COLUMNS} FROM avatars WHERE user_id = %s ORDER BY id", (user_id,)).fetchall()
+    return [Avatar.model_validate(row) for row in rows]
+
+
+def transition(conn: Connection, avatar_id: int, target: AvatarStatus, **fields: Any) -> Avatar:
+    """Move the avatar to `target` (IllegalTransition if the table forbids it), setting `fields`."""
+    unknown = set(fields) - _SETTABLE
+    if unknown:
+        raise ValueError(f"cannot set {sorted(unknown)} on an avatar")
+    current = get(conn, avatar_id, lock=True)
+    check_transition("avatar", AVATAR_TRANSITIONS, current.status, target)
+    assignments = ", ".join(f"{name} = %s" for name in fields)
+    row = conn.execute(
+        f"UPDATE avatars SET status = %s, updated_at = now(){', ' + assignments if fields else ''} "
+        f"WHERE id = %s RETURNING {COLUMNS}",
+        (target.value, *fields.values(), avatar_id),
+    ).fetchone()
+    return Avatar.model_validate(row)
+
+
+def set_main(conn: Connection, user_id: int, avatar_id: int) -> Avatar:
+    get(conn, avatar_id, user_id=user_id, lock=True)
+    conn.execute("UPDATE avatars SET is_main = false WHERE user_id = %s AND is_main", (user_id,))
+    row = conn.execute(
+        f"UPDATE avatars SET is_main = true, updated_at = now() WHERE id = %s RETURNING {COLUMNS}", (avatar_id,)
+    ).fetchone()
+    return Avatar.model_validate(row)
+
+
+def rename(conn: Connection, user_id: int, avatar_id: int, name: str) -> Avatar:
+    name = name.strip()
+    if not 1 <= len(name) <= 64:
+        raise ClientError("an avatar name has 1 to 64 characters", code="invalid_name")
+    get(conn, avatar_id, user_id=user_id, lock=True)
+    row = conn.execute(
+        f"UPDATE avatars SET name = %s, updated_at = now() WHERE id = %s RETURNING {COLUMNS}", (name, avatar_id)
+    ).fetchone()
+    return Avatar.model_validate(row)

@@ -1,0 +1,95 @@
+"""Generations: the status machine and their stored images."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from psycopg.types.json import Jsonb
+
+from aisha.db import Connection
+from aisha.errors import ClientError, NotFound
+from aisha.models import Generation, GenerationImage, GenerationStatus
+from aisha.services.statemachine import GENERATION_TRANSITIONS, check_transition
+
+COLUMNS = (
+    "id, user_id, avatar_id, prompt, params, num_images, status, fal_request_id, fal_model, cost, charge_id, "
+    "error, created_at, queued_at, finished_at"
+)
+_IMAGE_COLUMNS = "id, generation_id, position, s3_key, content_type, width, height, nsfw"
+_SETTABLE = {"fal_request_id", "fal_model", "charge_id", "error", "queued_at", "finished_at"}
+MAX_PROMPT = 2000
+
+
+def create(conn: Connection, user_id: int, prompt: str, *, num_images: int, cost: int,
+           avatar_id: int | None = None, params: dict[str, Any] | None = None) -> Generation:
+    prompt = prompt.strip()
+    if not 1 <= len(prompt) <= MAX_PROMPT:
+        raise ClientError(f"a prompt has 1 to {MAX_PROMPT} characters", code="invalid_prompt")
+    if not 1 <= num_images <= 4:
+        raise ClientError("1 to 4 images per generation", code="invalid_count")
+    row = conn.execute(
+        f"""INSERT INTO generations (user_id, avatar_id, prompt, params, num_images, cost)
+            VALUES (%s, %s, %s, %s, %s, %s) RETURNING {COLUMNS}""",
+        (user_id, avatar_id, prompt, Jsonb(params or {}), num_images, cost),
+    ).fetchone()
+    return Generation.model_validate(row)
+
+
+def get(conn: Connection, generation_id: int, *, user_id: int | None = None, lock: bool = False) -> Generation:
+    query = f"SELECT {COLUMNS} FROM generations WHERE id = %s" + (" FOR UPDATE" if lock else "")
+    row = conn.execute(query, (generation_id,)).fetchone()
+    if row is None or (user_id is not None and row["user_id"] != user_id):
+        raise NotFound(f"no generation {generation_id}", code="generation_not_found")
+    return Generation.model_validate(row)
+
+
+def by_request_id(conn: Connection, fal_request_id: str, *, lock: bool = False) -> Generation | None:
+    query = f"SELECT {COLUMNS} FROM generations WHERE fal_request_id = %s" + (" FOR UPDATE" if lock else "")
+    row = conn.execute(query, (fal_request_id,)).fetchone()
+    return Generation.model_validate(row) if row else None
+
+
+def transition(conn: Connection, generation_id: int, target: GenerationStatus, **fields: Any) -> Generation:
+    unknown = set(fields) - _SETTABLE
+    if unknown:
+        raise ValueError(f"cannot set {sorted(unknown)} on a generation")
+    current = get(conn, generation_id, lock=True)
+    check_transition("generation", GENERATION_TRANSITIONS, current.status, target)
+    assignments = ", ".join(f"{name} = %s" for name in fields)
+    row = conn.execute(
+        f"UPDATE generations SET status = %s{', ' + assignments if fields else ''} "
+        f"WHERE id = %s RETURNING {COLUMNS}",
+        (target.value, *fields.values(), generation_id),
+    ).fetchone()
+    return Generation.model_validate(row)
+
+
+def add_image(conn: Connection, generation_id: int, position: int, s3_key: str, content_type: str, *,
+              width: int | None = None, height: int | None = None, nsfw: bool = False) -> GenerationImage:
+    """Record one stored image; recording the same position again keeps the first."""
+    conn.execute(
+        """INSERT INTO generation_images (generation_id, position, s3_key, content_type, width, height, nsfw)
+           VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (generation_id, position) DO NOTHING""",
+        (generation_id, position, s3_key, content_type, width, height, nsfw),
+    )
+    row = conn.execute(
+        f"SELECT {_IMAGE_COLUMNS} FROM generation_images WHERE generation_id = %s AND position = %s",
+        (generation_id, position),
+    ).fetchone()
+    return GenerationImage.model_validate(row)
+
+
+def images(conn: Connection, generation_id: int) -> list[GenerationImage]:
+    rows = conn.execute(
+        f"SELECT {_IMAGE_COLUMNS} FROM generation_images WHERE generation_id = %s ORDER BY position",
+        (generation_id,),
+    ).fetchall()
+    return [GenerationImage.model_validate(row) for row in rows]
+
+
+def list_for_user(conn: Connection, user_id: int, *, limit: int = 10, offset: int = 0) -> list[Generation]:
+    rows = conn.execute(
+        f"SELECT {COLUMNS} FROM generations WHERE user_id = %s ORDER BY id DESC LIMIT %s OFFSET %s",
+        (user_id, limit, offset),
+    ).fetchall()
+    return [Generation.model_validate(row) for row in rows]

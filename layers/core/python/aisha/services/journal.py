@@ -1,0 +1,104 @@
+"""The webhook event journal: every inbound delivery, accepted or refused, as received.
+
+An accepted delivery is unique on (provider, delivery_key): recording it again counts an attempt
+and tells the caller it is a repeat. That makes the journal the idempotency key too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from psycopg.types.json import Jsonb
+
+from aisha.db import Connection
+from aisha.errors import NotFound
+from aisha.models import EventStatus, Provider, SignatureOutcome, WebhookEvent
+
+_COLUMNS = (
+    "id, provider, endpoint, delivery_key, claimed_key, headers, body, signature, status, error_code, "
+    "last_error, attempts, received_at, last_seen_at, processed_at"
+)
+
+
+@dataclass(frozen=True)
+class Recorded:
+    event: WebhookEvent
+    first: bool  # False: this delivery key was journaled before (a retry or a duplicate)
+
+
+def _clean_headers(headers: Mapping[str, str], keep: Sequence[str]) -> dict[str, str]:
+    wanted = {name.lower() for name in keep}
+    return {name.lower(): value for name, value in headers.items() if name.lower() in wanted}
+
+
+def record_delivery(conn: Connection, provider: Provider, endpoint: str, delivery_key: str,
+                    headers: Mapping[str, str], body: bytes, *, keep_headers: Sequence[str],
+                    signature: SignatureOutcome = SignatureOutcome.VALID) -> Recorded:
+    row = conn.execute(
+        f"""INSERT INTO webhook_events (provider, endpoint, delivery_key, claimed_key, headers, body,
+                signature, status)
+            VALUES (%s, %s, %s, %s, %s, %s, %s, 'received')
+            ON CONFLICT (provider, delivery_key) DO UPDATE
+                SET attempts = webhook_events.attempts + 1, last_seen_at = now()
+            RETURNING {_COLUMNS}, (xmax = 0) AS first""",
+        (provider.value, endpoint, delivery_key, delivery_key, Jsonb(_clean_headers(headers, keep_headers)),
+         body, signature.value),
+    ).fetchone()
+    assert row is not None
+    first = bool(row.pop("first"))
+    return Recorded(WebhookEvent.model_validate(row), first)
+
+
+def record_rejection(conn: Connection, provider: Provider, endpoint: str, claimed_key: str | None,
+                     headers: Mapping[str, str], body: bytes, *, keep_headers: Sequence[str],
+                     signature: SignatureOutcome, error_code: str, error: str) -> WebhookEvent:
+    row = conn.execute(
+        f"""INSERT INTO webhook_events (provider, endpoint, claimed_key, headers, body, signature, status,
+                error_code, last_error)
+            VALUES (%s, %s, %s, %s, %s, %s, 'rejected', %s, %s) RETURNING {_COLUMNS}""",
+        (provider.value, endpoint, claimed_key, Jsonb(_clean_headers(headers, keep_headers)), body,
+         signature.value, error_code, error[:2000]),
+    ).fetchone()
+    return WebhookEvent.model_validate(row)
+
+
+def get(conn: Connection, event_id: int, *, lock: bool = False) -> WebhookEvent:
+    row = conn.execute(
+        f"SELECT {_COLUMNS} FROM webhook_events WHERE id = %s" + (" FOR UPDATE" if lock else ""), (event_id,)
+    ).fetchone()
+    if row is None:
+        raise NotFound(f"no webhook event {event_id}", code="event_not_found")
+    return WebhookEvent.model_validate(row)
+
+
+def find(conn: Connection, provider: Provider, delivery_key: str) -> WebhookEvent | None:
+    row = conn.execute(
+        f"SELECT {_COLUMNS} FROM webhook_events WHERE provider = %s AND delivery_key = %s",
+        (provider.value, delivery_key),
+    ).fetchone()
+    return WebhookEvent.model_validate(row) if row else None
+
+
+def mark(conn: Connection, event_id: int, status: EventStatus, *, error_code: str | None = None,
+         error: str | None = None) -> WebhookEvent:
+    done = status in {EventStatus.PROCESSED}
+    row = conn.execute(
+        f"""UPDATE webhook_events SET status = %s, error_code = COALESCE(%s, error_code),
+                last_error = COALESCE(%s, last_error),
+                processed_at = CASE WHEN %s THEN now() ELSE processed_at END
+            WHERE id = %s RETURNING {_COLUMNS}""",
+        (status.value, error_code, error[:2000] if error else None, done, event_id),
+    ).fetchone()
+    if row is None:
+        raise NotFound(f"no webhook event {event_id}", code="event_not_found")
+    return WebhookEvent.model_validate(row)
+
+
+def list_by_status(conn: Connection, provider: Provider, statuses: Sequence[EventStatus], *,
+                   limit: int = 100) -> list[WebhookEvent]:
+    rows = conn.execute(
+        f"SELECT {_COLUMNS} FROM webhook_events WHERE provider = %s AND status = ANY(%s) ORDER BY id LIMIT %s",
+        (provider.value, [s.value for s in statuses], limit),
+    ).fetchall()
+    return [WebhookEvent.model_validate(row) for row in rows]

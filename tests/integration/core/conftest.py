@@ -1,0 +1,53 @@
+"""Fixtures for the core layer against the real servers: a pool on the test database, S3, users."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import random
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from aisha.db import Connection, Database
+from aisha.models import LedgerKind
+from aisha.services import ledger, users
+from aisha.storage import Storage
+
+_ids = itertools.count(random.randint(10**9, 2 * 10**9) * 1000 + os.getpid() % 1000)
+
+
+@pytest.fixture(scope="session")
+def db(database_url: str) -> Iterator[Database]:
+    database = Database(database_url, min_size=1, max_size=24, timeout=10)
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def conn(db: Database) -> Iterator[Connection]:
+    """One transaction, committed at the end of the test (state is visible to other connections)."""
+    with db.transaction() as connection:
+        yield connection
+
+
+@pytest.fixture(scope="session")
+def storage(services: dict[str, str]) -> Storage:
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", services.get("AWS_ACCESS_KEY_ID", "test"))
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", services.get("AWS_SECRET_ACCESS_KEY", "test"))
+    return Storage(endpoint_url=services["S3_ENDPOINT_URL"], region="us-east-1", presign_ttl=300)
+
+
+@pytest.fixture
+def make_user(db: Database) -> Callable[..., int]:
+    """Register a fresh user (committed), optionally with coins; returns the user id."""
+
+    def make(coins: int = 0) -> int:
+        user_id = next(_ids)
+        with db.transaction() as connection:
+            users.register(connection, user_id, first_name="Test")
+            if coins:
+                ledger.credit(connection, user_id, coins, LedgerKind.TOPUP, reason="test top-up")
+        return user_id
+
+    return make
