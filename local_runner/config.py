@@ -1,0 +1,47 @@
+"""The runner's settings: one object, read once, every knob named in one place."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+ENV_PREFIX = "RUNNER_"
+
+
+@dataclass(frozen=True)
+class RunnerConfig:
+    manifest: Path = Path("chalice.json")
+    stage: str = "dev"
+    build_dir: Path | None = None  # default: <manifest folder>/build
+    region: str = "us-east-1"
+    account_id: str = "000000000000"
+    idle_timeout: float = 300.0  # a warm worker idle this long is stopped: the next call is a cold start
+    throttle_wait: float = 1.0  # seconds a request waits for a concurrency slot before 429
+    max_workers_per_function: int = 16  # cap when a function has no reserved_concurrency
+    max_body_bytes: int = 6 * 1024 * 1024  # Lambda's synchronous payload limit
+    init_timeout: float = 10.0  # Lambda's init phase limit (raised to the function timeout if larger)
+    memory_poll_interval: float = 0.05
+    redis_url: str | None = None
+    log_tail_bytes: int = 4096
+
+    @property
+    def build_root(self) -> Path:
+        return self.build_dir if self.build_dir is not None else self.manifest.resolve().parent / "build"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> RunnerConfig:
+        """Defaults < RUNNER_* environment variables (and REDIS_URL) < explicit overrides (the CLI)."""
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        floats = ("idle_timeout", "throttle_wait", "init_timeout", "memory_poll_interval")
+        ints = ("max_workers_per_function", "max_body_bytes")
+        for name in floats + ints + ("region", "account_id"):
+            raw = env.get(ENV_PREFIX + name.upper())
+            if raw:
+                values[name] = float(raw) if name in floats else int(raw) if name in ints else raw
+        if env.get("REDIS_URL"):
+            values["redis_url"] = env["REDIS_URL"]
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)  # type: ignore[arg-type]
