@@ -23,8 +23,16 @@ def _with_database(url: str, name: str) -> str:
 
 @pytest.fixture(scope="session")
 def services() -> dict[str, str]:
-    """Connection settings of running services: started here unless the environment names them."""
-    return up(ROOT, migrate=False).env
+    """Connection settings of running services: started here unless the environment names them.
+
+    boto3 reads credentials from the environment (as on Lambda), so the local S3 endpoint's are
+    exported for the test process unless the environment already has some.
+    """
+    env = up(ROOT, migrate=False).env
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION"):
+        if key in env:
+            os.environ.setdefault(key, env[key])
+    return env
 
 
 @pytest.fixture(scope="session")

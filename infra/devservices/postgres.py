@@ -6,10 +6,12 @@ user (present wherever the server packages are) and every pg command runs throug
 
 from __future__ import annotations
 
+import hashlib
 import os
 import pwd
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import psycopg
@@ -43,8 +45,26 @@ def _chown_to_owner(path: Path) -> None:
         os.chown(p, entry.pw_uid, entry.pw_gid)
 
 
+def _owner_can_reach(path: Path) -> bool:
+    if os.geteuid() != 0:
+        return True
+    probe = path if path.exists() else path.parent
+    return subprocess.run(["runuser", "-u", "postgres", "--", "test", "-x", str(probe)]).returncode == 0
+
+
+def _cluster_home(home: Path) -> Path:
+    """The project-local folder, unless the `postgres` user cannot reach it (a clone under /root):
+    then a folder of its own under the temp dir, named after the project path."""
+    home.parent.mkdir(parents=True, exist_ok=True)
+    if _owner_can_reach(home.parent):
+        return home
+    tag = hashlib.sha256(str(home.resolve()).encode()).hexdigest()[:12]
+    return Path(tempfile.gettempdir()) / f"aisha-pg-{tag}"
+
+
 class Postgres:
     def __init__(self, home: Path) -> None:
+        home = _cluster_home(home)
         self.home = home
         self.data = home / "data"
         self.sockets = home / "sockets"

@@ -8,7 +8,6 @@ import random
 from collections.abc import Callable, Iterator
 
 import pytest
-
 from aisha.db import Connection, Database
 from aisha.models import LedgerKind
 from aisha.services import ledger, users
@@ -33,8 +32,6 @@ def conn(db: Database) -> Iterator[Connection]:
 
 @pytest.fixture(scope="session")
 def storage(services: dict[str, str]) -> Storage:
-    os.environ.setdefault("AWS_ACCESS_KEY_ID", services.get("AWS_ACCESS_KEY_ID", "test"))
-    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", services.get("AWS_SECRET_ACCESS_KEY", "test"))
     return Storage(endpoint_url=services["S3_ENDPOINT_URL"], region="us-east-1", presign_ttl=300)
 
 

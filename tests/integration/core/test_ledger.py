@@ -5,7 +5,6 @@ from collections.abc import Callable
 
 import psycopg
 import pytest
-
 from aisha.db import Database
 from aisha.errors import AlreadyRefunded, InsufficientFunds
 from aisha.models import LedgerKind

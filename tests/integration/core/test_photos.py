@@ -5,13 +5,12 @@ import uuid
 from collections.abc import Callable
 
 import pytest
-from PIL import Image
-
 from aisha.db import Database
 from aisha.errors import ClientError, PhotoRejected
 from aisha.models import AvatarStatus, Gender, TrainingType
 from aisha.services import avatars, photos
 from aisha.storage import Storage
+from PIL import Image
 
 
 def image_bytes(seed: int, size: tuple[int, int] = (640, 800), fmt: str = "JPEG") -> bytes:

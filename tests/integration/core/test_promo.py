@@ -6,7 +6,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
-
 from aisha.db import Database
 from aisha.errors import PromoRejected
 from aisha.models import PromoKind

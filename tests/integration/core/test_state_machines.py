@@ -7,7 +7,6 @@ from collections.abc import Callable
 from itertools import product
 
 import pytest
-
 from aisha.db import Database
 from aisha.errors import IllegalTransition
 from aisha.models import AvatarStatus, Gender, GenerationStatus, TrainingType

@@ -6,7 +6,6 @@ import urllib.request
 import uuid
 
 import pytest
-
 from aisha.errors import NotFound
 from aisha.storage import Storage
 

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import pytest
-
 from aisha.config import Settings, load_settings
 from aisha.errors import ConfigError
 

@@ -3,10 +3,9 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from aisha.models import FalWebhook, GenerationOutput, LoraTrainingOutput, Preset, TelegramUpdate
 from pydantic import ValidationError
 from telegram import CallbackQuery, Chat, Message, Update, User
-
-from aisha.models import FalWebhook, GenerationOutput, LoraTrainingOutput, Preset, TelegramUpdate
 
 
 def test_fal_ok_training_payload() -> None:

@@ -1,0 +1,29 @@
+"""GET /health: 200 with each component's state and the version, or 503 naming what failed.
+
+nginx uses it as the upstream check, so it must say unhealthy when a dependency is down.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from typing import Any
+
+from aisha.config import Settings, load_settings
+from aisha.health import check
+
+CHECK_TIMEOUT_SECONDS = 2.0
+
+
+@cache
+def _settings() -> Settings:  # read once per worker process, on first use (not at import)
+    return load_settings()
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    healthy, report = check(_settings(), timeout=CHECK_TIMEOUT_SECONDS)
+    return {
+        "statusCode": 200 if healthy else 503,
+        "headers": {"Content-Type": "application/json", "Cache-Control": "no-store"},
+        "body": json.dumps(report),
+    }

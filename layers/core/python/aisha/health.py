@@ -1,0 +1,82 @@
+"""Honest health: PostgreSQL, Redis and the bucket are each asked for real, with a short timeout."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+import redis
+
+from aisha import __version__
+from aisha.config import Settings
+from aisha.storage import Storage
+
+
+@dataclass(frozen=True)
+class Component:
+    name: str
+    ok: bool
+    latency_ms: float
+    error: str | None = None
+
+
+def _postgres(settings: Settings, timeout: float) -> None:
+    with psycopg.connect(settings.database_url, connect_timeout=max(1, int(timeout))) as conn:
+        conn.execute("SELECT 1")
+
+
+def _redis(settings: Settings, timeout: float) -> None:
+    client = redis.Redis.from_url(settings.redis_url, socket_timeout=timeout, socket_connect_timeout=timeout)
+    try:
+        client.ping()
+    finally:
+        client.close()
+
+
+def _bucket(settings: Settings, timeout: float) -> None:
+    storage = Storage(endpoint_url=settings.s3_endpoint_url, region=settings.s3_region, timeout=timeout)
+    storage.ping(settings.s3_bucket_photos)
+
+
+CHECKS: dict[str, Callable[[Settings, float], None]] = {
+    "postgres": _postgres,
+    "redis": _redis,
+    "storage": _bucket,
+}
+
+
+def check(settings: Settings, *, timeout: float = 2.0) -> tuple[bool, dict[str, Any]]:
+    """Run every check in parallel, each bounded by `timeout`; returns (healthy, report)."""
+    components: list[Component] = []
+    pool = ThreadPoolExecutor(max_workers=len(CHECKS))
+    started = time.monotonic()
+    futures = {name: pool.submit(fn, settings, timeout) for name, fn in CHECKS.items()}
+    for name, future in futures.items():
+        remaining = max(0.0, timeout + 0.5 - (time.monotonic() - started))
+        try:
+            future.result(timeout=remaining)
+            components.append(Component(name, True, (time.monotonic() - started) * 1000))
+        except FutureTimeout:
+            components.append(Component(name, False, timeout * 1000, f"no answer within {timeout:g} s"))
+        except Exception as exc:  # any failure of a dependency is a finding, not a crash
+            message = str(exc).splitlines()[0][:200] if str(exc) else exc.__class__.__name__
+            components.append(Component(name, False, (time.monotonic() - started) * 1000, message))
+    pool.shutdown(wait=False, cancel_futures=True)
+    healthy = all(c.ok for c in components)
+    report: dict[str, Any] = {
+        "status": "healthy" if healthy else "unhealthy",
+        "version": __version__,
+        "components": {
+            c.name: {"status": "ok" if c.ok else "down", "latency_ms": round(c.latency_ms, 1),
+                     **({"error": c.error} if c.error else {})}
+            for c in components
+        },
+    }
+    if not healthy:
+        report["failed"] = [c.name for c in components if not c.ok]
+    return healthy, report

@@ -1,0 +1,42 @@
+"""The process-lifetime clients a function uses: made on first use, kept across invocations.
+
+A warm Lambda worker reuses its pool and clients, so they live here rather than per request;
+nothing connects at import or construction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cached_property
+
+import redis
+
+from aisha.cache import redis_client
+from aisha.config import Settings, load_settings
+from aisha.db import Database
+from aisha.storage import Storage
+
+
+class Resources:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Resources:
+        return cls(load_settings(environ))
+
+    @cached_property
+    def db(self) -> Database:
+        s = self.settings
+        return Database(s.database_url, min_size=s.db_pool_min_size, max_size=s.db_pool_max_size,
+                        timeout=s.service_timeout_seconds)
+
+    @cached_property
+    def redis(self) -> redis.Redis:
+        return redis_client(self.settings.redis_url, timeout=self.settings.service_timeout_seconds)
+
+    @cached_property
+    def storage(self) -> Storage:
+        s = self.settings
+        return Storage(endpoint_url=s.s3_endpoint_url, region=s.s3_region, presign_ttl=s.presign_ttl_seconds,
+                       timeout=s.service_timeout_seconds)
