@@ -1,0 +1,32 @@
+"""Prometheus metrics of one runner, on a registry of its own (no global state, nothing at import)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0)
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.invocations = Counter("runner_invocations", "Invocations by function and outcome",
+                                   ["function", "outcome"], registry=r)
+        self.errors = Counter("runner_errors", "Invocations that failed (handler error, timeout, memory, exit)",
+                              ["function", "error_type"], registry=r)
+        self.throttles = Counter("runner_throttles", "Invocations refused for concurrency", ["function"], registry=r)
+        self.timeouts = Counter("runner_timeouts", "Invocations killed at their deadline", ["function"], registry=r)
+        self.cold_starts = Counter("runner_cold_starts", "Invocations that started a worker", ["function"],
+                                   registry=r)
+        self.duration = Histogram("runner_invocation_duration_seconds", "Handler duration", ["function"],
+                                  buckets=BUCKETS, registry=r)
+        self.init_duration = Histogram("runner_init_duration_seconds", "Worker init (cold start) duration",
+                                       ["function"], buckets=BUCKETS, registry=r)
+        self.warm_workers = Gauge("runner_warm_workers", "Idle workers ready to serve", ["function"], registry=r)
+        self.busy_workers = Gauge("runner_busy_workers", "Workers running an invocation", ["function"], registry=r)
+        self.http_requests = Counter("runner_http_requests", "HTTP requests by kind and status",
+                                     ["kind", "status"], registry=r)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

@@ -1,0 +1,259 @@
+"""One worker process: a Lambda execution environment running awslambdaric against our Runtime API.
+
+The worker lives through: starting (init, until its first `/next`) -> idle <-> busy -> dead. It runs one
+invocation at a time. It is killed on timeout, on memory breach (VmRSS polled from /proc), or when it
+posts an init error; a worker that dies by itself fails only the invocation it was running.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from local_runner.logs import LogSink
+
+OUTCOME_OK = "ok"
+OUTCOME_ERROR = "error"  # the handler raised (Lambda's /error)
+
+
+@dataclass
+class Invocation:
+    request_id: str
+    payload: bytes
+    timeout: float
+    invoked_function_arn: str
+    trace_id: str
+    deadline_ms: int = 0
+    started: float = 0.0
+    future: asyncio.Future[Outcome] | None = None
+
+
+@dataclass
+class Outcome:
+    payload: bytes
+    error_type: str | None = None  # None on success; Lambda's errorType otherwise
+    timed_out: bool = False
+    worker_lost: bool = False  # the worker must not be reused (killed or exited)
+
+
+@dataclass
+class WorkerSpec:
+    function: str
+    command: list[str]
+    env: Mapping[str, str]
+    cwd: str
+    memory_mb: int
+    init_timeout: float
+    poll_interval: float = 0.05
+    log_tail_bytes: int = 4096
+    generation: int = 0
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def _error_payload(request_id: str, error_type: str, detail: str) -> bytes:
+    return json.dumps({"errorMessage": f"RequestId: {request_id} Error: {detail}", "errorType": error_type}).encode()
+
+
+def read_rss_kb(pid: int) -> tuple[int, int]:
+    """(VmRSS, VmHWM) in kB from /proc/<pid>/status; (0, 0) when the process is gone."""
+    rss = hwm = 0
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    rss = int(line.split()[1])
+                elif line.startswith("VmHWM:"):
+                    hwm = int(line.split()[1])
+    except (FileNotFoundError, ProcessLookupError, ValueError):
+        pass
+    return rss, hwm
+
+
+class Worker:
+    def __init__(self, spec: WorkerSpec, port: int, sink: LogSink, on_dead: Callable[[Worker], None]) -> None:
+        self.spec = spec
+        self.port = port
+        self.sink = sink
+        self._on_dead = on_dead
+        self.proc: asyncio.subprocess.Process | None = None
+        self.state = "starting"
+        self.spawned = time.monotonic()
+        self.init_duration_ms: float | None = None
+        self.last_used = time.monotonic()
+        self.max_rss_kb = 0
+        self.current: Invocation | None = None
+        self.invocations = 0
+        self._ready: asyncio.Future[bytes | None] = asyncio.get_running_loop().create_future()
+        self._next: asyncio.Future[Invocation] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._read_fd = -1
+        self._partial = b""
+
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc else None
+
+    # -- lifecycle -------------------------------------------------------------------------------------
+    async def start(self) -> None:
+        stream = time.strftime("%Y/%m/%d/[$LATEST]", time.gmtime()) + uuid.uuid4().hex
+        env = dict(self.spec.env, AWS_LAMBDA_RUNTIME_API=f"127.0.0.1:{self.port}", AWS_LAMBDA_LOG_STREAM_NAME=stream)
+        read_fd, write_fd = os.pipe()
+        os.set_blocking(read_fd, False)
+        try:
+            self.proc = await asyncio.create_subprocess_exec(
+                *self.spec.command, env=env, cwd=self.spec.cwd, stdin=asyncio.subprocess.DEVNULL,
+                stdout=write_fd, stderr=write_fd, start_new_session=True)
+        finally:
+            os.close(write_fd)
+        self._read_fd = read_fd
+        asyncio.get_running_loop().add_reader(read_fd, self._drain_output)
+        self._tasks = [asyncio.create_task(self._watch_exit()), asyncio.create_task(self._watch_memory())]
+
+    async def wait_ready(self) -> bytes | None:
+        """None when the worker reached its first /next; the init error payload otherwise."""
+        try:
+            return await asyncio.wait_for(asyncio.shield(self._ready), self.spec.init_timeout)
+        except TimeoutError:
+            self.kill()
+            return _error_payload("", "Sandbox.Timedout",
+                                  f"Init phase timed out after {self.spec.init_timeout:.2f} seconds")
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+        self._mark_dead()
+
+    def _mark_dead(self) -> None:
+        if self.state == "dead":
+            return
+        self.state = "dead"
+        if not self._ready.done():
+            self._ready.set_result(_error_payload("", "Runtime.ExitError", "Runtime exited during init"))
+        if self._next is not None and not self._next.done():
+            self._next.cancel()
+        self._on_dead(self)
+
+    async def _watch_exit(self) -> None:
+        assert self.proc is not None
+        code = await self.proc.wait()
+        self._drain_output()
+        self._close_output()
+        inv, self.current = self.current, None
+        if inv is not None and inv.future is not None and not inv.future.done():
+            detail = f"Runtime exited with error: {_exit_text(code)}"
+            inv.future.set_result(Outcome(_error_payload(inv.request_id, "Runtime.ExitError", detail),
+                                          "Runtime.ExitError", worker_lost=True))
+        self._mark_dead()
+
+    async def _watch_memory(self) -> None:
+        assert self.proc is not None
+        limit_kb = self.spec.memory_mb * 1024
+        while self.proc.returncode is None:
+            rss, hwm = read_rss_kb(self.proc.pid)
+            self.max_rss_kb = max(self.max_rss_kb, hwm, rss)
+            if rss > limit_kb:
+                inv, self.current = self.current, None
+                self.sink.emit(self.spec.function, inv.request_id if inv else None,
+                               f"worker {self.proc.pid} over its memory size ({rss // 1024} MB > "
+                               f"{self.spec.memory_mb} MB): killed", level="ERROR")
+                self.kill()
+                if inv is not None and inv.future is not None and not inv.future.done():
+                    inv.future.set_result(Outcome(
+                        _error_payload(inv.request_id, "Runtime.OutOfMemory",
+                                       "Runtime exited with error: signal: killed"),
+                        "Runtime.OutOfMemory", worker_lost=True))
+                return
+            await asyncio.sleep(self.spec.poll_interval)
+
+    # -- output ----------------------------------------------------------------------------------------
+    def _drain_output(self, request_id: str | None = None) -> None:
+        if self._read_fd < 0:
+            return
+        while True:
+            try:
+                chunk = os.read(self._read_fd, 65536)
+            except BlockingIOError:
+                break
+            if not chunk:
+                self._close_output()
+                break
+            self._partial += chunk
+        *lines, self._partial = self._partial.split(b"\n")
+        rid = request_id or (self.current.request_id if self.current else None)
+        for line in lines:
+            self.sink.emit(self.spec.function, rid, line.decode("utf-8", "replace").rstrip("\r"), stream=True)
+
+    def _close_output(self) -> None:
+        if self._read_fd >= 0:
+            asyncio.get_running_loop().remove_reader(self._read_fd)
+            os.close(self._read_fd)
+            self._read_fd = -1
+
+    # -- invocation ------------------------------------------------------------------------------------
+    async def run(self, inv: Invocation) -> Outcome:
+        """Hand the invocation to the waiting /next and wait for its outcome, killing at the deadline."""
+        loop = asyncio.get_running_loop()
+        inv.future = loop.create_future()
+        inv.started = time.monotonic()
+        inv.deadline_ms = int((time.time() + inv.timeout) * 1000)
+        self.state, self.current = "busy", inv
+        self.invocations += 1
+        if self._next is not None and not self._next.done():
+            self._next.set_result(inv)
+        try:
+            return await asyncio.wait_for(asyncio.shield(inv.future), inv.timeout)
+        except TimeoutError:
+            if inv.future.done():
+                return inv.future.result()
+            self.current = None
+            self.kill()
+            return Outcome(_error_payload(inv.request_id, "Sandbox.Timedout",
+                                          f"Task timed out after {inv.timeout:.2f} seconds"),
+                           "Sandbox.Timedout", timed_out=True, worker_lost=True)
+        finally:
+            self._drain_output(inv.request_id)
+            self.last_used = time.monotonic()
+            if self.state == "busy":
+                self.state = "idle"
+
+    # -- Runtime API callbacks -------------------------------------------------------------------------
+    async def next_invocation(self) -> Invocation:
+        if not self._ready.done():
+            self.init_duration_ms = (time.monotonic() - self.spawned) * 1000
+            self.state = "idle"
+            self._ready.set_result(None)
+        if self.state == "dead":
+            raise asyncio.CancelledError
+        self._next = asyncio.get_running_loop().create_future()
+        return await self._next
+
+    def post_result(self, request_id: str, body: bytes, error_type: str | None) -> bool:
+        inv = self.current
+        if inv is None or inv.request_id != request_id or inv.future is None or inv.future.done():
+            return False
+        self.current = None
+        inv.future.set_result(Outcome(body, error_type))
+        return True
+
+    def post_init_error(self, body: bytes) -> None:
+        if not self._ready.done():
+            self._ready.set_result(body or _error_payload("", "Runtime.Unknown", "init failed"))
+
+
+_SIGNAL_TEXT = {signal.SIGKILL: "killed", signal.SIGTERM: "terminated", signal.SIGSEGV: "segmentation fault",
+                signal.SIGABRT: "aborted"}
+
+
+def _exit_text(code: int) -> str:
+    """As Lambda words it (Go's os.ProcessState): `signal: killed`, `exit status 1`."""
+    if code < 0:
+        return f"signal: {_SIGNAL_TEXT.get(-code, str(-code))}"
+    return f"exit status {code}"
