@@ -1,0 +1,174 @@
+"""The consumer side: every runner instance runs one EventConsumer in the shared group.
+
+Delivery is at least once. An attempt whose function fails is retried after the configured backoff
+(Lambda: two retries), then the event is parked on the failure list. An instance that dies mid-event
+stops refreshing its entries; after `claim_idle` another instance reclaims them, counting the lost
+delivery as an attempt (so an event that kills its runner every time is parked, not looped on).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+
+from prometheus_client import CollectorRegistry
+from redis.asyncio import Redis
+
+from local_runner.async_events.config import EventSettings
+from local_runner.async_events.metrics import event_metrics
+from local_runner.async_events.records import QueuedEvent, error_text
+from local_runner.async_events.store import EventStore
+from local_runner.errors import FunctionNotFound, Throttled
+from local_runner.invoke import Invoker
+
+log = logging.getLogger("local_runner.async_events")
+LOST = "Runtime.InstanceLost: the runner instance running this event stopped acknowledging it"
+
+
+class EventConsumer:
+    def __init__(self, redis_url: str | None, invoker: Invoker, *, settings: EventSettings | None = None,
+                 redis: Redis | None = None, registry: CollectorRegistry | None = None,
+                 drain_timeout: float = 30.0) -> None:
+        settings = settings or EventSettings.from_env()
+        if redis_url:
+            settings = settings.with_(redis_url=redis_url)
+        self.settings = settings
+        self.invoker = invoker
+        self.store = EventStore(settings, redis)
+        self.drain_timeout = drain_timeout
+        self._metrics = event_metrics(registry)
+        self._inflight: dict[str, asyncio.Task[None]] = {}
+        self._loops: list[asyncio.Task[None]] = []
+        self._stopping = asyncio.Event()
+
+    async def start(self) -> None:
+        await self.store.ensure_group()
+        self._stopping.clear()
+        self._loops = [asyncio.create_task(self._read_loop(), name="events-read"),
+                       asyncio.create_task(self._maintain_loop(), name="events-maintain")]
+
+    async def stop(self) -> None:
+        """Stop taking events, let the running ones finish (up to drain_timeout), then close.
+        Events still running after that stay pending and another instance reclaims them."""
+        self._stopping.set()
+        for task in self._loops:
+            task.cancel()
+        for task in self._loops:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        running = list(self._inflight.values())
+        if running:
+            _done, late = await asyncio.wait(running, timeout=self.drain_timeout)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
+        await self.store.close()
+
+    @property
+    def busy(self) -> int:
+        return len(self._inflight)
+
+    def _free(self) -> int:
+        return self.settings.concurrency - len(self._inflight)
+
+    async def _read_loop(self) -> None:
+        block_ms = max(1, int(self.settings.block * 1000))
+        while not self._stopping.is_set():
+            if self._free() <= 0:
+                await asyncio.sleep(0.01)
+                continue
+            try:
+                events = await self.store.read_new(self._free(), block_ms)
+            except Exception as exc:  # Redis down or restarting: keep the loop alive, say why
+                log.warning("event stream read failed: %s", exc)
+                await asyncio.sleep(self.settings.poll)
+                continue
+            for event in events:
+                self._spawn(event)
+
+    async def _maintain_loop(self) -> None:
+        """Promote due retries, refresh our in-flight entries, reclaim those of silent consumers."""
+        last_refresh = 0.0
+        while not self._stopping.is_set():
+            try:
+                await self.store.promote_due()
+                now = time.monotonic()
+                if self._inflight and now - last_refresh >= self.settings.claim_idle / 3:
+                    await self.store.refresh(list(self._inflight))
+                    last_refresh = now
+                if self._free() > 0:
+                    for event in await self.store.reclaim(self._free()):
+                        log.warning("reclaimed event %s of %s (attempt %d)", event.request_id,
+                                    event.function_name, event.attempt)
+                        self._spawn(event)
+            except Exception as exc:
+                log.warning("event queue maintenance failed: %s", exc)
+            await asyncio.sleep(self.settings.poll)
+
+    def _spawn(self, event: QueuedEvent) -> None:
+        if event.entry_id in self._inflight:
+            return
+        task = asyncio.create_task(self._handle(event), name=f"event-{event.request_id}")
+        self._inflight[event.entry_id] = task
+        key = event.entry_id
+
+        def done(_task: asyncio.Task[None]) -> None:
+            self._inflight.pop(key, None)
+
+        task.add_done_callback(done)
+
+    async def _handle(self, event: QueuedEvent) -> None:
+        s = self.settings
+        fn = event.function_name
+        if event.attempt > s.max_attempts:
+            await self._park(event, event.last_error or LOST, s.max_attempts)
+            return
+        if event.first_enqueued_at and time.time() - event.first_enqueued_at > s.max_age:
+            await self._park(event, f"EventAgeExceeded: older than {s.max_age:.0f} s; {event.last_error}",
+                             event.attempt - 1)
+            return
+        started = time.perf_counter()
+        try:
+            result = await self.invoker.invoke(fn, event.payload, request_id=event.request_id or None)
+        except Throttled as exc:  # as Lambda: throttles are retried without using up an attempt
+            self._metrics.outcomes.labels(fn, "throttled").inc()
+            await self._retry(event, str(exc), exc.retry_after, count_attempt=False)
+            return
+        except FunctionNotFound as exc:
+            await self._park(event, f"ResourceNotFoundException: {exc}", event.attempt)
+            return
+        except Exception as exc:
+            log.exception("event %s of %s: invoke raised", event.request_id, fn)
+            error = f"{type(exc).__name__}: {exc}"
+        else:
+            if result.function_error is None:
+                self._metrics.attempt_seconds.labels(fn).observe(time.perf_counter() - started)
+                self._metrics.outcomes.labels(fn, "succeeded").inc()
+                await self.store.ack(event)
+                return
+            error = error_text(result.payload)
+        self._metrics.attempt_seconds.labels(fn).observe(time.perf_counter() - started)
+        if event.attempt < s.max_attempts:
+            await self._retry(event, error, s.backoff[event.attempt - 1], count_attempt=True)
+        else:
+            await self._park(event, error, event.attempt)
+
+    async def _retry(self, event: QueuedEvent, error: str, delay: float, *, count_attempt: bool) -> None:
+        attempt = event.attempt + 1 if count_attempt else event.attempt
+        nxt = QueuedEvent(function_name=event.function_name, payload=event.payload, request_id=event.request_id,
+                          attempt=attempt, first_enqueued_at=event.first_enqueued_at, last_error=error,
+                          replay_of=event.replay_of)
+        if await self.store.retry_later(event, nxt, time.time() + delay):
+            if count_attempt:
+                self._metrics.outcomes.labels(event.function_name, "retried").inc()
+            log.warning("event %s of %s failed (attempt %d): %s; retry in %.1f s", event.request_id,
+                        event.function_name, event.attempt, error, delay)
+
+    async def _park(self, event: QueuedEvent, error: str, attempts: int) -> None:
+        parked = await self.store.park(event, error, attempts)
+        if parked is not None:
+            self._metrics.outcomes.labels(event.function_name, "parked").inc()
+            log.error("event %s of %s parked after %d attempts: %s", event.request_id, event.function_name,
+                      attempts, error)

@@ -1,0 +1,210 @@
+"""The Redis side of the queue: one stream, one consumer group, a retry set and a failure list.
+
+Every multi-key change is one Lua script, so two runner instances never see half a move. Keys are built
+from one prefix (EventSettings); the scripts address some keys they compute, so this needs a single Redis
+(or a Redis Cluster with one hash tag in the prefix, e.g. ``{lambda}:events``).
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.exceptions import ResponseError
+
+from local_runner.async_events.config import EventSettings
+from local_runner.async_events.errors import FailureNotFound
+from local_runner.async_events.records import FailedEvent, QueuedEvent
+
+# KEYS: stream; ARGV: group, entry id, consumer. Acknowledge only when we still own the entry.
+_OWNED = """
+local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1)
+if #p == 0 or p[1][2] ~= ARGV[3] then return 0 end
+"""
+_ACK = _OWNED + """
+redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
+redis.call('XDEL', KEYS[1], ARGV[2])
+return 1
+"""
+# KEYS: stream, target sorted set, target hash; ARGV: group, entry id, consumer, score, member, fields...
+_MOVE = _OWNED + """
+redis.call('DEL', KEYS[3])
+redis.call('HSET', KEYS[3], unpack(ARGV, 6))
+redis.call('ZADD', KEYS[2], ARGV[4], ARGV[5])
+redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
+redis.call('XDEL', KEYS[1], ARGV[2])
+return 1
+"""
+# KEYS: stream, delayed set; ARGV: now, limit, hash key prefix. Due retries go back on the stream.
+_PROMOTE = """
+local ids = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
+for _, id in ipairs(ids) do
+  local key = ARGV[3] .. id
+  local fields = redis.call('HGETALL', key)
+  if #fields > 0 then redis.call('XADD', KEYS[1], '*', unpack(fields)) end
+  redis.call('DEL', key)
+  redis.call('ZREM', KEYS[2], id)
+end
+return #ids
+"""
+# KEYS: stream, failed set, failed hash; ARGV: failure id, now. A parked event starts over at attempt 1.
+_REPLAY = """
+local f = redis.call('HGETALL', KEYS[3])
+if #f == 0 then return false end
+local m = {}
+for i = 1, #f, 2 do m[f[i]] = f[i + 1] end
+local id = redis.call('XADD', KEYS[1], '*', 'function', m['function'], 'payload', m['payload'],
+  'request_id', m['request_id'], 'attempt', '1', 'first_enqueued_at', ARGV[2], 'last_error', '',
+  'replay_of', ARGV[1])
+redis.call('DEL', KEYS[3])
+redis.call('ZREM', KEYS[2], ARGV[1])
+return id
+"""
+
+
+def _str(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+class EventStore:
+    """Thin, typed access to the queue's Redis keys. One per runner instance; safe to share across tasks."""
+
+    def __init__(self, settings: EventSettings, redis: Redis | None = None) -> None:
+        self.settings = settings
+        self.redis: Redis = redis if redis is not None else Redis.from_url(settings.redis_url)
+        self._ack = self.redis.register_script(_ACK)
+        self._move = self.redis.register_script(_MOVE)
+        self._promote = self.redis.register_script(_PROMOTE)
+        self._replay = self.redis.register_script(_REPLAY)
+
+    async def close(self) -> None:
+        await self.redis.aclose()
+
+    async def ensure_group(self) -> None:
+        """Create the stream and its one consumer group; from id 0 so nothing enqueued earlier is skipped."""
+        try:
+            await self.redis.xgroup_create(self.settings.stream, self.settings.group, id="0", mkstream=True)
+        except ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+
+    async def add(self, event: QueuedEvent) -> str:
+        entry_id = await self.redis.xadd(self.settings.stream, event.fields())  # type: ignore[arg-type]
+        return _str(entry_id)
+
+    async def read_new(self, count: int, block_ms: int) -> list[QueuedEvent]:
+        s = self.settings
+        try:
+            reply: Any = await self.redis.xreadgroup(s.group, s.consumer, {s.stream: ">"}, count=count, block=block_ms)
+        except ResponseError as exc:
+            if "NOGROUP" not in str(exc):
+                raise
+            await self.ensure_group()
+            return []
+        events = []
+        for _stream, entries in reply or []:
+            for entry_id, fields in entries:
+                if fields:
+                    events.append(QueuedEvent.from_fields(fields, _str(entry_id)))
+        return events
+
+    async def reclaim(self, count: int) -> list[QueuedEvent]:
+        """Take over entries whose consumer stopped refreshing them; each lost delivery counts as an attempt."""
+        s = self.settings
+        try:
+            reply: Any = await self.redis.xautoclaim(s.stream, s.group, s.consumer, int(s.claim_idle * 1000),
+                                                     start_id="0-0", count=count)
+        except ResponseError as exc:
+            if "NOGROUP" not in str(exc):
+                raise
+            return []
+        events = []
+        claimed: list[Any] = reply[1]
+        for entry_id, fields in claimed:
+            if not fields:
+                continue
+            entry = _str(entry_id)
+            info = await self.redis.xpending_range(s.stream, s.group, min=entry, max=entry, count=1)
+            delivered = int(info[0]["times_delivered"]) if info else 2
+            events.append(QueuedEvent.from_fields(fields, entry, extra_deliveries=delivered - 1))
+        return events
+
+    async def refresh(self, entry_ids: list[str]) -> None:
+        """Reset the idle time of our in-flight entries so no other instance reclaims them."""
+        if entry_ids:
+            s = self.settings
+            ids: list[Any] = list(entry_ids)
+            await self.redis.xclaim(s.stream, s.group, s.consumer, 0, ids, justid=True)
+
+    async def ack(self, event: QueuedEvent) -> bool:
+        s = self.settings
+        return bool(await self._ack(keys=[s.stream], args=[s.group, event.entry_id, s.consumer]))
+
+    async def retry_later(self, event: QueuedEvent, next_event: QueuedEvent, due: float) -> bool:
+        """Replace `event` on the stream by `next_event`, waiting in the retry set until `due`."""
+        s = self.settings
+        retry_id = uuid.uuid4().hex
+        args: list[Any] = [s.group, event.entry_id, s.consumer, repr(due), retry_id]
+        for key, value in next_event.fields().items():
+            args += [key, value]
+        return bool(await self._move(keys=[s.stream, s.delayed, s.delayed_key(retry_id)], args=args))
+
+    async def park(self, event: QueuedEvent, error: str, attempts: int) -> FailedEvent | None:
+        s = self.settings
+        now = time.time()
+        failed = FailedEvent(failure_id=event.request_id or uuid.uuid4().hex, function_name=event.function_name,
+                             payload=event.payload, request_id=event.request_id, attempts=attempts,
+                             last_error=error, first_enqueued_at=event.first_enqueued_at, parked_at=now)
+        args: list[Any] = [s.group, event.entry_id, s.consumer, repr(now), failed.failure_id]
+        for key, value in failed.fields().items():
+            args += [key, value]
+        keys = [s.stream, s.failed, s.failed_key(failed.failure_id)]
+        return failed if await self._move(keys=keys, args=args) else None
+
+    async def promote_due(self, now: float | None = None, limit: int = 100) -> int:
+        s = self.settings
+        args: list[Any] = [repr(time.time() if now is None else now), limit, s.delayed_key("")]
+        return int(await self._promote(keys=[s.stream, s.delayed], args=args))
+
+    async def failures(self) -> list[FailedEvent]:
+        s = self.settings
+        members: list[Any] = await self.redis.zrange(s.failed, 0, -1)
+        ids = [_str(i) for i in members]
+        out = []
+        for failure_id in ids:
+            fields: Any = await self.redis.hgetall(s.failed_key(failure_id))  # type: ignore[misc]
+            if fields:
+                out.append(FailedEvent.from_fields(failure_id, fields))
+        return out
+
+    async def failure(self, failure_id: str) -> FailedEvent:
+        fields: Any = await self.redis.hgetall(self.settings.failed_key(failure_id))  # type: ignore[misc]
+        if not fields:
+            raise FailureNotFound(failure_id)
+        return FailedEvent.from_fields(failure_id, fields)
+
+    async def replay(self, failure_id: str) -> str:
+        """Put a parked event back on the stream with fresh attempts; returns the new entry id."""
+        s = self.settings
+        keys = [s.stream, s.failed, s.failed_key(failure_id)]
+        entry = await self._replay(keys=keys, args=[failure_id, repr(time.time())])
+        if not entry:
+            raise FailureNotFound(failure_id)
+        return _str(entry)
+
+    async def stats(self) -> dict[str, int]:
+        s = self.settings
+        pending = 0
+        try:
+            summary: Any = await self.redis.xpending(s.stream, s.group)
+            pending = int(summary["pending"])
+        except ResponseError:
+            pass
+        return {
+            "stream": int(await self.redis.xlen(s.stream)),
+            "pending": pending,
+            "delayed": int(await self.redis.zcard(s.delayed)),
+            "failed": int(await self.redis.zcard(s.failed)),
+        }

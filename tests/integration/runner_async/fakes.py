@@ -1,0 +1,43 @@
+"""A scripted invoker for the queue logic tests (the real one is exercised in tests/e2e)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+
+from local_runner.invoke import InvocationResult
+
+
+class ScriptedInvoker:
+    """Fails the first `fail_times` calls per request id (or always when -1), then succeeds."""
+
+    def __init__(self, fail_times: int = 0, hold: float = 0.0) -> None:
+        self.fail_times = fail_times
+        self.hold = hold
+        self.calls: list[tuple[str, bytes, str | None]] = []
+        self.started = asyncio.Event()
+        self.on_call: Callable[[], None] | None = None
+
+    async def invoke(self, function_name: str, payload: bytes, *, request_id: str | None = None) -> InvocationResult:
+        self.calls.append((function_name, payload, request_id))
+        self.started.set()
+        if self.hold:
+            await asyncio.sleep(self.hold)
+        failures = sum(1 for _f, _p, rid in self.calls if rid == request_id)
+        if self.fail_times < 0 or failures <= self.fail_times:
+            body = json.dumps({"errorType": "RuntimeError", "errorMessage": f"boom {failures}"}).encode()
+            return InvocationResult(body, "Unhandled", request_id or "", 1.0)
+        return InvocationResult(b'"ok"', None, request_id or "", 1.0)
+
+    def count(self, request_id: str) -> int:
+        return sum(1 for _f, _p, rid in self.calls if rid == request_id)
+
+
+async def wait_for(check: Callable[[], object], timeout: float = 10.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not check():
+        if loop.time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.02)

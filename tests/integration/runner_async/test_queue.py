@@ -1,0 +1,185 @@
+"""The Event queue against a real Redis: retries with backoff, parking, replay, reclaim after a crash."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import time
+
+from local_runner.async_events import EventConsumer, EventQueue, EventSettings, EventStore, failed_cli
+from tests.integration.runner_async.fakes import ScriptedInvoker, wait_for
+
+
+async def _stats(settings: EventSettings) -> dict[str, int]:
+    store = EventStore(settings)
+    try:
+        return await store.stats()
+    finally:
+        await store.close()
+
+
+def test_event_that_fails_twice_then_succeeds_runs_three_times(event_settings, run) -> None:
+    async def scenario() -> None:
+        invoker = ScriptedInvoker(fail_times=2)
+        queue = EventQueue(settings=event_settings)
+        consumer = EventConsumer(None, invoker, settings=event_settings)
+        await consumer.start()
+        started = time.monotonic()
+        await queue.enqueue("fn", b'{"n": 1}', "req-1")
+        await wait_for(lambda: invoker.count("req-1") == 3)
+        await wait_for(lambda: consumer.busy == 0)
+        elapsed = time.monotonic() - started
+        await asyncio.sleep(0.3)  # nothing more happens
+        await consumer.stop()
+        assert invoker.count("req-1") == 3
+        assert all(call == ("fn", b'{"n": 1}', "req-1") for call in invoker.calls)
+        assert elapsed >= 0.1 + 0.2  # both backoffs were waited
+        assert await _stats(event_settings) == {"stream": 0, "pending": 0, "delayed": 0, "failed": 0}
+        await queue.close()
+
+    run(scenario())
+
+
+def test_event_that_always_fails_is_parked_then_replayed(event_settings, run) -> None:
+    env = {"REDIS_URL": event_settings.redis_url, "RUNNER_EVENTS_PREFIX": event_settings.prefix}
+
+    async def park() -> ScriptedInvoker:
+        invoker = ScriptedInvoker(fail_times=-1)
+        queue = EventQueue(settings=event_settings)
+        consumer = EventConsumer(None, invoker, settings=event_settings)
+        await consumer.start()
+        await queue.enqueue("bad", b"\x00binary\xff", "req-bad")
+        await wait_for(lambda: invoker.count("req-bad") == 3)
+        await asyncio.sleep(0.4)  # longer than any backoff: no fourth attempt
+        await consumer.stop()
+        await queue.close()
+        return invoker
+
+    invoker = run(park())
+    assert invoker.count("req-bad") == 3
+    assert run(_stats(event_settings))["failed"] == 1
+
+    out = io.StringIO()
+    assert failed_cli(["list", "--json"], environ=env, out=out) == 0
+    [record] = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert record["function_name"] == "bad" and record["request_id"] == "req-bad"
+    assert record["attempts"] == 3 and record["last_error"] == "RuntimeError: boom 3"
+    assert record["payload"] is None and record["payload_base64"] == "AGJpbmFyef8="
+    assert record["first_enqueued_at"] <= record["parked_at"]
+    human = io.StringIO()
+    assert failed_cli(["list"], environ=env, out=human) == 0
+    assert "req-bad  bad  attempts=3" in human.getvalue() and "1 parked event(s)" in human.getvalue()
+
+    out = io.StringIO()
+    assert failed_cli(["replay", "req-bad"], environ=env, out=out) == 0
+    assert "replayed req-bad" in out.getvalue()
+    err = io.StringIO()
+    assert failed_cli(["replay", "req-bad"], environ=env, out=io.StringIO(), err=err) == 1
+    assert "no parked event" in err.getvalue()
+
+    async def after_replay() -> None:
+        invoker = ScriptedInvoker(fail_times=0)
+        consumer = EventConsumer(None, invoker, settings=event_settings)
+        await consumer.start()
+        await wait_for(lambda: invoker.count("req-bad") == 1)
+        await wait_for(lambda: consumer.busy == 0)
+        await consumer.stop()
+        assert invoker.calls == [("bad", b"\x00binary\xff", "req-bad")]
+
+    run(after_replay())
+    assert run(_stats(event_settings)) == {"stream": 0, "pending": 0, "delayed": 0, "failed": 0}
+
+
+def test_replay_all(event_settings, run) -> None:
+    env = {"REDIS_URL": event_settings.redis_url, "RUNNER_EVENTS_PREFIX": event_settings.prefix}
+
+    async def park_two() -> None:
+        invoker = ScriptedInvoker(fail_times=-1)
+        settings = event_settings.with_(backoff=())  # one attempt only
+        queue = EventQueue(settings=settings)
+        consumer = EventConsumer(None, invoker, settings=settings)
+        await consumer.start()
+        await queue.enqueue("a", b"1", "r1")
+        await queue.enqueue("b", b"2", "r2")
+        await wait_for(lambda: len(invoker.calls) == 2)
+        await wait_for(lambda: consumer.busy == 0)
+        await consumer.stop()
+        await queue.close()
+
+    run(park_two())
+    assert run(_stats(event_settings))["failed"] == 2
+    out = io.StringIO()
+    assert failed_cli(["replay", "--all"], environ=env, out=out) == 0
+    assert "2 event(s) replayed" in out.getvalue()
+    stats = run(_stats(event_settings))
+    assert stats["failed"] == 0 and stats["stream"] == 2
+
+
+def test_event_of_a_dead_consumer_is_reclaimed_by_another(event_settings, run) -> None:
+    async def scenario() -> None:
+        dead = event_settings.with_(consumer="dead-instance")
+        queue = EventQueue(settings=event_settings)
+        await queue.enqueue("fn", b"{}", "req-orphan")
+        # An instance reads the event and dies before acknowledging it: it stays pending under its name.
+        store = EventStore(dead)
+        await store.ensure_group()
+        [taken] = await store.read_new(10, 10)
+        assert taken.request_id == "req-orphan"
+        await store.close()
+
+        invoker = ScriptedInvoker(fail_times=0)
+        alive = EventConsumer(None, invoker, settings=event_settings.with_(consumer="alive-instance"))
+        await alive.start()
+        await asyncio.sleep(0.3)
+        assert invoker.calls == []  # not idle long enough yet
+        await wait_for(lambda: invoker.count("req-orphan") == 1, timeout=5)
+        await wait_for(lambda: alive.busy == 0)
+        await alive.stop()
+        assert await _stats(event_settings) == {"stream": 0, "pending": 0, "delayed": 0, "failed": 0}
+        await queue.close()
+
+    run(scenario())
+
+
+def test_long_event_is_not_stolen_while_its_consumer_lives(event_settings, run) -> None:
+    async def scenario() -> None:
+        slow = ScriptedInvoker(fail_times=0, hold=1.5)  # longer than claim_idle (0.6 s)
+        other = ScriptedInvoker(fail_times=0)
+        queue = EventQueue(settings=event_settings)
+        first = EventConsumer(None, slow, settings=event_settings.with_(consumer="first"))
+        await first.start()
+        await queue.enqueue("fn", b"{}", "req-long")
+        await wait_for(lambda: slow.started.is_set())
+        second = EventConsumer(None, other, settings=event_settings.with_(consumer="second"))
+        await second.start()
+        await wait_for(lambda: first.busy == 0, timeout=5)
+        await asyncio.sleep(0.2)
+        await first.stop()
+        await second.stop()
+        assert slow.count("req-long") == 1 and other.calls == []
+        await queue.close()
+
+    run(scenario())
+
+
+def test_two_consumers_share_the_work_once(event_settings, run) -> None:
+    async def scenario() -> None:
+        a, b = ScriptedInvoker(hold=0.02), ScriptedInvoker(hold=0.02)
+        queue = EventQueue(settings=event_settings)
+        consumers = [EventConsumer(None, a, settings=event_settings.with_(consumer="a")),
+                     EventConsumer(None, b, settings=event_settings.with_(consumer="b"))]
+        for c in consumers:
+            await c.start()
+        for i in range(40):
+            await queue.enqueue("fn", b"{}", f"r{i}")
+        await wait_for(lambda: len(a.calls) + len(b.calls) == 40)
+        await asyncio.sleep(0.2)
+        for c in consumers:
+            await c.stop()
+        ids = sorted(rid or "" for _f, _p, rid in a.calls + b.calls)
+        assert ids == sorted(f"r{i}" for i in range(40))
+        assert a.calls and b.calls
+        await queue.close()
+
+    run(scenario())
