@@ -101,7 +101,8 @@ def parse(expression: str) -> Expression:
 def _field(expression: str, name: str, raw: str, low: int, high: int, names: dict[str, int]) -> frozenset[int]:
     values: set[int] = set()
     for part in raw.split(","):
-        if any(c in part for c in "LW#"):
+        bare = re.sub("|".join(names) or "^$", "", part.upper())
+        if any(c in bare for c in "LW#"):
             raise ScheduleError(expression, f"{name}: {part!r} is not supported by the local runner")
         step = 1
         if "/" in part:

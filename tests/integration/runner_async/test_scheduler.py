@@ -1,0 +1,80 @@
+"""Schedules against a real Redis: two schedulers (two runner instances) fire each period once."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from local_runner.async_events import EventConsumer, EventStore, ScheduledFunction, Scheduler
+from tests.integration.runner_async.fakes import ScriptedInvoker, wait_for
+
+T0 = 1_800_000_000.0  # a minute boundary (divisible by 60)
+
+
+def test_rate_schedule_fires_once_per_period_across_two_schedulers(event_settings, run) -> None:
+    now = [T0 + 5]
+    schedules = [ScheduledFunction("tick", "rate(1 minute)", name="tick-every-minute")]
+
+    async def scenario() -> list[int]:
+        fake = ScriptedInvoker()
+        a = Scheduler(None, fake, schedules, settings=event_settings.with_(consumer="a"), tick=0.02,
+                      clock=lambda: now[0])
+        b = Scheduler(None, fake, schedules, settings=event_settings.with_(consumer="b"), tick=0.02,
+                      clock=lambda: now[0])
+        await a.start()
+        await b.start()
+        await asyncio.sleep(0.3)  # many ticks of both within the first period
+        now[0] = T0 + 59
+        await asyncio.sleep(0.2)
+        now[0] = T0 + 61  # the next period
+        await asyncio.sleep(0.3)
+        await a.stop()
+        await b.stop()
+        store = EventStore(event_settings)
+        entries = await store.redis.xrange(event_settings.stream)
+        await store.close()
+        assert fake.calls == []  # durable: fired as Event invocations on the queue, not called here
+        return [len(entries)]
+
+    assert run(scenario()) == [2]
+
+
+def test_fired_schedule_runs_through_the_consumer_with_eventbridge_event(event_settings, run) -> None:
+    schedules = [ScheduledFunction("tick", "cron(0/5 * * * ? *)", name="five"),
+                 ScheduledFunction("tock", "rate(5 minutes)", input={"k": 1}, name="with-input")]
+
+    async def scenario() -> None:
+        invoker = ScriptedInvoker()
+        consumer = EventConsumer(None, invoker, settings=event_settings)
+        await consumer.start()
+        sched = Scheduler(None, invoker, schedules, settings=event_settings)
+        fired = await sched.run_due(T0 + 10)  # T0 is at minute 0 of an hour: cron matches
+        assert sorted(f.function_name for f in fired) == ["tick", "tock"]
+        assert await sched.run_due(T0 + 20) == []  # same minute / same period
+        assert [f.function_name for f in await sched.run_due(T0 + 60)] == []  # minute 1: no; rate: same period
+        assert [f.function_name for f in await sched.run_due(T0 + 300)] == ["tick", "tock"]
+        await wait_for(lambda: len(invoker.calls) == 4)
+        await sched.stop()
+        await consumer.stop()
+        by_fn = {}
+        for fn, payload, _rid in invoker.calls:
+            by_fn.setdefault(fn, []).append(json.loads(payload))
+        assert by_fn["tock"] == [{"k": 1}, {"k": 1}]
+        event = by_fn["tick"][0]
+        assert event["detail-type"] == "Scheduled Event" and event["source"] == "aws.events"
+        assert event["time"] == "2027-01-15T08:00:10Z"
+        assert event["resources"][0].endswith(":rule/five")
+
+    run(scenario())
+
+
+def test_direct_mode_calls_the_invoker(event_settings, run) -> None:
+    async def scenario() -> None:
+        invoker = ScriptedInvoker()
+        sched = Scheduler(None, invoker, [ScheduledFunction("tick", "rate(1 day)", name="d")],
+                          settings=event_settings, durable=False)
+        assert len(await sched.run_due(T0)) == 1
+        await wait_for(lambda: len(invoker.calls) == 1)
+        await sched.stop()
+
+    run(scenario())
