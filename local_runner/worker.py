@@ -220,6 +220,8 @@ class Worker:
                            "Sandbox.Timedout", timed_out=True, worker_lost=True)
         finally:
             self._drain_output(inv.request_id)
+            if self.proc is not None and self.proc.returncode is None:
+                self.max_rss_kb = max(self.max_rss_kb, *read_rss_kb(self.proc.pid))
             self.last_used = time.monotonic()
             if self.state == "busy":
                 self.state = "idle"

@@ -1,0 +1,113 @@
+"""`python -m local_runner serve|invoke|build|list|failed`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from local_runner.build import Builder, size_report
+from local_runner.config import RunnerConfig
+from local_runner.errors import RunnerError
+from local_runner.logs import configure_logging
+from local_runner.manifest import load_manifest
+from local_runner.runner import Runner
+from local_runner.runtime import ensure_runtime
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m local_runner",
+                                     description="Run a chalice.json collection as Lambda + API Gateway would.")
+    parser.add_argument("--manifest", type=Path, default=Path("chalice.json"), help="default ./chalice.json")
+    parser.add_argument("--stage", default="dev")
+    parser.add_argument("--build-dir", type=Path, default=None, help="default <manifest folder>/build")
+    parser.add_argument("--log-level", default="INFO")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="serve the HTTP routes, the Invoke API and the async events")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8001)
+    serve.add_argument("--reload", action="store_true", help="restart a function's workers when its code changes")
+    serve.add_argument("--redis-url", default=None, help="Event queue and schedules (default: REDIS_URL)")
+    serve.add_argument("--idle-timeout", type=float, default=None, help="seconds before an idle worker stops")
+    serve.add_argument("--throttle-wait", type=float, default=None, help="seconds to wait for a slot before 429")
+    serve.add_argument("--drain-timeout", type=float, default=30.0)
+    invoke = sub.add_parser("invoke", help="invoke one function once (like `sam local invoke`)")
+    invoke.add_argument("name")
+    invoke.add_argument("--event", default=None, help="JSON file with the event ('-' for stdin; default {})")
+    sub.add_parser("build", help="assemble functions and layers, write Lambda zips, print sizes")
+    sub.add_parser("list", help="list the functions of the manifest")
+    failed = sub.add_parser("failed", help="failed Event invocations: list | replay", add_help=False)
+    failed.add_argument("rest", nargs=argparse.REMAINDER)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    err = err or sys.stderr
+    args = build_parser().parse_args(argv)
+    if args.command == "failed":
+        return _failed(args.rest, err)
+    quiet = args.command == "invoke" and args.log_level == "INFO"  # the log tail is printed instead
+    configure_logging("WARNING" if quiet else args.log_level, err)
+    overrides = {"manifest": args.manifest, "stage": args.stage, "build_dir": args.build_dir}
+    if args.command == "serve":
+        overrides.update(redis_url=args.redis_url, idle_timeout=args.idle_timeout, throttle_wait=args.throttle_wait)
+    try:
+        config = RunnerConfig.from_env(**overrides)
+        if args.command == "serve":
+            from local_runner.server import Server
+
+            server = Server(config, args.host, args.port, args.reload, args.drain_timeout)
+            asyncio.run(server.run_forever())
+            return 0
+        manifest = load_manifest(config.manifest, config.stage)
+        if args.command == "list":
+            for fn in manifest.functions.values():
+                routes = ", ".join(f"{r.method} {r.path}" for r in fn.routes) or "-"
+                scheds = ", ".join(s.expression for s in fn.schedules) or "-"
+                print(f"{fn.name:20} {fn.handler:16} timeout={fn.lambda_timeout}s memory={fn.lambda_memory_size}MB "
+                      f"concurrency={fn.reserved_concurrency if fn.reserved_concurrency is not None else '-'} "
+                      f"layers={','.join(fn.layers) or '-'} routes=[{routes}] schedules=[{scheds}]", file=out)
+            return 0
+        if args.command == "build":
+            ensure_runtime(config.build_root)
+            artifacts = Builder(manifest, config.build_root, zips=True).build_all()
+            print(size_report(artifacts, manifest), file=out)
+            return 0
+        return asyncio.run(_invoke(config, args.name, _read_event(args.event), out, err))
+    except RunnerError as exc:
+        print(f"error: {exc}", file=err)
+        return 2
+
+
+def _read_event(path: str | None) -> bytes:
+    if path is None:
+        return b"{}"
+    data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+    json.loads(data or b"{}")
+    return data or b"{}"
+
+
+async def _invoke(config: RunnerConfig, name: str, event: bytes, out: TextIO, err: TextIO) -> int:
+    runner = Runner(load_manifest(config.manifest, config.stage), config)
+    await runner.start()
+    try:
+        result = await runner.invoke(name, event)
+    finally:
+        await runner.stop(drain_timeout=1.0)
+    err.write(result.log_tail)
+    print(result.payload.decode("utf-8", "replace"), file=out)
+    return 1 if result.function_error else 0
+
+
+def _failed(rest: Sequence[str], err: TextIO) -> int:
+    try:
+        from local_runner.async_events import failed_cli
+    except ImportError as exc:
+        print(f"error: `failed` needs local_runner.async_events, which is not available ({exc})", file=err)
+        return 2
+    return failed_cli(list(rest))

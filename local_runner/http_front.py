@@ -1,0 +1,158 @@
+"""The HTTP server: API Gateway routes, the Invoke API and the runner's own endpoints, on one aiohttp app.
+
+API Gateway answers reproduced (REST API, proxy integration):
+- no resource/method for the request: 403 {"message": "Missing Authentication Token"} (what API Gateway
+  REST sends for an unknown path or method; chosen over 404 so a client sees what it would on AWS);
+- body over the limit: 413 {"message": "Request Too Long"};
+- concurrency exhausted after the bounded wait: 429 {"message": "Too Many Requests"} with Retry-After;
+- the function timed out (or the 29 s integration timeout passed): 504 {"message": "Endpoint request timed out"};
+- the function failed: 502 {"message": "Internal server error", "errorType", "errorMessage", "requestId"}
+  (Lambda's error shape without the stack, which is in the log);
+- a malformed proxy response: 502 {"message": "Internal server error"}.
+`/_runner/health` (alive), `/_runner/ready` (workers spawnable, Redis reachable when configured, not
+draining) and `/_runner/metrics` (Prometheus text) are the runner's own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST
+
+from local_runner.apigw import HttpRequest, HttpResponse, error_response, from_proxy_response, to_event
+from local_runner.errors import RequestTooLarge, Throttled
+from local_runner.invoke_api import PATH as INVOKE_PATH
+from local_runner.invoke_api import EventSink, InvokeApi
+from local_runner.routes import RouteMatcher
+from local_runner.runner import Runner
+
+log = logging.getLogger("local_runner.http")
+ReadyCheck = Callable[[], Awaitable[dict[str, Any]]]
+
+
+class Front:
+    def __init__(self, runner: Runner, *, events: EventSink | None = None, api_timeout: float = 29.0,
+                 extra_ready: ReadyCheck | None = None) -> None:
+        self.runner = runner
+        self.manifest = runner.manifest
+        self.matcher = RouteMatcher.from_functions((f.name, f.routes) for f in self.manifest.functions.values())
+        self.invoke_api = InvokeApi(runner, self.manifest, events)
+        self.api_timeout = api_timeout
+        self.extra_ready = extra_ready
+        self.draining = False
+        self.in_flight = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    def app(self) -> web.Application:
+        app = web.Application(client_max_size=self.runner.config.max_body_bytes + 1,
+                              middlewares=[self._track])
+        app.add_routes([
+            web.get("/_runner/health", self.health),
+            web.get("/_runner/ready", self.ready),
+            web.get("/_runner/metrics", self.metrics),
+            web.post(INVOKE_PATH, self.invoke_api.handle),
+            web.route("*", "/{tail:.*}", self.api),
+        ])
+        return app
+
+    @web.middleware
+    async def _track(self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
+                     ) -> web.StreamResponse:
+        self.in_flight += 1
+        self._idle.clear()
+        try:
+            return await handler(request)
+        finally:
+            self.in_flight -= 1
+            if self.in_flight == 0:
+                self._idle.set()
+
+    async def wait_idle(self, timeout: float) -> bool:
+        try:
+            await asyncio.wait_for(self._idle.wait(), timeout)
+            return True
+        except TimeoutError:
+            return False
+
+    # -- the runner's own endpoints ---------------------------------------------------------------------
+    async def health(self, request: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
+    async def ready(self, request: web.Request) -> web.Response:
+        checks: dict[str, Any] = {"workers": self.runner.workers_spawnable(), "draining": self.draining}
+        if self.extra_ready is not None:
+            checks.update(await self.extra_ready())
+        ok = checks["workers"] and not self.draining and all(v for k, v in checks.items() if k not in ("draining",))
+        return web.json_response({"ready": ok, **checks}, status=200 if ok else 503)
+
+    async def metrics(self, request: web.Request) -> web.Response:
+        return web.Response(body=self.runner.metrics.render(), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+    # -- API Gateway --------------------------------------------------------------------------------------
+    async def api(self, request: web.Request) -> web.StreamResponse:
+        try:
+            body = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            return self._send(error_response(413, {"message": "Request Too Long"}), "api")
+        resp = await self.handle(HttpRequest(
+            method=request.method, path=request.path,
+            query=list(request.query.items()),
+            headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.raw_headers],
+            body=body, peer=request.remote or ""))
+        return self._send(resp, "api")
+
+    def _send(self, resp: HttpResponse, kind: str) -> web.Response:
+        self.runner.metrics.http_requests.labels(kind, str(resp.status)).inc()
+        out = web.Response(status=resp.status, body=resp.body)
+        for k, v in resp.headers:
+            out.headers.add(k, v)
+        return out
+
+    async def handle(self, req: HttpRequest) -> HttpResponse:
+        """Request -> route -> event -> invoke -> response; no socket here (the test client reuses it)."""
+        request_id = str(uuid.uuid4())
+        rid_header = [("x-amzn-RequestId", request_id)]
+        match = self.matcher.match(req.method, req.path)
+        if match is None:
+            return error_response(403, {"message": "Missing Authentication Token"},
+                                  [("x-amzn-ErrorType", "MissingAuthenticationTokenException"), *rid_header])
+        if len(req.body) > self.runner.config.max_body_bytes:
+            return error_response(413, {"message": "Request Too Long"}, rid_header)
+        event = to_event(req, match, stage=self.manifest.api_gateway_stage, request_id=request_id,
+                         account_id=self.runner.config.account_id, app_name=self.manifest.app_name)
+        task = asyncio.ensure_future(self.runner.invoke(match.function, json.dumps(event).encode()))
+        try:
+            result = await asyncio.wait_for(asyncio.shield(task), self.api_timeout)
+        except TimeoutError:
+            return error_response(504, {"message": "Endpoint request timed out"}, rid_header)
+        except Throttled as exc:
+            return error_response(429, {"message": "Too Many Requests"},
+                                  [("Retry-After", str(exc.retry_after)), *rid_header])
+        except RequestTooLarge:
+            return error_response(413, {"message": "Request Too Long"}, rid_header)
+        if result.function_error:
+            if result.error_type == "Sandbox.Timedout":
+                return error_response(504, {"message": "Endpoint request timed out"}, rid_header)
+            try:
+                detail = json.loads(result.payload)
+            except ValueError:
+                detail = {}
+            detail = detail if isinstance(detail, dict) else {}
+            return error_response(502, {"message": "Internal server error", "errorType": result.error_type,
+                                        "errorMessage": detail.get("errorMessage"), "requestId": result.request_id},
+                                  rid_header)
+        resp = from_proxy_response(result.payload)
+        if resp is None:
+            self.runner.sink.emit(match.function, result.request_id,
+                                  "Execution failed due to configuration error: Malformed Lambda proxy response",
+                                  level="ERROR")
+            return error_response(502, {"message": "Internal server error"}, rid_header)
+        resp.headers.extend(rid_header)
+        return resp

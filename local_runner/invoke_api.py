@@ -1,0 +1,110 @@
+"""Lambda's Invoke API: `POST /2015-03-31/functions/{name}/invocations`, as boto3's lambda client calls it.
+
+- RequestResponse: 200 with the function's answer; `X-Amz-Function-Error: Unhandled` when it failed;
+  `X-Amz-Executed-Version: $LATEST`; `X-Amz-Log-Result` (base64 of the last 4 KB) with `X-Amz-Log-Type: Tail`.
+- Event: 202 once the event is durably queued (needs a Redis URL); DryRun: 204 when the function exists.
+- Errors as Lambda's (`x-amzn-ErrorType` + `{"Type": "User", "message"}`): 404 ResourceNotFoundException,
+  400 InvalidRequestContentException, 413 RequestEntityTooLargeException, 429 TooManyRequestsException.
+`{name}` may be a name, a partial or a full ARN; the only qualifier served is `$LATEST`.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from typing import Protocol
+
+from aiohttp import web
+
+from local_runner.errors import FunctionNotFound, InvokeError, Throttled
+from local_runner.manifest import Manifest
+from local_runner.runner import Runner
+
+PATH = "/2015-03-31/functions/{name}/invocations"
+
+
+class EventSink(Protocol):
+    async def enqueue(self, function_name: str, payload: bytes, request_id: str) -> None: ...
+
+
+def function_name(raw: str, qualifier: str | None) -> tuple[str, str | None]:
+    """'name', 'name:qual', '123:function:name', 'arn:aws:lambda:r:123:function:name[:qual]'."""
+    parts = raw.split(":")
+    if parts[0] == "arn" and len(parts) >= 7:
+        name, qual = parts[6], parts[7] if len(parts) > 7 else None
+    elif len(parts) >= 3 and parts[1] == "function":
+        name, qual = parts[2], parts[3] if len(parts) > 3 else None
+    else:
+        name, qual = parts[0], parts[1] if len(parts) > 1 else None
+    return name, qual or qualifier
+
+
+def lambda_error(exc: InvokeError, arn: str | None = None) -> web.Response:
+    body: dict[str, str] = {"Type": "User", "message": str(exc)}
+    headers = {"x-amzn-ErrorType": exc.code, "x-amzn-RequestId": str(uuid.uuid4())}
+    if isinstance(exc, FunctionNotFound) and arn:
+        body["message"] = f"Function not found: {arn}"
+    if isinstance(exc, Throttled):
+        body.update(message="Rate Exceeded.", Reason="ReservedFunctionConcurrentInvocationLimitExceeded")
+        headers["Retry-After"] = str(exc.retry_after)
+    return web.json_response(body, status=exc.status, headers=headers)
+
+
+def _client_error(status: int, code: str, message: str) -> web.Response:
+    return web.json_response({"Type": "User", "message": message}, status=status,
+                             headers={"x-amzn-ErrorType": code, "x-amzn-RequestId": str(uuid.uuid4())})
+
+
+class InvokeApi:
+    def __init__(self, runner: Runner, manifest: Manifest, events: EventSink | None) -> None:
+        self.runner = runner
+        self.manifest = manifest
+        self.events = events
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        name, qualifier = function_name(request.match_info["name"], request.query.get("Qualifier"))
+        arn = self.runner.arn(name)
+        kind = request.headers.get("X-Amz-Invocation-Type", "RequestResponse")
+        try:
+            if name not in self.manifest.functions or qualifier not in (None, "$LATEST"):
+                raise FunctionNotFound(name)
+            payload = await request.read()
+            if len(payload) > self.runner.config.max_body_bytes:
+                return _client_error(413, "RequestEntityTooLargeException",
+                                     f"{len(payload)} byte payload is too large for the {kind} invocation type "
+                                     f"(limit {self.runner.config.max_body_bytes} bytes)")
+            if payload.strip():
+                try:
+                    json.loads(payload)
+                except ValueError as exc:
+                    return _client_error(400, "InvalidRequestContentException",
+                                         f"Could not parse request body into json: {exc}")
+            else:
+                payload = b"{}"
+            if kind == "DryRun":
+                return web.Response(status=204, headers={"x-amzn-RequestId": str(uuid.uuid4())})
+            if kind == "Event":
+                return await self._event(name, payload)
+            if kind != "RequestResponse":
+                return _client_error(400, "InvalidParameterValueException",
+                                     f"Unsupported X-Amz-Invocation-Type: {kind}")
+            result = await self.runner.invoke(name, payload)
+        except InvokeError as exc:
+            return lambda_error(exc, arn)
+        headers = {"X-Amz-Executed-Version": "$LATEST", "x-amzn-RequestId": result.request_id,
+                   "Content-Type": "application/json"}
+        if result.function_error:
+            headers["X-Amz-Function-Error"] = result.function_error
+        if request.headers.get("X-Amz-Log-Type") == "Tail":
+            headers["X-Amz-Log-Result"] = base64.b64encode(result.log_tail.encode()[-4096:]).decode()
+        return web.Response(status=200, body=result.payload, headers=headers)
+
+    async def _event(self, name: str, payload: bytes) -> web.Response:
+        if self.events is None:
+            return web.json_response(
+                {"Type": "Service", "message": "Event invocations need a Redis URL (REDIS_URL or --redis-url)"},
+                status=503, headers={"x-amzn-ErrorType": "ServiceException"})
+        request_id = str(uuid.uuid4())
+        await self.events.enqueue(name, payload, request_id)
+        return web.Response(status=202, headers={"x-amzn-RequestId": request_id})

@@ -1,0 +1,116 @@
+"""`serve`: the runner, its HTTP front, the async event consumer and scheduler, signals and draining.
+
+SIGTERM (or SIGINT): /_runner/ready turns 503, the listening socket closes, in-flight HTTP requests and
+invocations finish (up to `drain_timeout`), the event consumer and scheduler stop, then the workers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from typing import Any
+
+from aiohttp import web
+
+from local_runner.config import RunnerConfig
+from local_runner.http_front import Front
+from local_runner.manifest import load_manifest
+from local_runner.reload import Reloader
+from local_runner.runner import Runner
+
+log = logging.getLogger("local_runner.server")
+
+
+class AsyncParts:
+    """The Event queue, consumer and scheduler (local_runner.async_events), when Redis is configured."""
+
+    def __init__(self, runner: Runner, redis_url: str) -> None:
+        from local_runner import async_events  # optional part: imported only when used
+
+        registry = runner.metrics.registry
+        self.queue = async_events.EventQueue(redis_url, registry=registry)
+        self.consumer = async_events.EventConsumer(redis_url, runner, registry=registry)
+        self.scheduler = async_events.Scheduler(redis_url, runner, list(runner.manifest.functions.values()),
+                                                registry=registry)
+
+    async def start(self) -> None:
+        await self.consumer.start()
+        await self.scheduler.start()
+
+    async def stop(self) -> None:
+        await self.scheduler.stop()
+        await self.consumer.stop()
+        await self.queue.close()
+
+    async def ready(self) -> dict[str, Any]:
+        try:
+            return {"redis": await asyncio.wait_for(self.queue.ping(), 2.0)}
+        except Exception:
+            return {"redis": False}
+
+
+class Server:
+    def __init__(self, config: RunnerConfig, host: str = "127.0.0.1", port: int = 8001, reload: bool = False,
+                 drain_timeout: float = 30.0) -> None:
+        self.config = config
+        self.host = host
+        self.port = port
+        self.reload = reload
+        self.drain_timeout = drain_timeout
+        self.manifest = load_manifest(config.manifest, config.stage)
+        self.runner = Runner(self.manifest, config)
+        self.front: Front | None = None
+        self.async_parts: AsyncParts | None = None
+        self._app_runner: web.AppRunner | None = None
+        self._site: web.TCPSite | None = None
+        self._reloader: Reloader | None = None
+        self.stopping = asyncio.Event()
+
+    async def start(self) -> None:
+        await self.runner.start()
+        if self.config.redis_url:
+            self.async_parts = AsyncParts(self.runner, self.config.redis_url)
+            await self.async_parts.start()
+        parts = self.async_parts
+        self.front = Front(self.runner, events=parts.queue if parts else None,
+                           extra_ready=parts.ready if parts else None)
+        self._app_runner = web.AppRunner(self.front.app(), handle_signals=False, access_log=None,
+                                         shutdown_timeout=self.drain_timeout)
+        await self._app_runner.setup()
+        self._site = web.TCPSite(self._app_runner, self.host, self.port, reuse_address=True)
+        await self._site.start()
+        if self.reload:
+            self._reloader = Reloader(self.runner)
+            self._reloader.start()
+        log.info("serving %d functions on http://%s:%d (stage %s)", len(self.manifest.functions), self.host,
+                 self.port, self.manifest.stage)
+
+    async def stop(self) -> None:
+        assert self.front is not None and self._app_runner is not None
+        log.info("draining: %d requests in flight", self.front.in_flight)
+        self.front.draining = True
+        if self._reloader is not None:
+            await self._reloader.stop()
+        if self._site is not None:
+            await self._site.stop()  # no new connections; requests in flight go on
+        await self.front.wait_idle(self.drain_timeout)
+        if self.async_parts is not None:
+            await self.async_parts.stop()
+        await self.runner.stop(self.drain_timeout)
+        await self._app_runner.cleanup()
+        log.info("stopped")
+
+    async def run_forever(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.stopping.set)
+        await self.start()
+        try:
+            await self.stopping.wait()
+        finally:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                with contextlib.suppress(Exception):
+                    loop.remove_signal_handler(sig)
+            await self.stop()
