@@ -39,6 +39,7 @@ class HttpRequest:
     body: bytes
     peer: str
     received: float = field(default_factory=time.time)
+    raw_path: str = ""  # as sent (percent-encoded), for route matching; `path` is decoded
 
 
 @dataclass

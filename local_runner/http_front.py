@@ -105,7 +105,7 @@ class Front:
             method=request.method, path=request.path,
             query=list(request.query.items()),
             headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.raw_headers],
-            body=body, peer=request.remote or ""))
+            body=body, peer=request.remote or "", raw_path=request.raw_path.split("?", 1)[0]))
         return self._send(resp, "api")
 
     def _send(self, resp: HttpResponse, kind: str) -> web.Response:
@@ -119,7 +119,7 @@ class Front:
         """Request -> route -> event -> invoke -> response; no socket here (the test client reuses it)."""
         request_id = str(uuid.uuid4())
         rid_header = [("x-amzn-RequestId", request_id)]
-        match = self.matcher.match(req.method, req.path)
+        match = self.matcher.match(req.method, req.raw_path or req.path)
         if match is None:
             return error_response(403, {"message": "Missing Authentication Token"},
                                   [("x-amzn-ErrorType", "MissingAuthenticationTokenException"), *rid_header])
