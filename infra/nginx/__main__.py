@@ -1,0 +1,44 @@
+"""`python -m infra.nginx render|test [options]`: print the rendered configuration, or check it with nginx -t.
+
+For an on-prem host: `python -m infra.nginx render --prefix /var/lib/aisha-nginx --listen 80 \\
+    --upstream 127.0.0.1:8001 --upstream 127.0.0.1:8002 > /etc/nginx/aisha.conf`, then run nginx with
+`-p /var/lib/aisha-nginx -c /etc/nginx/aisha.conf` (the file is a whole nginx.conf, not a server block).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from infra.nginx.process import NginxError, NginxProcess
+from infra.nginx.template import DEFAULT_UPSTREAMS, NginxConfigError, NginxSettings, render
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m infra.nginx")
+    parser.add_argument("command", choices=["render", "test"])
+    parser.add_argument("--prefix", type=Path, default=Path(".local/nginx"), help="pid, logs and temp folder")
+    parser.add_argument("--listen", default="127.0.0.1:8080")
+    parser.add_argument("--upstream", action="append", help="host:port of a runner (repeat; default 8001, 8002)")
+    parser.add_argument("--max-body", default="6m")
+    parser.add_argument("--internal-allow", action="append", default=[], help="CIDR allowed on /_runner/ and "
+                        "the Invoke API besides loopback (repeat)")
+    parser.add_argument("--telegram-allow", action="append", default=[], help="CIDR allowed on /webhook/telegram")
+    args = parser.parse_args(argv)
+    settings = NginxSettings(prefix=args.prefix, listen=args.listen, upstreams=args.upstream or DEFAULT_UPSTREAMS,
+                             max_body=args.max_body, internal_allow=args.internal_allow,
+                             telegram_allow=args.telegram_allow)
+    try:
+        if args.command == "render":
+            sys.stdout.write(render(settings))
+        else:
+            sys.stderr.write(NginxProcess(settings).test())
+    except (NginxConfigError, NginxError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

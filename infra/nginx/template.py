@@ -1,0 +1,103 @@
+"""Render the nginx configuration from the template: every deployment difference is a parameter."""
+
+from __future__ import annotations
+
+import grp
+import os
+import pwd
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+TEMPLATE = Path(__file__).with_name("nginx.conf.template")
+_PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
+DEFAULT_UPSTREAMS = ("127.0.0.1:8001", "127.0.0.1:8002")
+LOOPBACK = ("127.0.0.1", "::1")
+
+
+class NginxConfigError(ValueError):
+    """A parameter of the nginx configuration is invalid."""
+
+
+@dataclass(frozen=True)
+class NginxSettings:
+    prefix: Path  # pid, logs/ and temp/ live here
+    listen: str = "127.0.0.1:8080"  # address:port or port
+    upstreams: Sequence[str] = DEFAULT_UPSTREAMS
+    max_fails: int = 2
+    fail_timeout: str = "10s"
+    max_body: str = "6m"  # Lambda's synchronous payload limit (the runner refuses more with 413 too)
+    connect_timeout: str = "2s"
+    read_timeout: str = "31s"  # API Gateway's 29 s + margin: the runner's own 504 arrives first
+    worker_processes: str = "auto"
+    # Who may reach /_runner/ and the Invoke API (CIDRs); loopback always may.
+    internal_allow: Sequence[str] = ()
+    # Source ranges allowed on /webhook/telegram; empty: anyone (the secret token is checked anyway).
+    # Telegram's own: 149.154.160.0/20 and 91.108.4.0/22.
+    telegram_allow: Sequence[str] = field(default=())
+    # None: `user` only when nginx runs as root, naming the current user so the workers can use the
+    # project-local temp folders. A string forces that user directive value.
+    user: str | None = None
+
+
+def _user_line(user: str | None) -> str:
+    if user is not None:
+        return f"user {user};"
+    if os.geteuid() != 0:
+        return "# no user directive: nginx runs as the unprivileged user that starts it"
+    name = pwd.getpwuid(os.geteuid()).pw_name
+    group = grp.getgrgid(os.getegid()).gr_name
+    return f"user {name} {group};"
+
+
+def _check(settings: NginxSettings) -> None:
+    if not settings.upstreams:
+        raise NginxConfigError("at least one upstream runner instance is needed")
+    token = re.compile(r"^[\w.:\[\]/-]+$")
+    for value in (settings.listen, *settings.upstreams, *settings.internal_allow, *settings.telegram_allow,
+                  settings.fail_timeout, settings.max_body, settings.connect_timeout, settings.read_timeout):
+        if not token.match(value):
+            raise NginxConfigError(f"invalid value {value!r}")
+    if settings.max_fails < 0:
+        raise NginxConfigError("max_fails must be >= 0")
+
+
+def render(settings: NginxSettings, template: str | None = None) -> str:
+    _check(settings)
+    prefix = settings.prefix.resolve()
+    allow_internal = [*LOOPBACK, *settings.internal_allow]
+    values = {
+        "user": _user_line(settings.user),
+        "worker_processes": settings.worker_processes,
+        "prefix": str(prefix),
+        "listen": settings.listen,
+        "servers": "\n".join(f"        server {u} max_fails={settings.max_fails} fail_timeout={settings.fail_timeout};"
+                             for u in settings.upstreams),
+        "max_fails": str(settings.max_fails),
+        "fail_timeout": settings.fail_timeout,
+        "max_body": settings.max_body,
+        "connect_timeout": settings.connect_timeout,
+        "read_timeout": settings.read_timeout,
+        "internal_allow": "\n".join(f"            allow {a};" for a in allow_internal),
+        "telegram_allow": ("\n".join(f"            allow {a};" for a in [*LOOPBACK, *settings.telegram_allow])
+                           + "\n            deny all;") if settings.telegram_allow else "",
+    }
+    text = template if template is not None else TEMPLATE.read_text()
+
+    def fill(match: re.Match[str]) -> str:
+        if match.group(1) not in values:
+            raise NginxConfigError(f"template parameter {match.group(1)!r} has no value")
+        return values[match.group(1)]
+
+    return _PLACEHOLDER.sub(fill, text)
+
+
+def write_config(settings: NginxSettings) -> Path:
+    """Render into <prefix>/nginx.conf and create the folders nginx writes to."""
+    prefix = settings.prefix
+    for sub in ("logs", "temp"):
+        (prefix / sub).mkdir(parents=True, exist_ok=True)
+    path = prefix / "nginx.conf"
+    path.write_text(render(settings))
+    return path

@@ -1,0 +1,108 @@
+"""Real nginx in front of two small real HTTP servers: config accepted, failover, retry policy, headers."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from unittest import mock
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from infra.devservices.procs import free_port
+from infra.nginx import NginxProcess, NginxSettings, write_config
+from infra.nginx import template as template_module
+
+pytestmark = pytest.mark.skipif(not (shutil.which("nginx") or Path("/usr/sbin/nginx").exists()),
+                                reason="nginx is not installed")
+
+
+def test_nginx_accepts_the_rendered_config(tmp_path: Path) -> None:
+    report = NginxProcess(NginxSettings(prefix=tmp_path / "ngx", listen=f"127.0.0.1:{free_port()}")).test()
+    assert "test is successful" in report
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("setpriv"), reason="needs root to drop to nobody")
+def test_nginx_accepts_the_unprivileged_config() -> None:
+    prefix = Path(tempfile.mkdtemp(prefix="nginx-unprivileged-"))  # pytest's tmp_path is private to root
+    try:
+        with mock.patch.object(template_module.os, "geteuid", return_value=65534):
+            conf = write_config(NginxSettings(prefix=prefix, listen=f"127.0.0.1:{free_port()}"))
+        assert "\nuser " not in conf.read_text()
+        subprocess.run(["chown", "-R", "65534:65534", str(prefix)], check=True)
+        done = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "nginx", "-p",
+                               str(prefix), "-c", str(conf), "-e", str(prefix / "logs/error.log"), "-t"],
+                              capture_output=True, text=True, timeout=30)
+        assert done.returncode == 0, done.stderr
+    finally:
+        shutil.rmtree(prefix, ignore_errors=True)
+
+
+async def _backend(name: str, port: int, fail_with: dict[str, int]) -> web.AppRunner:
+    async def any_path(request: web.Request) -> web.Response:
+        status = fail_with.get(request.path, 200)
+        body = await request.read()
+        return web.json_response({"instance": name, "path": request.path, "len": len(body),
+                                  "xff": request.headers.get("X-Forwarded-For"),
+                                  "real_ip": request.headers.get("X-Real-IP"),
+                                  "proto": request.headers.get("X-Forwarded-Proto")}, status=status)
+
+    app = web.Application(client_max_size=64 * 1024 * 1024)
+    app.router.add_route("*", "/{tail:.*}", any_path)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    return runner
+
+
+def test_failover_retry_policy_headers_and_limits(tmp_path: Path) -> None:
+    ports = [free_port(), free_port()]
+    nginx = NginxProcess(NginxSettings(prefix=tmp_path / "ngx", listen=f"127.0.0.1:{free_port()}",
+                                       upstreams=[f"127.0.0.1:{p}" for p in ports], max_body="1m"))
+
+    async def scenario() -> None:
+        a = await _backend("a", ports[0], {"/draining": 503, "/webhook/fal/draining": 503, "/fn-error": 502})
+        b = await _backend("b", ports[1], {"/fn-error": 502})
+        await asyncio.to_thread(nginx.start)
+        try:
+            async with aiohttp.ClientSession(nginx.url) as http:
+                seen = set()
+                for _ in range(6):
+                    async with http.get("/health", headers={"X-Forwarded-For": "203.0.113.9"}) as r:
+                        data = await r.json()
+                        assert r.status == 200
+                        seen.add(data["instance"])
+                assert seen == {"a", "b"}  # both instances take traffic: no backup-only member
+                assert data["xff"] == "203.0.113.9, 127.0.0.1" and data["real_ip"] == "127.0.0.1"
+                assert data["proto"] == "http"
+
+                for _ in range(4):  # a draining instance (503) is skipped for idempotent requests...
+                    async with http.get("/draining") as r:
+                        assert r.status == 200 and (await r.json())["instance"] == "b"
+                for _ in range(4):  # ...and for webhook POSTs, idempotent on our side by design
+                    async with http.post("/webhook/fal/draining", data=b"{}") as r:
+                        assert r.status == 200 and (await r.json())["instance"] == "b"
+                async with http.get("/fn-error") as r:  # a function's 502 is an answer, not a dead instance
+                    assert r.status == 502
+
+                async with http.post("/webhook/telegram", data=b"x" * (2 * 1024 * 1024)) as r:
+                    assert r.status == 413 and (await r.json())["code"] == "RequestEntityTooLarge"
+
+                await b.cleanup()  # one instance stops: every request still succeeds, POSTs included
+                for path in ("/health", "/items/1", "/webhook/telegram", "/webhook/fal/abc"):
+                    for method in ("GET", "POST"):
+                        async with http.request(method, path, data=b"{}") as r:
+                            assert r.status == 200 and (await r.json())["instance"] == "a"
+                await a.cleanup()
+                async with http.get("/health") as r:
+                    assert r.status == 502 and (await r.json())["code"] == "BadGateway"
+        finally:
+            await asyncio.to_thread(nginx.stop)
+
+    asyncio.run(asyncio.wait_for(scenario(), 60))
+    assert nginx.proc is not None and nginx.proc.returncode is not None
