@@ -42,6 +42,13 @@ class Settings(BaseSettings):
     fal_key: SecretStr | None = None
     fal_jwks_url: str = "https://rest.fal.ai/.well-known/jwks.json"
     public_base_url: str | None = None
+    fal_text_to_image_model: str = "fal-ai/flux-lora"
+    reconcile_after_seconds: int = Field(default=900, ge=10)
+    park_unmatched_after_seconds: int = Field(default=3600, ge=10)
+
+    # Lambda: where Event invocations go (the runner's Invoke API on-prem, AWS when unset)
+    lambda_endpoint_url: str | None = None
+    function_name_prefix: str = ""
 
     # Telegram
     telegram_bot_token: SecretStr | None = None
@@ -76,7 +83,8 @@ class Settings(BaseSettings):
             raise ValueError("must be a redis:// URL")
         return value
 
-    @field_validator("s3_endpoint_url", "public_base_url", "fal_jwks_url", "telegram_api_base_url")
+    @field_validator("s3_endpoint_url", "public_base_url", "fal_jwks_url", "telegram_api_base_url",
+                     "lambda_endpoint_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("http://", "https://")):

@@ -1,0 +1,5 @@
+"""Event invocation: store the generated images (or refund a failed generation) and send them."""
+
+from aisha.handlers.fal import process_handler as handler
+
+__all__ = ["handler"]

@@ -1,0 +1,101 @@
+"""Handlers of the FAL functions: the two webhooks, the processors, the reconciler."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from aisha.errors import AishaError, FalError
+from aisha.handlers.apigw import headers, json_response, raw_body
+from aisha.handlers.process_state import WorkerState, state
+from aisha.services import fal_results, fal_webhooks, reconcile
+from aisha.telegram import outbox
+
+log = logging.getLogger("aisha.fal")
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+MAX_FILE_BYTES = 1024 * 1024 * 1024
+TRAINING_PROCESSOR = "fal_process_training"
+GENERATION_PROCESSOR = "fal_process_generation"
+
+
+def _request_id(context: Any) -> str:
+    return str(getattr(context, "aws_request_id", "") or "")
+
+
+def webhook_handler(endpoint: str, processor: str) -> Handler:
+    """POST endpoint: verify, validate, journal, queue `processor`, answer within FAL's 15 s."""
+
+    def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        worker = state()
+        extra = {"request_id": _request_id(context), "endpoint": endpoint}
+        receipt = fal_webhooks.receive(worker.db, worker.jwks, endpoint, headers(event), raw_body(event))
+        if receipt.status != 200:
+            log.warning("FAL delivery refused: %s", receipt.body["error"],
+                        extra={**extra, "event_id": receipt.event_id})
+            return json_response(receipt.status, receipt.body, receipt.headers)
+        if receipt.hand_on:
+            try:
+                worker.invoker.invoke_event(processor, {"event_id": receipt.event_id})
+            except AishaError as exc:  # journaled, not yet queued: FAL's retry hands it on again
+                log.error("cannot queue processing: %s", exc, extra={**extra, "event_id": receipt.event_id})
+                return json_response(503, {"error": "queue_unavailable", "message": "try again later"},
+                                     {"Retry-After": "30"})
+        log.info("FAL delivery accepted", extra={**extra, "event_id": receipt.event_id, **receipt.body})
+        return json_response(200, receipt.body)
+
+    return handle
+
+
+def fetch_file(url: str) -> bytes:
+    """Download one of FAL's result files; FAL keeps them for days, we keep our copy."""
+    try:
+        with httpx.stream("GET", url, timeout=httpx.Timeout(30.0, connect=5.0), follow_redirects=True) as response:
+            if response.status_code != 200:
+                raise FalError(f"FAL file server answered {response.status_code} for a result file",
+                               code="fal_file_unavailable", retryable=response.status_code >= 500)
+            chunks, size = [], 0
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > MAX_FILE_BYTES:
+                    raise FalError("result file larger than 1 GB", code="fal_file_too_large", retryable=False)
+                chunks.append(chunk)
+            return b"".join(chunks)
+    except httpx.HTTPError as exc:
+        raise FalError(f"cannot download a result file: {exc.__class__.__name__}", code="fal_file_unavailable") from exc
+
+
+def _send_notifications(worker: WorkerState, keys: list[str]) -> None:
+    for key in keys:
+        outbox.deliver(worker.db, key, worker.notifier.send, worker.loop.run)
+
+
+def process_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Event invocation {"event_id": N}: process that journaled delivery. Raising makes the runner retry."""
+    worker = state()
+    buckets = fal_results.Buckets(loras=worker.settings.s3_bucket_loras, images=worker.settings.s3_bucket_images)
+    event_id = int(event["event_id"])
+    outcome = fal_results.process(worker.db, worker.storage, buckets, event_id, fetch_file)
+    _send_notifications(worker, outcome.notifications)
+    log.info("FAL delivery %s", outcome.status, extra={"request_id": _request_id(context), "event_id": event_id})
+    return {"event_id": event_id, "outcome": outcome.status}
+
+
+def reconcile_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Scheduled: finish work whose webhook was lost; retry unsent messages; park the unmatched."""
+    worker = state()
+    s = worker.settings
+    report = reconcile.reconcile(worker.db, worker.fal, older_than=s.reconcile_after_seconds,
+                                 park_after=s.park_unmatched_after_seconds)
+    for kind, event_id in report.to_process:
+        worker.invoker.invoke_event(TRAINING_PROCESSOR if kind == "training" else GENERATION_PROCESSOR,
+                                    {"event_id": event_id})
+    unsent = outbox.pending_keys(worker.db, older_than_seconds=60)
+    _send_notifications(worker, unsent)
+    summary = {"checked": report.checked, "still_running": report.still_running,
+               "handed_on": len(report.to_process), "parked": report.parked, "errors": report.errors,
+               "notifications_retried": len(unsent)}
+    log.info("reconciled", extra={"request_id": _request_id(context), **summary})
+    return summary

@@ -1,0 +1,47 @@
+"""What a warm worker keeps between invocations: settings, pools, clients, one event loop.
+
+Made on first use (never at import) and reused while the worker lives, as on Lambda.
+"""
+
+from __future__ import annotations
+
+from functools import cache, cached_property
+
+from aisha.fal import JwksCache
+from aisha.fal.client import FalGateway
+from aisha.invoke import FunctionInvoker
+from aisha.logs import configure_logging
+from aisha.resources import Resources
+from aisha.telegram.bot import make_bot
+from aisha.telegram.loop import ProcessLoop
+from aisha.telegram.notifier import Notifier
+
+
+class WorkerState(Resources):
+    @cached_property
+    def jwks(self) -> JwksCache:
+        return JwksCache(self.settings.fal_jwks_url)
+
+    @cached_property
+    def fal(self) -> FalGateway:
+        key = self.settings.fal_key
+        return FalGateway(key.get_secret_value() if key else None)
+
+    @cached_property
+    def invoker(self) -> FunctionInvoker:
+        return FunctionInvoker(self.settings)
+
+    @cached_property
+    def loop(self) -> ProcessLoop:
+        return ProcessLoop()
+
+    @cached_property
+    def notifier(self) -> Notifier:
+        return Notifier(make_bot(self.settings), self.storage, self.settings.s3_bucket_images)
+
+
+@cache
+def state() -> WorkerState:
+    worker = WorkerState.from_env()
+    configure_logging(worker.settings.log_level, worker.settings.secret_values())
+    return worker  # type: ignore[return-value]

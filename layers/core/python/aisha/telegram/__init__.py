@@ -1,0 +1,1 @@
+"""Telegram: the Bot API client (python-telegram-bot) and the notification outbox."""

@@ -1,0 +1,28 @@
+"""A python-telegram-bot `Bot` pointed at TELEGRAM_API_BASE_URL (Telegram or a local stand-in)."""
+
+from __future__ import annotations
+
+from telegram import Bot
+from telegram.request import HTTPXRequest
+
+from aisha.config import Settings
+from aisha.errors import ConfigError
+
+
+def file_base_url(api_base_url: str) -> str:
+    """https://api.telegram.org/bot -> https://api.telegram.org/file/bot"""
+    head, _, _ = api_base_url.rstrip("/").rpartition("/bot")
+    return f"{head}/file/bot"
+
+
+def make_bot(settings: Settings) -> Bot:
+    if settings.telegram_bot_token is None:
+        raise ConfigError("TELEGRAM_BOT_TOKEN is required but not set", variables=["TELEGRAM_BOT_TOKEN"])
+    request = HTTPXRequest(connection_pool_size=8, connect_timeout=5.0, read_timeout=20.0, write_timeout=20.0,
+                           media_write_timeout=60.0)
+    return Bot(
+        settings.telegram_bot_token.get_secret_value(),
+        base_url=settings.telegram_api_base_url,
+        base_file_url=file_base_url(settings.telegram_api_base_url),
+        request=request,
+    )

@@ -1,0 +1,70 @@
+"""Turns an outbox notification into Bot API calls (python-telegram-bot)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto
+
+from aisha.storage import Storage
+from aisha.texts import text
+
+Render = Callable[["Notifier", int, dict[str, Any]], Awaitable[None]]
+
+
+class Notifier:
+    def __init__(self, bot: Bot, storage: Storage, images_bucket: str) -> None:
+        self.bot = bot
+        self.storage = storage
+        self.images_bucket = images_bucket
+        self._initialized = False
+
+    async def send(self, kind: str, chat_id: int, payload: dict[str, Any]) -> None:
+        if not self._initialized:
+            await self.bot.initialize()
+            self._initialized = True
+        await RENDERERS[kind](self, chat_id, payload)
+
+
+async def _avatar_ready(n: Notifier, chat_id: int, p: dict[str, Any]) -> None:
+    lang = p.get("language", "ru")
+    button = InlineKeyboardButton(text(lang, "button_generate"), callback_data=f"generate:{p['avatar_id']}")
+    await n.bot.send_message(chat_id, text(lang, "avatar_ready", name=p["name"]),
+                             reply_markup=InlineKeyboardMarkup([[button]]))
+
+
+async def _avatar_failed(n: Notifier, chat_id: int, p: dict[str, Any]) -> None:
+    lang = p.get("language", "ru")
+    key = "avatar_failed" if p.get("coins") else "avatar_failed_no_refund"
+    await n.bot.send_message(chat_id, text(lang, key, name=p["name"], reason=p["reason"], coins=p.get("coins", 0)))
+
+
+async def _generation_done(n: Notifier, chat_id: int, p: dict[str, Any]) -> None:
+    lang = p.get("language", "ru")
+    keys: list[str] = p["keys"]
+    caption = text(lang, "generation_done", prompt=p["prompt"])[:1024]
+    photos = [n.storage.get(n.images_bucket, key) for key in keys]
+    if len(photos) == 1:
+        await n.bot.send_photo(chat_id, photos[0], caption=caption)
+    elif photos:
+        media = [InputMediaPhoto(data, caption=caption if i == 0 else None) for i, data in enumerate(photos)]
+        await n.bot.send_media_group(chat_id, media)
+    hidden = int(p.get("hidden", 0))
+    if hidden and photos:
+        await n.bot.send_message(chat_id, text(lang, "generation_nsfw_hidden", count=hidden))
+    elif hidden:
+        await n.bot.send_message(chat_id, text(lang, "generation_all_hidden"))
+
+
+async def _generation_failed(n: Notifier, chat_id: int, p: dict[str, Any]) -> None:
+    lang = p.get("language", "ru")
+    await n.bot.send_message(chat_id, text(lang, "generation_failed", reason=p["reason"], coins=p.get("coins", 0)))
+
+
+RENDERERS: dict[str, Render] = {
+    "avatar_ready": _avatar_ready,
+    "avatar_failed": _avatar_failed,
+    "generation_done": _generation_done,
+    "generation_failed": _generation_failed,
+}
