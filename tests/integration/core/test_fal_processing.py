@@ -13,9 +13,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-
 from aisha.db import Database
 from aisha.errors import FalError
 from aisha.fal import JwksCache, signed_message
@@ -24,6 +21,8 @@ from aisha.models import AvatarStatus, EventStatus, Gender, GenerationStatus, Le
 from aisha.services import avatars, fal_results, fal_webhooks, generations, journal, ledger, submissions
 from aisha.storage import Storage
 from aisha.telegram import outbox
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 
 class FileHost:

@@ -4,11 +4,10 @@ import base64
 import json
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-
 from aisha.fal import JwksCache, WebhookRejected, signed_message, verify_webhook
 from aisha.models import SignatureOutcome
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 NOW = 1_795_000_000
 BODY = json.dumps({"request_id": "req-1", "status": "OK", "payload": {"images": []}}).encode()
