@@ -1,23 +1,95 @@
-"""`make run`: bring the local services up and say what is running."""
+"""`make run`: the local services, two runner instances and nginx in front of them, until Ctrl-C.
+
+Ports: runners 8001 and 8002, nginx 8080, each replaced by a free port when taken. On Ctrl-C or SIGTERM
+everything this started is stopped: nginx, the runners (which drain), and the services it brought up
+(services that were already running are left alone).
+"""
 
 from __future__ import annotations
 
+import argparse
+import os
+import signal
 import sys
+import threading
+from collections.abc import Sequence
 from pathlib import Path
+from types import FrameType
 
 from infra.devservices import up
+from infra.devservices.orchestrate import down, state_dir, status
+from infra.devservices.postgres import Postgres
+from infra.devservices.redis_server import RedisServer
+from infra.devservices.s3 import S3Server
+from infra.stack import Stack, StackError
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def main() -> int:
-    result = up(ROOT)
-    print("Aisha local services are up:")
-    for key, value in sorted(result.env.items()):
-        if "SECRET" not in key:
-            print(f"  {key}={value}")
-    print("Settings: .local/services.env   Stop: make stop")
-    return 0
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m infra.run", description=__doc__)
+    parser.add_argument("--manifest", type=Path, default=ROOT / "chalice.json")
+    parser.add_argument("--stage", default="dev")
+    parser.add_argument("--ports", type=int, nargs="+", default=[8001, 8002], help="runner ports (one per instance)")
+    parser.add_argument("--nginx-port", type=int, default=8080)
+    parser.add_argument("--keep-services", action="store_true", help="leave the services running at exit")
+    return parser
+
+
+def _stop_services(names: Sequence[str]) -> None:
+    if set(names) == {"postgres", "redis", "s3"}:
+        down(ROOT)  # also forgets .local/services.env
+        return
+    local = state_dir(ROOT)
+    for name in names:
+        {"postgres": lambda: Postgres(local / "pg").stop(), "redis": lambda: RedisServer(local / "redis").stop(),
+         "s3": lambda: S3Server(local / "s3", ROOT).stop()}[name]()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    stop = threading.Event()
+
+    def on_signal(_signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+
+    before = {name for name, port in status(ROOT).items() if port is not None}
+    services = up(ROOT)
+    ours = [name for name in ("postgres", "redis", "s3") if name in services.started_here and name not in before]
+    env = {**os.environ, **services.env}
+    stack = Stack(manifest=args.manifest, env=env, state=ROOT / ".local", runner_ports=args.ports,
+                  nginx_port=args.nginx_port, stage=args.stage)
+    try:
+        print("building functions and layers ...", flush=True)
+        stack.start()
+        print("Aisha functions are running:")
+        print(f"  nginx    {stack.url}   (webhooks: /webhook/fal/..., /webhook/telegram; /health)")
+        for runner in stack.runners:
+            print(f"  runner   {runner.url}   (logs: {runner.log.relative_to(ROOT)})")
+        print(f"  services {', '.join(f'{k}={v}' for k, v in sorted(services.env.items()) if 'URL' in k)}")
+        print("Ctrl-C stops everything started here.", flush=True)
+        while not stop.wait(1.0):
+            dead = [r for r in stack.runners if not r.alive()]
+            if dead and len(dead) == len(stack.runners):
+                print("every runner instance exited; stopping", file=sys.stderr)
+                return 1
+            if stack.nginx is not None and stack.nginx.proc is not None and stack.nginx.proc.poll() is not None:
+                print("nginx exited; stopping", file=sys.stderr)
+                return 1
+        return 0
+    except StackError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        print("stopping ...", flush=True)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not leave half a stop behind
+        stack.stop()
+        if not args.keep_services and ours:
+            _stop_services(ours)
+        print("stopped.", flush=True)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,148 @@
+"""Runner instances and nginx in front of them, as child processes that are always stopped again.
+
+Used by `make run` (infra/run.py) and by the end-to-end tests, so both exercise the same start-up path:
+build once, start N `python -m local_runner serve` instances, wait for their /_runner/health, then nginx.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from infra.devservices.procs import free_port, port_open
+from infra.nginx import NginxProcess, NginxSettings
+
+
+class StackError(RuntimeError):
+    """A part of the stack did not come up."""
+
+
+def pick_port(preferred: int, taken: set[int]) -> int:
+    """The preferred port when nothing listens there, else a free one."""
+    port = preferred if preferred and preferred not in taken and not port_open(preferred) else free_port()
+    while port in taken:
+        port = free_port()
+    taken.add(port)
+    return port
+
+
+@dataclass
+class RunnerProcess:
+    port: int
+    manifest: Path
+    env: Mapping[str, str]
+    log: Path
+    stage: str = "dev"
+    extra_args: Sequence[str] = ()
+    proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        argv = [sys.executable, "-m", "local_runner", "--manifest", str(self.manifest), "--stage", self.stage,
+                "serve", "--host", "127.0.0.1", "--port", str(self.port), *self.extra_args]
+        with open(self.log, "ab") as out:
+            # Its own session: Ctrl-C in the terminal reaches the supervisor only, which stops it in order;
+            # the group lets the supervisor kill the runner's workers too if the runner itself hangs.
+            self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                                         env=dict(self.env), start_new_session=True)
+
+    def healthy(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.url}/_runner/health", timeout=1) as resp:
+                return bool(resp.status == 200)
+        except (OSError, urllib.error.URLError):
+            return False
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self, timeout: float = 20.0) -> None:
+        """SIGTERM (the runner drains), then SIGKILL of its whole process group after the timeout."""
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                pass
+        try:  # anything left in its group (workers of a runner that died or hung)
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        if self.proc.poll() is None:
+            self.proc.wait(5)
+
+
+@dataclass
+class Stack:
+    manifest: Path
+    env: Mapping[str, str]
+    state: Path  # logs and nginx's prefix live under here
+    runner_ports: Sequence[int] = (8001, 8002)
+    nginx_port: int = 8080
+    stage: str = "dev"
+    runner_args: Sequence[str] = ()
+    runners: list[RunnerProcess] = field(default_factory=list)
+    nginx: NginxProcess | None = None
+
+    def build(self) -> None:
+        """Build once before the instances start, so two of them never build into one folder at once."""
+        argv = [sys.executable, "-m", "local_runner", "--manifest", str(self.manifest), "--stage", self.stage,
+                "build"]
+        done = subprocess.run(argv, env=dict(self.env), capture_output=True, text=True, timeout=900)
+        if done.returncode != 0:
+            raise StackError(f"build failed:\n{done.stdout}{done.stderr}")
+
+    def start(self, timeout: float = 120.0, build: bool = True) -> None:
+        try:
+            self._start(timeout, build)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self, timeout: float, build: bool) -> None:
+        if build:
+            self.build()
+        taken: set[int] = set()
+        for i, preferred in enumerate(self.runner_ports):
+            runner = RunnerProcess(pick_port(preferred, taken), self.manifest, self.env,
+                                   self.state / "logs" / f"runner-{i + 1}.log", self.stage, self.runner_args)
+            runner.start()
+            self.runners.append(runner)
+        deadline = time.monotonic() + timeout
+        for runner in self.runners:
+            while not runner.healthy():
+                if not runner.alive():
+                    raise StackError(f"runner on port {runner.port} exited; see {runner.log}")
+                if time.monotonic() > deadline:
+                    raise StackError(f"runner on port {runner.port} not healthy after {timeout:.0f} s")
+                time.sleep(0.1)
+        self.nginx = NginxProcess(NginxSettings(prefix=self.state / "nginx",
+                                                listen=f"127.0.0.1:{pick_port(self.nginx_port, taken)}",
+                                                upstreams=[f"127.0.0.1:{r.port}" for r in self.runners]))
+        self.nginx.start()
+
+    @property
+    def url(self) -> str:
+        assert self.nginx is not None
+        return self.nginx.url
+
+    def stop(self) -> None:
+        """nginx first (no new requests), then the runners drain; nothing is left running."""
+        if self.nginx is not None:
+            self.nginx.stop()
+        for runner in self.runners:
+            runner.stop()
