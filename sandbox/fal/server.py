@@ -1,0 +1,195 @@
+"""The FAL stand-in as a server: TLS listener for fal-client, plain HTTP listener, in-process or standalone."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from aiohttp import web
+
+from sandbox.fal import admin, routes
+from sandbox.fal.config import SandboxConfig
+from sandbox.fal.core import CORE, SandboxCore
+from sandbox.fal.tls import CertFiles, ensure_certificates
+
+T = TypeVar("T")
+
+
+def build_app(core: SandboxCore) -> web.Application:
+    """The aiohttp application both listeners serve (queue API, files, JWKS, admin)."""
+    app = web.Application(middlewares=[routes.queue_errors], client_max_size=64 * 1024**2)
+    app[CORE] = core
+    app.add_routes(admin.routes)
+    app.add_routes(routes.routes)
+    return app
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(128)
+    sock.setblocking(False)
+    return sock
+
+
+def _url(scheme: str, host: str, port: int) -> str:
+    return f"{scheme}://[{host}]:{port}" if ":" in host else f"{scheme}://{host}:{port}"
+
+
+class FalSandbox:
+    """A local FAL: `start()`/`stop()` on a thread of its own (for pytest), or `serve()` inside a loop.
+
+    `port` is the TLS port (the queue and run host of fal-client), `http_port` the plain one (JWKS, files,
+    admin); 0 picks a free port. Certificates go to `cert_dir` (created if needed, reused while valid).
+    """
+
+    def __init__(self, cert_dir: Path | str, config: SandboxConfig | None = None, *, host: str = "127.0.0.1",
+                 port: int = 0, http_port: int = 0) -> None:
+        self.cert_dir = Path(cert_dir)
+        self.core = SandboxCore.create(config or SandboxConfig())
+        self.host, self.port, self.http_port = host, port, http_port
+        self.certs: CertFiles | None = None
+        self._runner: web.AppRunner | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+
+    # in a running loop ----------------------------------------------------------------------------------
+    async def serve(self) -> None:
+        """Start listening in the current loop (returns once both listeners are up)."""
+        self.certs = await asyncio.to_thread(ensure_certificates, self.cert_dir)
+        tls_sock, plain_sock = _listen(self.host, self.port), _listen(self.host, self.http_port)
+        self.port, self.http_port = tls_sock.getsockname()[1], plain_sock.getsockname()[1]
+        self.core.set_urls(_url("https", self.host, self.port), _url("http", self.host, self.http_port))
+        await self.core.deliverer.start()
+        self._runner = web.AppRunner(build_app(self.core), access_log=None, handle_signals=False)
+        await self._runner.setup()
+        await web.SockSite(self._runner, tls_sock, ssl_context=self.certs.server_context()).start()
+        await web.SockSite(self._runner, plain_sock).start()
+
+    async def close(self) -> None:
+        await self.core.engine.reset()
+        await self.core.deliverer.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    # on a thread of its own ------------------------------------------------------------------------------
+    def start(self, timeout: float = 30.0) -> FalSandbox:
+        if self._thread is not None:
+            raise RuntimeError("FalSandbox already started")
+        ready = threading.Event()
+        failure: list[BaseException] = []
+
+        def main() -> None:
+            loop = asyncio.new_event_loop()
+            self._loop = loop
+            try:
+                loop.run_until_complete(self.serve())
+            except BaseException as exc:  # reported to start()'s caller
+                failure.append(exc)
+                ready.set()
+                loop.close()
+                return
+            ready.set()
+            loop.run_forever()
+            loop.run_until_complete(self.close())
+            loop.close()
+
+        self._thread = threading.Thread(target=main, name="fal-sandbox", daemon=True)
+        self._thread.start()
+        if not ready.wait(timeout):
+            raise RuntimeError("FalSandbox did not start in time")
+        if failure:
+            self._thread.join()
+            self._thread = None
+            raise failure[0]
+        return self
+
+    def stop(self) -> None:
+        if self._thread is None or self._loop is None:
+            return
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=30)
+        self._thread, self._loop = None, None
+
+    def __enter__(self) -> FalSandbox:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def call(self, fn: Callable[[], Awaitable[T]], timeout: float = 30.0) -> T:
+        """Run `fn()` on the stand-in's loop from another thread and return its result."""
+        if self._loop is None:
+            raise RuntimeError("FalSandbox is not running on its own thread")
+
+        async def run() -> T:
+            return await fn()
+
+        return asyncio.run_coroutine_threadsafe(run(), self._loop).result(timeout)
+
+    # what clients need --------------------------------------------------------------------------------------
+    @property
+    def url(self) -> str:
+        return self.core.urls.https
+
+    @property
+    def http_url(self) -> str:
+        return self.core.urls.http
+
+    @property
+    def jwks_url(self) -> str:
+        return self.core.urls.jwks
+
+    @property
+    def admin_url(self) -> str:
+        return f"{self.core.urls.http}/_admin"
+
+    def client_env(self) -> dict[str, str]:
+        """Environment of a process that talks to this stand-in as if it were FAL (fal-client, httpx)."""
+        if self.certs is None:
+            raise RuntimeError("FalSandbox is not started")
+        return {
+            "FAL_KEY": self.core.config.key,
+            "FAL_RUN_HOST": self.core.urls.host,
+            "FAL_QUEUE_RUN_HOST": self.core.urls.host,
+            "SSL_CERT_FILE": str(self.certs.bundle),
+            "FAL_JWKS_URL": self.core.urls.jwks,
+        }
+
+    # conveniences for tests (thread-safe) ---------------------------------------------------------------
+    def configure(self, **changes: Any) -> None:
+        async def apply() -> None:
+            self.core.config.update(changes)
+            if "failure_seed" in changes:
+                self.core.engine.reseed()
+            self.core.set_urls(self.core.urls.https, self.core.urls.http)
+
+        self.call(apply)
+
+    def rotate_key(self, *, keep_old: bool = True) -> str:
+        async def rotate() -> str:
+            return self.core.keys.rotate(keep_old=keep_old).kid
+
+        return self.call(rotate)
+
+    def reset(self) -> None:
+        self.call(self.core.reset)
+
+    def jobs(self) -> list[dict[str, Any]]:
+        async def read() -> list[dict[str, Any]]:
+            return [job.summary() for job in self.core.engine.jobs.values()]
+
+        return self.call(read)
+
+    def deliveries(self, request_id: str | None = None) -> list[dict[str, Any]]:
+        async def read() -> list[dict[str, Any]]:
+            return [d.as_dict() for d in self.core.deliverer.log if request_id in (None, d.request_id)]
+
+        return self.call(read)
