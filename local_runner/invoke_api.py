@@ -69,11 +69,16 @@ class InvokeApi:
         try:
             if name not in self.manifest.functions or qualifier not in (None, "$LATEST"):
                 raise FunctionNotFound(name)
-            payload = await request.read()
-            if len(payload) > self.runner.config.max_body_bytes:
+            limit = self.runner.config.max_body_bytes
+            try:
+                payload = await request.read()
+            except web.HTTPRequestEntityTooLarge:
+                payload = None
+            if payload is None or len(payload) > limit:
+                size = request.content_length or limit + 1
                 return _client_error(413, "RequestEntityTooLargeException",
-                                     f"{len(payload)} byte payload is too large for the {kind} invocation type "
-                                     f"(limit {self.runner.config.max_body_bytes} bytes)")
+                                     f"{size} byte payload is too large for the {kind} invocation type "
+                                     f"(limit {limit} bytes)")
             if payload.strip():
                 try:
                     json.loads(payload)

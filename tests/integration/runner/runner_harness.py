@@ -50,7 +50,7 @@ class RunningServer:
 
         return boto3.client("lambda", endpoint_url=self.url, region_name="us-east-1", aws_access_key_id="x",
                             aws_secret_access_key="x",
-                            config=Config(retries={"max_attempts": 1}, read_timeout=60))
+                            config=Config(retries={"total_max_attempts": 1}, read_timeout=60))
 
     def worker_pids(self, function: str) -> list[int]:
         """Live worker processes of one function (children of the server)."""

@@ -1,0 +1,124 @@
+"""Lambda semantics on real worker processes: reuse, timeout, memory, concurrency, crashes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import httpx
+
+from tests.integration.runner.runner_harness import RunningServer
+
+
+def invoke(server: RunningServer, name: str, event: dict[str, Any]) -> tuple[str | None, dict[str, Any]]:
+    resp = server.lambda_client().invoke(FunctionName=name, Payload=json.dumps(event).encode())
+    return resp.get("FunctionError"), json.loads(resp["Payload"].read())
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie not yet reaped counts as gone
+        return "\tZ" not in open(f"/proc/{pid}/status").read().split("State:")[1][:4]
+    except FileNotFoundError:
+        return False
+
+
+def wait_gone(pid: int, timeout: float = 5) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not alive(pid):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_warm_worker_is_reused(server: RunningServer) -> None:
+    first = server.http.get("/echo").json()["pid"]
+    second = server.http.get("/echo").json()["pid"]
+    assert first == second
+
+
+def test_timeout_kills_and_replaces_the_worker(server: RunningServer) -> None:
+    error, body = invoke(server, "sleeper", {"sleep": 0})
+    assert error is None
+    old = body["pid"]
+    started = time.monotonic()
+    error, body = invoke(server, "sleeper", {"sleep": 5})
+    assert time.monotonic() - started < 3
+    assert error == "Unhandled" and body["errorType"] == "Sandbox.Timedout"
+    assert body["errorMessage"].endswith("Task timed out after 1.00 seconds")
+    assert wait_gone(old)
+    error, body = invoke(server, "sleeper", {"sleep": 0})
+    assert error is None and body["pid"] != old
+    resp = server.http.get("/sleep", params={"sleep": "3"})
+    assert resp.status_code == 504 and resp.json() == {"message": "Endpoint request timed out"}
+
+
+def test_memory_limit_kills_the_worker(server: RunningServer) -> None:
+    error, body = invoke(server, "hog", {"mb": 400})
+    assert error == "Unhandled" and body["errorType"] == "Runtime.OutOfMemory"
+    assert "signal: killed" in body["errorMessage"]
+    assert "Error Type: Runtime.OutOfMemory" in server.log()
+    error, body = invoke(server, "hog", {"mb": 10})
+    assert error is None and body == {"allocated_mb": 10}
+
+
+def test_reserved_concurrency_throttles_with_retry_after(server: RunningServer) -> None:
+    with ThreadPoolExecutor(2) as pool:
+        first = pool.submit(server.http.get, "/single", params={"sleep": "2"})
+        time.sleep(0.3)
+        second = pool.submit(server.http.get, "/single", params={"sleep": "0"})
+        statuses = sorted([first.result().status_code, second.result().status_code])
+    assert statuses == [200, 429]
+    throttled = second.result()
+    assert throttled.json() == {"message": "Too Many Requests"} and int(throttled.headers["Retry-After"]) >= 1
+    try:
+        server.lambda_client().invoke(FunctionName="single", Payload=b"{}")
+    except Exception as exc:  # pragma: no cover - the slot is free again: this must not raise
+        raise AssertionError(exc) from exc
+
+
+def test_excess_request_waits_a_bounded_time_for_the_slot(server: RunningServer) -> None:
+    assert server.http.get("/single", params={"sleep": "0"}).status_code == 200  # warm: no init in the wait
+    with ThreadPoolExecutor(2) as pool:
+        first = pool.submit(server.http.get, "/single", params={"sleep": "0.1"})
+        time.sleep(0.05)
+        second = pool.submit(server.http.get, "/single", params={"sleep": "0"})
+        assert first.result().status_code == 200 and second.result().status_code == 200
+
+
+def test_kill_9_fails_only_that_invocation(server: RunningServer) -> None:
+    warm = server.http.get("/victim", params={"sleep": "0"})
+    assert warm.status_code == 200
+    result: dict[str, httpx.Response] = {}
+    thread = threading.Thread(target=lambda: result.update(r=server.http.get("/victim", params={"sleep": "5"})))
+    thread.start()
+    time.sleep(0.5)
+    pids = server.worker_pids("victim")
+    assert len(pids) == 1
+    os.kill(pids[0], signal.SIGKILL)
+    thread.join(10)
+    resp = result["r"]
+    assert resp.status_code == 502 and resp.json()["errorType"] == "Runtime.ExitError"
+    assert "signal: killed" in resp.json()["errorMessage"]
+    again = server.http.get("/victim", params={"sleep": "0"})
+    assert again.status_code == 200 and int(again.text) != pids[0]
+    assert server.http.get("/echo").status_code == 200  # other functions unaffected
+
+
+def test_cold_start_after_idle_time(start_server: Any) -> None:
+    server = start_server(env={"RUNNER_IDLE_TIMEOUT": "0.5"})
+    first = server.http.get("/echo").json()["pid"]
+    time.sleep(1.5)
+    second = server.http.get("/echo").json()["pid"]
+    assert first != second
+    reports = [r["message"] for r in server.log_records() if r["message"].startswith("REPORT")]
+    assert sum("Init Duration:" in m for m in reports) == 2

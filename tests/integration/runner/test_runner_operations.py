@@ -1,0 +1,79 @@
+"""Health, readiness, metrics, draining on SIGTERM, and --reload."""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tests.integration.runner.runner_harness import COLLECTION, RunningServer
+
+
+def test_health_ready_and_metrics(server: RunningServer) -> None:
+    assert server.http.get("/_runner/health").json() == {"status": "ok"}
+    ready = server.http.get("/_runner/ready")
+    assert ready.status_code == 200 and ready.json()["ready"] is True
+    server.http.get("/echo")
+    server.http.get("/raise")
+    text = server.http.get("/_runner/metrics").text
+    for name in ("runner_invocations_total", "runner_errors_total", "runner_throttles_total",
+                 "runner_timeouts_total", "runner_cold_starts_total", "runner_invocation_duration_seconds_bucket",
+                 "runner_warm_workers", "runner_busy_workers"):
+        assert name in text, name
+    assert 'runner_invocations_total{function="echo",outcome="success"}' in text
+    assert 'runner_errors_total{error_type="FixtureError",function="raiser"}' in text
+    assert 'runner_warm_workers{function="echo"} 1.0' in text
+
+
+def test_sigterm_drains_in_flight_requests(start_server: Any) -> None:
+    server = start_server()
+    result: dict[str, httpx.Response] = {}
+    thread = threading.Thread(target=lambda: result.update(r=server.http.get("/single", params={"sleep": "1.5"})))
+    thread.start()
+    time.sleep(0.5)
+    server.proc.send_signal(signal.SIGTERM)
+    thread.join(10)
+    assert result["r"].status_code == 200
+    assert server.proc.wait(10) == 0
+    assert "draining: 1 requests in flight" in server.log()
+    assert not server.worker_pids("single")
+
+
+def test_reload_restarts_only_the_changed_function(start_server: Any, tmp_path: Path) -> None:
+    collection = tmp_path / "collection"
+    shutil.copytree(COLLECTION, collection, ignore=shutil.ignore_patterns("__pycache__"))
+    build = tmp_path / "build"
+    server = start_server(manifest=collection / "chalice.json", build=build, args=["--reload"])
+    echo_pid = server.http.get("/echo").json()["pid"]
+    single_pid = int(server.http.get("/single", params={"sleep": "0"}).text)
+    result: dict[str, httpx.Response] = {}
+    thread = threading.Thread(target=lambda: result.update(r=server.http.get("/echo", params={"marker": "x"})))
+    app = collection / "functions" / "single" / "app.py"
+    app.write_text(app.read_text().replace("str(os.getpid())", "'v2:' + str(os.getpid())"))
+    thread.start()
+    deadline = time.monotonic() + 10
+    text = ""
+    while time.monotonic() < deadline:
+        text = server.http.get("/single", params={"sleep": "0"}).text
+        if text.startswith("v2:"):
+            break
+        time.sleep(0.2)
+    thread.join(5)
+    assert text.startswith("v2:") and int(text[3:]) != single_pid
+    assert result["r"].status_code == 200
+    assert server.http.get("/echo").json()["pid"] == echo_pid  # untouched function kept its warm worker
+    assert "reloaded single" in server.log()
+
+
+def test_sigterm_with_no_traffic_exits_cleanly(start_server: Any) -> None:
+    server = start_server()
+    server.http.get("/echo")
+    pids = server.worker_pids("echo")
+    assert pids
+    assert server.stop() == 0
+    assert not server.worker_pids("echo")
