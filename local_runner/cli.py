@@ -48,9 +48,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
     out = out or sys.stdout
     err = err or sys.stderr
+    argv = list(sys.argv[1:] if argv is None else argv)
+    rest = _failed_args(argv)
+    if rest is not None:  # `failed ...` belongs to local_runner.async_events, options and all
+        return _failed(rest, err)
     args = build_parser().parse_args(argv)
-    if args.command == "failed":
-        return _failed(args.rest, err)
     quiet = args.command == "invoke" and args.log_level == "INFO"  # the log tail is printed instead
     configure_logging("WARNING" if quiet else args.log_level, err)
     overrides = {"manifest": args.manifest, "stage": args.stage, "build_dir": args.build_dir}
@@ -82,6 +84,13 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
     except RunnerError as exc:
         print(f"error: {exc}", file=err)
         return 2
+
+
+def _failed_args(argv: list[str]) -> list[str] | None:
+    i = 0
+    while i < len(argv) and argv[i].startswith("-"):
+        i += 1 if "=" in argv[i] else 2  # global options all take a value
+    return argv[i + 1:] if i < len(argv) and argv[i] == "failed" else None
 
 
 def _read_event(path: str | None) -> bytes:
