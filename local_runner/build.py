@@ -169,7 +169,9 @@ class Builder:
 
 def size_report(artifacts: list[Artifact], manifest: Manifest) -> str:
     def mb(n: int | None) -> str:
-        return "-" if n is None else f"{n / 1024 / 1024:8.2f} MB"
+        if n is None:
+            return "-"
+        return f"{n / 1024 / 1024:.2f} MB" if n >= 1024 * 1024 else f"{n / 1024:.1f} KB"
 
     lines = [f"{'kind':8} {'name':24} {'unzipped':>11} {'zip':>11}  status"]
     sizes = {(a.kind, a.name): a.tree_bytes for a in artifacts}

@@ -35,7 +35,7 @@ Format (JSON; paths are relative to the manifest's folder)::
 Settings resolve like Chalice's: built-in defaults < top level < `functions.<name>` < `stages.<stage>` <
 `stages.<stage>.lambda_functions.<name>`; `environment_variables` are merged along the same order. A value
 `${NAME}` (the whole value) in `environment_variables` is replaced by the runner's own environment
-variable NAME (empty when unset), so secrets stay out of the manifest.
+variable NAME (the variable is left out when NAME is unset), so secrets stay out of the manifest.
 Defaults: lambda_timeout 60 s (1..900), lambda_memory_size 128 MB (128..10240), no reserved concurrency.
 
 Every error is a `ManifestError` naming the function and the key.
@@ -245,7 +245,10 @@ def _env(value: Any, function: str, environ: Mapping[str, str]) -> dict[str, str
         if not isinstance(v, str):
             raise ManifestError(f"value of {k!r} must be a string", function=function, key="environment_variables")
         ref = _ENV_REF.match(v)
-        out[k] = environ.get(ref.group(1), "") if ref else v
+        if ref is None:
+            out[k] = v
+        elif ref.group(1) in environ:  # unset: left out, as if the manifest did not name it
+            out[k] = environ[ref.group(1)]
     return out
 
 

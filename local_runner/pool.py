@@ -56,7 +56,6 @@ class FunctionPool:
         try:
             await asyncio.wait_for(self._slots.acquire(), self.throttle_wait)
         except TimeoutError:
-            self.metrics.throttles.labels(self.name).inc()
             raise Throttled(self.name, retry_after=max(1, math.ceil(self.throttle_wait))) from None
         self._in_flight += 1
         self._drained.clear()

@@ -136,6 +136,7 @@ class Runner:
         except Throttled:
             self.sink.release(rid)
             self.metrics.invocations.labels(fn.name, "throttled").inc()
+            self.metrics.throttles.labels(fn.name).inc()
             raise
         assert worker is not None
         cold = worker.invocations == 0

@@ -32,8 +32,9 @@ class AsyncParts:
         registry = runner.metrics.registry
         self.queue = async_events.EventQueue(redis_url, registry=registry)
         self.consumer = async_events.EventConsumer(redis_url, runner, registry=registry)
-        self.scheduler = async_events.Scheduler(redis_url, runner, list(runner.manifest.functions.values()),
-                                                registry=registry)
+        schedules = [async_events.ScheduledFunction(fn.name, s.expression, s.input, s.name)
+                     for fn in runner.manifest.functions.values() for s in fn.schedules]
+        self.scheduler = async_events.Scheduler(redis_url, runner, schedules, registry=registry)
 
     async def start(self) -> None:
         await self.consumer.start()

@@ -250,8 +250,8 @@ class Worker:
             self._ready.set_result(body or _error_payload("", "Runtime.Unknown", "init failed"))
 
 
-_SIGNAL_TEXT = {signal.SIGKILL: "killed", signal.SIGTERM: "terminated", signal.SIGSEGV: "segmentation fault",
-                signal.SIGABRT: "aborted"}
+_SIGNAL_TEXT: dict[int, str] = {int(signal.SIGKILL): "killed", int(signal.SIGTERM): "terminated",
+                                int(signal.SIGSEGV): "segmentation fault", int(signal.SIGABRT): "aborted"}
 
 
 def _exit_text(code: int) -> str:

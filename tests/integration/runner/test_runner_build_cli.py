@@ -50,7 +50,7 @@ def test_build_writes_lambda_zips_and_rebuilds_only_what_changed(tmp_path: Path)
     manifest = small_collection(tmp_path)
     first = cli("--manifest", str(manifest), "build")
     assert first.returncode == 0, first.stderr
-    assert set(statuses(first.stdout).values()) == {"built"} and "MB" in first.stdout
+    assert set(statuses(first.stdout).values()) == {"built"} and "KB" in first.stdout
     build = tmp_path / "build"
     with zipfile.ZipFile(build / "functions" / "a.zip") as zf:
         assert zf.namelist() == ["app.py"]
