@@ -26,6 +26,7 @@ def test_missing_variables_are_named() -> None:
         ("TOPUP_PACKAGES", "250,lots"),
         ("PRESIGN_TTL_SECONDS", "0"),
         ("LOG_LEVEL", "LOUD"),
+        ("TOPUP_STARS_PRICES", "50,90"),
     ],
 )
 def test_a_malformed_variable_is_named(name: str, value: str) -> None:
@@ -36,11 +37,13 @@ def test_a_malformed_variable_is_named(name: str, value: str) -> None:
 
 
 def test_defaults_and_parsing() -> None:
-    settings = load_settings({**BASE, "S3_ENDPOINT_URL": "http://127.0.0.1:9000/", "TOPUP_PACKAGES": "100,300"})
+    settings = load_settings({**BASE, "S3_ENDPOINT_URL": "http://127.0.0.1:9000/", "TOPUP_PACKAGES": "100,300",
+                                        "TOPUP_STARS_PRICES": "20,55"})
     assert isinstance(settings, Settings)
     assert settings.s3_endpoint_url == "http://127.0.0.1:9000"
     assert settings.price_training == 150 and settings.price_image == 5
     assert settings.topup_amounts == [100, 300]
+    assert settings.topup_offers == [(100, 20), (300, 55)]
     assert settings.fal_jwks_url == "https://rest.fal.ai/.well-known/jwks.json"
     assert settings.telegram_api_base_url == "https://api.telegram.org/bot"
 

@@ -10,7 +10,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from aisha.errors import ConfigError
@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     price_training: int = Field(default=150, ge=0)
     price_image: int = Field(default=5, ge=0)
     topup_packages: str = "250,500,1000"
+    topup_stars_prices: str = "50,90,160"  # Telegram Stars per package, in the order of TOPUP_PACKAGES
     welcome_bonus: int = Field(default=0, ge=0)
 
     # FAL
@@ -54,6 +55,11 @@ class Settings(BaseSettings):
     telegram_bot_token: SecretStr | None = None
     telegram_webhook_secret: SecretStr | None = None
     telegram_api_base_url: str = "https://api.telegram.org/bot"
+
+    conversation_ttl_seconds: int = Field(default=1800, ge=10)
+    rate_limit_messages_per_minute: int = Field(default=30, ge=1)
+    rate_limit_paid_actions_per_minute: int = Field(default=5, ge=1)
+    max_prompt_length: int = Field(default=1000, ge=10, le=2000)
 
     log_level: str = "INFO"
 
@@ -91,7 +97,7 @@ class Settings(BaseSettings):
             raise ValueError("must be an http:// or https:// URL")
         return value.rstrip("/") if value and not value.endswith("/bot") else value
 
-    @field_validator("topup_packages")
+    @field_validator("topup_packages", "topup_stars_prices")
     @classmethod
     def _packages(cls, value: str) -> str:
         try:
@@ -100,6 +106,14 @@ class Settings(BaseSettings):
             raise ValueError("must be a comma-separated list of positive integers") from None
         if not amounts or any(amount <= 0 for amount in amounts):
             raise ValueError("must be a comma-separated list of positive integers")
+        return value
+
+    @field_validator("topup_stars_prices")
+    @classmethod
+    def _one_price_per_package(cls, value: str, info: ValidationInfo) -> str:
+        packages = info.data.get("topup_packages")
+        if packages and len(packages.split(",")) != len(value.split(",")):
+            raise ValueError("must name one price per package of TOPUP_PACKAGES")
         return value
 
     @field_validator("log_level")
@@ -112,6 +126,11 @@ class Settings(BaseSettings):
     @property
     def topup_amounts(self) -> list[int]:
         return [int(part) for part in self.topup_packages.split(",")]
+
+    @property
+    def topup_offers(self) -> list[tuple[int, int]]:
+        """(coins, stars) per package."""
+        return list(zip(self.topup_amounts, [int(p) for p in self.topup_stars_prices.split(",")], strict=False))
 
     def secret_values(self) -> list[str]:
         """Values that must never appear in a log line."""

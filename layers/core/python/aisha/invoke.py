@@ -44,3 +44,28 @@ class FunctionInvoker:
             raise InvokeError(f"cannot queue {name}: {exc}") from exc
         if response.get("StatusCode") != 202:
             raise InvokeError(f"cannot queue {name}: status {response.get('StatusCode')}")
+
+    def invoke_sync(self, function: str, payload: dict[str, Any]) -> tuple[Any, str | None]:
+        """Run `function` and wait: (its answer, the function error type or None)."""
+        name = self._settings.function_name_prefix + function
+        try:
+            response = self._sync_client.invoke(FunctionName=name, InvocationType="RequestResponse",
+                                                Payload=json.dumps(payload).encode())
+        except (BotoCoreError, ClientError) as exc:
+            raise InvokeError(f"cannot invoke {name}: {exc}") from exc
+        raw = response["Payload"].read()
+        try:
+            answer = json.loads(raw) if raw else None
+        except ValueError:
+            answer = raw.decode(errors="replace")
+        return answer, response.get("FunctionError")
+
+    @cached_property
+    def _sync_client(self) -> Any:
+        # a handler may take as long as its own timeout; the Event client's 5 s read timeout would cut it
+        return boto3.client(
+            "lambda",
+            endpoint_url=self._settings.lambda_endpoint_url,
+            region_name=self._settings.s3_region,
+            config=Config(connect_timeout=2, read_timeout=120, retries={"max_attempts": 0}),
+        )

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from functools import cache, cached_property
 
+from telegram import Bot
+
 from aisha.fal import JwksCache
 from aisha.fal.client import FalGateway
 from aisha.invoke import FunctionInvoker
@@ -36,8 +38,17 @@ class WorkerState(Resources):
         return ProcessLoop()
 
     @cached_property
+    def bot(self) -> Bot:
+        return make_bot(self.settings)
+
+    @cached_property
     def notifier(self) -> Notifier:
-        return Notifier(make_bot(self.settings), self.storage, self.settings.s3_bucket_images)
+        return Notifier(self.bot, self.storage, self.settings.s3_bucket_images)
+
+    async def ready_bot(self) -> Bot:
+        """The bot, initialized once per worker (PTB calls getMe there)."""
+        await self.bot.initialize()  # a no-op once done
+        return self.bot
 
 
 @cache

@@ -18,12 +18,9 @@ class Notifier:
         self.bot = bot
         self.storage = storage
         self.images_bucket = images_bucket
-        self._initialized = False
 
     async def send(self, kind: str, chat_id: int, payload: dict[str, Any]) -> None:
-        if not self._initialized:
-            await self.bot.initialize()
-            self._initialized = True
+        await self.bot.initialize()  # a no-op once done
         await RENDERERS[kind](self, chat_id, payload)
 
 

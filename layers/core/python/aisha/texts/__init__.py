@@ -1,4 +1,8 @@
-"""Every text the bot says, one catalogue per language (Russian by default)."""
+"""Every text the bot says, one catalogue per language (Russian by default).
+
+A catalogue is a package (`ru/`, `en/`) with one module per flow; keys are unique across modules
+(a meta-test checks both catalogues have the same keys and placeholders).
+"""
 
 from __future__ import annotations
 

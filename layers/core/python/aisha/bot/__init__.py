@@ -1,0 +1,1 @@
+"""The Telegram bot: routing of updates to handler functions, conversation state, the flows."""

@@ -1,0 +1,1 @@
+"""One module per bot function: each exposes `async def handle(ctx: BotContext) -> None`."""

@@ -1,0 +1,36 @@
+"""bot_start: registration greeting, the main menu, language choice."""
+
+from __future__ import annotations
+
+from aisha.bot.context import BotContext
+from aisha.bot.menu import show_menu
+from aisha.models import Language
+from aisha.services import users
+
+
+async def handle(ctx: BotContext) -> None:
+    data = ctx.data
+    if data == "lang:choose" or ctx.text.startswith("/language"):
+        await ctx.answer_button()
+        await ctx.edit_or_reply(ctx.t("choose_language"), [[("Русский", "lang:set:ru"), ("English", "lang:set:en")]])
+        return
+    if data.startswith("lang:set:"):
+        choice = Language(data.rsplit(":", 1)[1]) if data.rsplit(":", 1)[1] in ("ru", "en") else Language.RU
+        with ctx.worker.db.transaction() as conn:
+            users.set_language(conn, ctx.user.id, choice)
+        ctx.user = ctx.user.model_copy(update={"language": choice})
+        await ctx.answer_button()
+        await show_menu(ctx, edit=True, prefix=ctx.t("language_set"))
+        return
+    if data.startswith("menu"):
+        ctx.clear_state()
+        await ctx.answer_button()
+        await show_menu(ctx, edit=True)
+        return
+    # /start, /menu, or free text outside any conversation
+    ctx.clear_state()
+    if ctx.created:
+        await ctx.reply(ctx.t("welcome", name=ctx.user.first_name or "👋", bonus=ctx.worker.settings.welcome_bonus))
+    elif ctx.text.startswith("/start"):
+        await ctx.reply(ctx.t("welcome_back", name=ctx.user.first_name or "👋"))
+    await show_menu(ctx)

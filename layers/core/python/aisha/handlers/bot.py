@@ -1,0 +1,55 @@
+"""The handler shared by the bot's functions: parse with python-telegram-bot, register the user,
+apply the message rate limit, load the conversation, run the function's flow.
+
+Invoked by the dispatcher with {"event_id", "update"}; raising marks the update failed (parked).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from telegram import Update
+
+from aisha.bot.context import BotContext, under_message_limit
+from aisha.bot.state import load_state
+from aisha.handlers.process_state import WorkerState, state
+from aisha.models import Language
+from aisha.services import users
+from aisha.texts import text
+
+Flow = Callable[[BotContext], Awaitable[None]]
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+def bot_handler(flow: Flow) -> Handler:
+    def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        worker = state()
+        return worker.loop.run(_run(worker, flow, event))
+
+    return handle
+
+
+async def _run(worker: WorkerState, flow: Flow, event: dict[str, Any]) -> dict[str, Any]:
+    bot = await worker.ready_bot()
+    update = Update.de_json(event["update"], bot)
+    sender = update.effective_user
+    if sender is None:
+        return {"ok": True, "ignored": "no sender"}
+    chat_id = update.effective_chat.id if update.effective_chat else sender.id
+    language = Language.EN if (sender.language_code or "").startswith("en") else Language.RU
+    with worker.db.transaction() as conn:
+        user, created = users.register(conn, sender.id, first_name=sender.first_name or "",
+                                       username=sender.username, last_name=sender.last_name, language=language,
+                                       welcome_bonus=worker.settings.welcome_bonus)
+    allowed, first_refusal = under_message_limit(worker, user.id)
+    if not allowed:
+        if update.callback_query:
+            await bot.answer_callback_query(update.callback_query.id)
+        if first_refusal:
+            await bot.send_message(chat_id, text(user.language.value, "rate_limited"))
+        return {"ok": True, "rate_limited": True}
+    ctx = BotContext(worker=worker, bot=bot, update=update, event_id=int(event.get("event_id", 0)),
+                     chat_id=chat_id, user=user, state=load_state(worker.redis, chat_id), created=created)
+    await flow(ctx)
+    return {"ok": True}

@@ -1,0 +1,65 @@
+"""Draining a chat's queue: each update to the handler function of its kind, in order.
+
+A handler that fails has its update recorded and parked for replay, and the chat moves on.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import redis
+
+from aisha.bot.routing import route
+from aisha.bot.state import load_state
+from aisha.db import Database
+from aisha.models import EventStatus
+from aisha.services import chat_queue, journal
+
+log = logging.getLogger(__name__)
+InvokeSync = Callable[[str, dict[str, Any]], tuple[Any, str | None]]
+_DONE = {EventStatus.PROCESSED, EventStatus.PARKED, EventStatus.REJECTED}
+
+
+def handle_event(db: Database, client: redis.Redis, event_id: int, invoke: InvokeSync) -> str:
+    """Run one journaled update through its handler; returns the journal status it ends in."""
+    with db.transaction() as conn:
+        event = journal.get(conn, event_id)
+        if event.status in _DONE:
+            return event.status.value
+        journal.mark(conn, event_id, EventStatus.PROCESSING)
+    update = json.loads(event.body)
+    chat_id = _chat_id(update)
+    function = route(update, load_state(client, chat_id) if chat_id is not None else None)
+    try:
+        answer, error = invoke(function, {"event_id": event_id, "update": update})
+    except Exception as exc:  # the invoke itself failed (runner down): park, don't block the chat
+        answer, error = {"errorMessage": str(exc)}, "InvokeFailed"
+    with db.transaction() as conn:
+        if error is None:
+            journal.mark(conn, event_id, EventStatus.PROCESSED)
+            return EventStatus.PROCESSED.value
+        message = answer.get("errorMessage") if isinstance(answer, dict) else str(answer)
+        journal.mark(conn, event_id, EventStatus.PARKED, error_code=f"handler_{error}"[:64],
+                     error=f"{function}: {message}")
+    log.error("update parked", extra={"event_id": event_id, "function": function, "error": message})
+    return EventStatus.PARKED.value
+
+
+def _chat_id(update: dict[str, Any]) -> int | None:
+    from aisha.models import TelegramUpdate
+
+    return TelegramUpdate.model_validate(update).chat_id
+
+
+def drain_chat(db: Database, client: redis.Redis, chat_id: int, invoke: InvokeSync) -> int:
+    return chat_queue.drain(client, chat_id, lambda event_id: _safe(db, client, event_id, invoke))
+
+
+def _safe(db: Database, client: redis.Redis, event_id: int, invoke: InvokeSync) -> None:
+    try:
+        handle_event(db, client, event_id, invoke)
+    except Exception:  # never let one update stop the chat's queue
+        log.exception("dispatch of event %s failed", event_id)

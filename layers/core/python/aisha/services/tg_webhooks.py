@@ -1,0 +1,61 @@
+"""Receiving a Telegram update: secret check, journal, dedupe on update_id, queue for its chat."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+from pydantic import ValidationError
+
+from aisha.db import Database
+from aisha.models import EventStatus, Provider, SignatureOutcome, TelegramUpdate
+from aisha.services import chat_queue, journal
+
+SECRET_HEADER = "x-telegram-bot-api-secret-token"
+KEEP_HEADERS = ("content-type", "x-forwarded-for", "user-agent")
+
+
+@dataclass(frozen=True)
+class Receipt:
+    status: int
+    body: dict[str, Any]
+    chat_id: int | None = None  # set when an update was queued for its chat: drain it
+
+
+def secret_matches(expected: str | None, headers: Mapping[str, str]) -> bool:
+    if not expected:
+        return False  # never run open: no secret configured means no update is accepted
+    given = next((v for k, v in headers.items() if k.lower() == SECRET_HEADER), None)
+    return given is not None and hmac.compare_digest(given.encode(), expected.encode())
+
+
+def receive(db: Database, client: redis.Redis, secret: str | None, headers: Mapping[str, str],
+            body: bytes) -> Receipt:
+    if not secret_matches(secret, headers):
+        # nothing from an unauthenticated caller is journaled as an update
+        return Receipt(401, {"error": "invalid_secret_token", "message": "secret token missing or wrong"})
+    try:
+        update = TelegramUpdate.model_validate_json(body)
+    except ValidationError as exc:
+        with db.transaction() as conn:
+            journal.record_rejection(conn, Provider.TELEGRAM, "/webhook/telegram", None, headers, body,
+                                     keep_headers=KEEP_HEADERS, signature=SignatureOutcome.VALID,
+                                     error_code="malformed_update", error=str(exc.errors()[:3]))
+        return Receipt(400, {"error": "malformed_update", "message": "body is not a Telegram update"})
+    with db.transaction() as conn:
+        recorded = journal.record_delivery(conn, Provider.TELEGRAM, "/webhook/telegram", str(update.update_id),
+                                           headers, body, keep_headers=KEEP_HEADERS)
+    # a repeat of an update still waiting is queued again (the drain skips what is done): if the
+    # first push or dispatch failed, Telegram's retry is how it gets through
+    if not recorded.first and recorded.event.status is not EventStatus.RECEIVED:
+        return Receipt(200, {"ok": True, "duplicate": True})
+    chat_id = update.chat_id
+    if chat_id is None:
+        with db.transaction() as conn:
+            journal.mark(conn, recorded.event.id, EventStatus.PROCESSED, error_code="no_chat")
+        return Receipt(200, {"ok": True, "ignored": update.kind})
+    chat_queue.push(client, chat_id, recorded.event.id)
+    return Receipt(200, {"ok": True}, chat_id)

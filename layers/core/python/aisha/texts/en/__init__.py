@@ -1,0 +1,7 @@
+"""The English catalogue: one module per flow, merged here."""
+
+from aisha.texts.en import common, notifications
+
+TEXTS: dict[str, str] = {}
+for _part in (common, notifications):
+    TEXTS.update(_part.TEXTS)

@@ -1,0 +1,56 @@
+"""Rules of the repository, checked across all modules."""
+
+from __future__ import annotations
+
+import ast
+import json
+import string
+from pathlib import Path
+
+from aisha.texts import CATALOGUES
+
+ROOT = Path(__file__).resolve().parents[2]
+MANIFEST = json.loads((ROOT / "chalice.json").read_text())
+
+
+def test_every_function_folder_has_a_handler_and_a_manifest_entry() -> None:
+    folders = {p.name for p in (ROOT / "functions").iterdir() if p.is_dir() and not p.name.startswith("_")}
+    assert folders == set(MANIFEST["functions"])
+    for name, spec in MANIFEST["functions"].items():
+        assert spec["source"] == f"functions/{name}"
+        module, attr = spec["handler"].split(".")
+        tree = ast.parse((ROOT / spec["source"] / f"{module}.py").read_text())
+        defined = {t.id for node in ast.walk(tree) if isinstance(node, ast.Assign) for t in node.targets
+                   if isinstance(t, ast.Name)}
+        defined |= {n.asname or n.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+                    for n in node.names}
+        defined |= {node.name for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)}
+        assert attr in defined, f"{name}: {spec['handler']} is not defined"
+
+
+def test_functions_are_thin() -> None:
+    for path in (ROOT / "functions").glob("*/*.py"):
+        assert len(path.read_text().splitlines()) <= 60, f"{path} is not thin"
+
+
+def test_core_modules_stay_small() -> None:
+    for path in (ROOT / "layers/core/python/aisha").rglob("*.py"):
+        assert len(path.read_text().splitlines()) <= 300, f"{path} is over 300 lines"
+
+
+def _fields(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+def test_catalogues_have_the_same_keys_and_placeholders() -> None:
+    ru, en = CATALOGUES["ru"], CATALOGUES["en"]
+    assert set(ru) == set(en)
+    for key in ru:
+        assert _fields(ru[key]) == _fields(en[key]), key
+
+
+def test_every_env_reference_is_a_documented_setting() -> None:
+    readme = (ROOT / "README.md").read_text()
+    for value in MANIFEST["environment_variables"].values():
+        name = value.strip("${}")
+        assert f"`{name}`" in readme, f"{name} is passed to functions but not documented in the README"
