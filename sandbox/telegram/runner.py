@@ -1,0 +1,150 @@
+"""Run the stand-in: ``TelegramSandbox`` on a background thread (pytest), ``serve`` in the foreground (CLI)."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Awaitable, Callable, Coroutine
+from types import TracebackType
+from typing import Any, TypeVar
+
+from aiohttp import web
+
+from .config import SandboxConfig
+from .core import SandboxCore
+from .server import build_app
+
+T = TypeVar("T")
+RouteAdder = Callable[[web.Application], None]
+
+
+class TelegramSandbox:
+    """A Bot API stand-in on its own thread and event loop; ``start()`` returns once it listens.
+
+    ``base_url`` is what ``TELEGRAM_API_BASE_URL`` (and PTB's ``Bot(base_url=...)``) wants,
+    ``base_file_url`` PTB's ``base_file_url``; ``admin_url`` is the ``/_sandbox`` API.
+    """
+
+    def __init__(self, config: SandboxConfig | None = None, extra_routes: RouteAdder | None = None,
+                 **overrides: Any) -> None:
+        self.config = config or SandboxConfig(**overrides)
+        self.core = SandboxCore(self.config)
+        self._extra_routes = extra_routes
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._runner: web.AppRunner | None = None
+        self._port: int | None = None
+
+    # -- addresses -------------------------------------------------------------------------------------
+    @property
+    def token(self) -> str:
+        return self.config.token
+
+    @property
+    def port(self) -> int:
+        if self._port is None:
+            raise RuntimeError("the sandbox is not started")
+        return self._port
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.config.host}:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.url}/bot"
+
+    @property
+    def base_file_url(self) -> str:
+        return f"{self.url}/file/bot"
+
+    @property
+    def admin_url(self) -> str:
+        return f"{self.url}/_sandbox"
+
+    # -- lifecycle -------------------------------------------------------------------------------------
+    def start(self) -> TelegramSandbox:
+        if self._thread is not None:
+            raise RuntimeError("already started")
+        loop = asyncio.new_event_loop()
+        ready = threading.Event()
+        failure: list[BaseException] = []
+
+        def run() -> None:
+            asyncio.set_event_loop(loop)
+            try:
+                loop.run_until_complete(self._startup())
+            except BaseException as exc:  # reported to start()'s caller
+                failure.append(exc)
+                ready.set()
+                loop.close()
+                return
+            ready.set()
+            loop.run_forever()
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.close()
+
+        self._loop = loop
+        self._thread = threading.Thread(target=run, name="telegram-sandbox", daemon=True)
+        self._thread.start()
+        ready.wait(30)
+        if failure:
+            self._thread.join()
+            self._thread = self._loop = None
+            raise failure[0]
+        return self
+
+    async def _startup(self) -> None:
+        self._runner = web.AppRunner(build_app(self.core, self._extra_routes), access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.config.host, self.config.port)
+        await site.start()
+        self._port = _bound_port(self._runner)
+
+    def stop(self) -> None:
+        loop, thread, runner = self._loop, self._thread, self._runner
+        if loop is None or thread is None:
+            return
+        if runner is not None:
+            asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(30)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(30)
+        self._loop = self._thread = self._runner = None
+
+    def run(self, work: Callable[[SandboxCore], Awaitable[T] | Coroutine[Any, Any, T]] | None = None) -> T | None:
+        """Run ``work(core)`` on the sandbox's loop and return its result (to poke the state from a test)."""
+        if self._loop is None or work is None:
+            return None
+
+        async def wrapped() -> T:
+            return await work(self.core)
+
+        return asyncio.run_coroutine_threadsafe(wrapped(), self._loop).result(60)
+
+    def __enter__(self) -> TelegramSandbox:
+        return self.start()
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.stop()
+
+
+def _bound_port(runner: web.AppRunner) -> int:
+    address = runner.addresses[0]
+    return int(address[1])
+
+
+async def serve(config: SandboxConfig, extra_routes: RouteAdder | None = None,
+                announce: Callable[[str], None] = print) -> None:
+    """Serve in the current loop until cancelled (Ctrl-C), announcing the URLs once listening."""
+    core = SandboxCore(config)
+    runner = web.AppRunner(build_app(core, extra_routes), access_log=None)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, config.host, config.port).start()
+        url = f"http://{config.host}:{_bound_port(runner)}"
+        announce(f"Telegram Bot API stand-in for @{config.bot_username}\n"
+                 f"  TELEGRAM_API_BASE_URL={url}/bot\n  TELEGRAM_API_FILE_URL={url}/file/bot\n"
+                 f"  TELEGRAM_BOT_TOKEN={config.token}\n  admin API: {url}/_sandbox")
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()
