@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from local_runner.manifest import Function, Layer, Manifest
-from local_runner.runtime import pip_install
+from local_runner.runtime import build_lock, pip_install
 
 IGNORED = {"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".git"}
 LAMBDA_UNZIPPED_LIMIT = 250 * 1024 * 1024
@@ -98,6 +98,10 @@ class Builder:
         return out
 
     def build_all(self, names: Iterable[str] | None = None) -> list[Artifact]:
+        with build_lock(self.root):
+            return self._build_all(names)
+
+    def _build_all(self, names: Iterable[str] | None) -> list[Artifact]:
         wanted = list(self.manifest.functions) if names is None else list(names)
         layer_names = sorted({layer for n in wanted for layer in self.manifest.functions[n].layers})
         if names is None:

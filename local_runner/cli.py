@@ -81,7 +81,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
             print(size_report(artifacts, manifest), file=out)
             return 0
         return asyncio.run(_invoke(config, args.name, _read_event(args.event), out, err))
-    except RunnerError as exc:
+    except (RunnerError, OSError, ValueError) as exc:
         print(f"error: {exc}", file=err)
         return 2
 

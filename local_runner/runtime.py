@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from local_runner.errors import BuildError
@@ -23,8 +26,25 @@ def worker_command() -> list[str]:
     return [base_python(), "-I", "-S", "-u", str(BOOTSTRAP)]
 
 
+@contextlib.contextmanager
+def build_lock(build_root: Path) -> Iterator[None]:
+    """One builder at a time per build folder (several runner instances may share it)."""
+    build_root.mkdir(parents=True, exist_ok=True)
+    with open(build_root / ".lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def ensure_runtime(build_root: Path) -> Path:
     """build/runtime holds awslambdaric and its dependencies, installed once (stamped by requirements)."""
+    with build_lock(build_root):
+        return _ensure_runtime(build_root)
+
+
+def _ensure_runtime(build_root: Path) -> Path:
     target = build_root / "runtime"
     stamp = target / ".requirements"
     wanted = "\n".join(RUNTIME_REQUIREMENTS) + f"\npython {sys.version_info[:2]}\n"
