@@ -42,6 +42,11 @@ def test_fixture_resolves_stage_function_and_env_refs() -> None:
     assert m.api_gateway_stage == "api"
 
 
+def test_unset_environment_reference_is_left_out() -> None:
+    echo = load_manifest(FIXTURE, "dev", environ={}).functions["echo"]
+    assert "FROM_RUNNER" not in echo.environment_variables and echo.environment_variables["GREETING"] == "hello"
+
+
 def test_stage_settings_override_function_defaults() -> None:
     m = load_manifest(FIXTURE, "prod", environ={})
     assert m.functions["raiser"].lambda_timeout == 30
