@@ -1,4 +1,9 @@
-"""The runner's settings: one object, read once, every knob named in one place."""
+"""The runner's settings: one object, read once, every knob named in one place.
+
+Environment: RUNNER_IDLE_TIMEOUT, RUNNER_THROTTLE_WAIT, RUNNER_MAX_WORKERS_PER_FUNCTION, RUNNER_MAX_BODY_BYTES,
+RUNNER_API_TIMEOUT, RUNNER_INIT_TIMEOUT, RUNNER_MEMORY_POLL_INTERVAL, RUNNER_REGION, RUNNER_ACCOUNT_ID, REDIS_URL
+(the field name upper-cased after RUNNER_); command-line flags override them.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +26,7 @@ class RunnerConfig:
     throttle_wait: float = 1.0  # seconds a request waits for a concurrency slot before 429
     max_workers_per_function: int = 16  # cap when a function has no reserved_concurrency
     max_body_bytes: int = 6 * 1024 * 1024  # Lambda's synchronous payload limit
+    api_timeout: float = 29.0  # API Gateway's integration timeout: HTTP callers get 504 after it
     init_timeout: float = 10.0  # Lambda's init phase limit (raised to the function timeout if larger)
     memory_poll_interval: float = 0.05
     redis_url: str | None = None
@@ -35,7 +41,7 @@ class RunnerConfig:
         """Defaults < RUNNER_* environment variables (and REDIS_URL) < explicit overrides (the CLI)."""
         env = os.environ if environ is None else environ
         values: dict[str, object] = {}
-        floats = ("idle_timeout", "throttle_wait", "init_timeout", "memory_poll_interval")
+        floats = ("idle_timeout", "throttle_wait", "init_timeout", "memory_poll_interval", "api_timeout")
         ints = ("max_workers_per_function", "max_body_bytes")
         for name in floats + ints + ("region", "account_id"):
             raw = env.get(ENV_PREFIX + name.upper())

@@ -75,7 +75,7 @@ class Server:
             self.async_parts = AsyncParts(self.runner, self.config.redis_url)
             await self.async_parts.start()
         parts = self.async_parts
-        self.front = Front(self.runner, events=parts.queue if parts else None,
+        self.front = Front(self.runner, events=parts.queue if parts else None, api_timeout=self.config.api_timeout,
                            extra_ready=parts.ready if parts else None)
         self._app_runner = web.AppRunner(self.front.app(), handle_signals=False, access_log=None,
                                          shutdown_timeout=self.drain_timeout)
