@@ -245,7 +245,8 @@ async def get_file(request: web.Request) -> web.Response:
 def add_admin_routes(app: web.Application, prefix: str = "/_sandbox") -> None:
     chat = f"{prefix}/chats/{{chat_id}}"
     app.router.add_routes([
-        web.get(prefix, info), web.get(f"{prefix}/", info), web.post(f"{prefix}/reset", reset), web.get(f"{prefix}/chats", list_chats),
+        web.get(prefix, info), web.get(f"{prefix}/", info), web.post(f"{prefix}/reset", reset),
+        web.get(f"{prefix}/chats", list_chats),
         web.get(chat, get_chat), web.post(f"{chat}/user", set_user),
         web.get(f"{chat}/messages", list_messages), web.post(f"{chat}/messages", send_text),
         web.post(f"{chat}/callback", press_button), web.post(f"{chat}/photos", send_photos),

@@ -16,8 +16,7 @@ _SIMPLE = {"b": "bold", "strong": "bold", "i": "italic", "em": "italic", "u": "u
            "s": "strikethrough", "strike": "strikethrough", "del": "strikethrough", "code": "code",
            "pre": "pre", "tg-spoiler": "spoiler", "blockquote": "blockquote"}
 _COMMAND_RE = re.compile(r"(?<!\S)/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{5,32})?")
-_MD_ESCAPE_RE = re.compile(r"\\([_*\[\]()~`>#+\-=|{}.!\\])")
-_MD_MARKS_RE = re.compile(r"(\|\||__|[*_~`])")
+_MD_TOKEN_RE = re.compile(r"\\([_*\[\]()~`>#+\-=|{}.!\\])|\|\||__|[*_~`]")
 
 
 def utf16_len(text: str) -> int:
@@ -83,10 +82,7 @@ def parse_html(source: str) -> tuple[str, list[dict[str, Any]]]:
 
 def strip_markdown(source: str) -> str:
     """MarkdownV2/Markdown text without its marks and escapes (entities are not computed)."""
-    placeholder = "\x00"
-    escaped = _MD_ESCAPE_RE.sub(lambda m: placeholder + m.group(1), source)
-    unmarked = _MD_MARKS_RE.sub("", escaped)
-    return re.sub(r"\x00(.)", r"\1", unmarked)
+    return _MD_TOKEN_RE.sub(lambda m: m.group(1) or "", source)
 
 
 def format_text(text: str, parse_mode: str | None, entities: Any = None) -> tuple[str, list[dict[str, Any]]]:

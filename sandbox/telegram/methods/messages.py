@@ -21,8 +21,9 @@ async def get_me(core: SandboxCore, params: Params) -> Any:
 
 
 async def send_message(core: SandboxCore, params: Params) -> Any:
-    chat = core.chat(params.chat_id() or 0)
+    chat_id = params.chat_id()
     text = params.get_str("text", required=True, empty="message text is empty") or ""
+    chat = core.chat(chat_id or 0)
     return send(core, chat, text_fields(text, params), params).message
 
 
