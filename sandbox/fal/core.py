@@ -15,15 +15,21 @@ from sandbox.fal.webhooks import Deliverer
 
 @dataclass
 class Urls:
-    """Where the stand-in listens: `https` for the queue (fal-client's hosts), `http` for plain callers."""
+    """Where the stand-in listens: `https` the queue host, `run` the run host (both TLS), `http` plain."""
 
     https: str = ""
     http: str = ""
+    run: str = ""
 
     @property
     def host(self) -> str:
-        """host:port of the TLS listener, for FAL_RUN_HOST / FAL_QUEUE_RUN_HOST."""
+        """host:port of the queue listener, for FAL_QUEUE_RUN_HOST."""
         return self.https.split("://", 1)[1]
+
+    @property
+    def run_host(self) -> str:
+        """host:port of the run listener, for FAL_RUN_HOST."""
+        return self.run.split("://", 1)[1]
 
     @property
     def jwks(self) -> str:

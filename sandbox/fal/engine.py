@@ -39,6 +39,7 @@ class Job:
     outcome: Outcome | None = None
     force: str | None = None  # "ok" / "fail": set by the admin API's complete-now
     wake: asyncio.Event = field(default_factory=asyncio.Event)
+    done: asyncio.Event = field(default_factory=asyncio.Event)
 
     def log(self, message: str, level: str = "INFO") -> None:
         stamp = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -73,6 +74,8 @@ class QueueEngine:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await self.deliverer.cancel_all()
+        for job in self.jobs.values():
+            job.done.set()
         self.jobs.clear()
         self.deliverer.log.clear()
         self.files.files.clear()
@@ -92,6 +95,14 @@ class QueueEngine:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return job
+
+    async def run(self, endpoint: str, arguments: dict[str, Any]) -> Outcome:
+        """FAL's synchronous run host: the job goes through the same queue, the caller waits for its outcome."""
+        job = self.submit(endpoint, arguments, None)
+        await job.done.wait()
+        if job.outcome is None:  # the stand-in was reset meanwhile
+            raise QueueError("Request was dropped", status=503)
+        return job.outcome
 
     def find(self, app_id: str, request_id: str) -> Job:
         job = self.jobs.get(request_id)
@@ -176,6 +187,7 @@ class QueueEngine:
 
     def _finish(self, job: Job, outcome: Outcome, *, notify: bool) -> None:
         job.outcome, job.status, job.finished_at = outcome, COMPLETED, time.time()
+        job.done.set()
         job.log("Request completed" if outcome.ok else f"Request failed: {outcome.error}",
                 "INFO" if outcome.ok else "ERROR")
         if notify and job.webhook_url:

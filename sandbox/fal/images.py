@@ -46,13 +46,13 @@ def validation_error(field: str, message: str, value: Any) -> QueueError:
 def draw_png(prompt: str, seed: int, index: int, width: int, height: int) -> bytes:
     rng = random.Random(f"{seed}:{index}")
     background = tuple(rng.randint(40, 200) for _ in range(3))
-    image = Image.new("RGB", (width, height), background)  # type: ignore[arg-type]
+    image = Image.new("RGB", (width, height), background)
     draw = ImageDraw.Draw(image)
     for _ in range(6):
         x, y = rng.randrange(width), rng.randrange(height)
         radius = rng.randint(min(width, height) // 12, min(width, height) // 4)
         colour = tuple(rng.randint(0, 255) for _ in range(3))
-        draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=colour)  # type: ignore[arg-type]
+        draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=colour)
     size = max(12, min(width, height) // 24)
     font = ImageFont.load_default(size=size)
     chars = max(10, int(width / (size * 0.6)) - 2)

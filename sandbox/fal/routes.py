@@ -13,6 +13,7 @@ from sandbox.fal.engine import Job
 from sandbox.fal.errors import QueueError, Unauthorized
 
 routes = web.RouteTableDef()
+run_routes = web.RouteTableDef()  # the run host (FAL_RUN_HOST): synchronous calls, no queue URLs
 REQUEST = "/{owner}/{alias}/requests/{request_id}"
 
 
@@ -49,6 +50,16 @@ def _job(request: web.Request) -> tuple[SandboxCore, Job]:
 def request_urls(core: SandboxCore, job: Job) -> dict[str, str]:
     base = f"{core.urls.https}/{job.app_id}/requests/{job.request_id}"
     return {"response_url": base, "status_url": f"{base}/status", "cancel_url": f"{base}/cancel"}
+
+
+async def _arguments(request: web.Request) -> dict[str, Any]:
+    try:
+        arguments = await request.json() if request.can_read_body else {}
+    except json.JSONDecodeError as exc:
+        raise QueueError(f"Request body is not valid JSON: {exc}", status=422) from exc
+    if not isinstance(arguments, dict):
+        raise QueueError("Request body must be a JSON object", status=422)
+    return arguments
 
 
 @routes.get("/.well-known/jwks.json")
@@ -97,13 +108,17 @@ async def cancel(request: web.Request) -> web.Response:
 async def submit(request: web.Request) -> web.Response:
     core = request.app[CORE]
     _authorize(request, core)
-    try:
-        arguments = await request.json() if request.can_read_body else {}
-    except json.JSONDecodeError as exc:
-        raise QueueError(f"Request body is not valid JSON: {exc}", status=422) from exc
-    if not isinstance(arguments, dict):
-        raise QueueError("Request body must be a JSON object", status=422)
+    arguments = await _arguments(request)
     job = core.engine.submit(request.match_info["endpoint"], arguments, request.query.get("fal_webhook"))
     body = {"request_id": job.request_id, "gateway_request_id": job.request_id, **request_urls(core, job),
             "queue_position": core.engine.queue_position(job)}
     return _json(body, request_id=job.request_id)
+
+
+@run_routes.post("/{endpoint:.+}")
+async def run(request: web.Request) -> web.Response:
+    core = request.app[CORE]
+    _authorize(request, core)
+    outcome = await core.engine.run(request.match_info["endpoint"], await _arguments(request))
+    headers = {"x-fal-error-type": outcome.error_type} if outcome.error_type else None
+    return web.json_response(outcome.body, status=outcome.status, headers=headers)

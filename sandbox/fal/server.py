@@ -19,10 +19,13 @@ from sandbox.fal.tls import CertFiles, ensure_certificates
 T = TypeVar("T")
 
 
-def build_app(core: SandboxCore) -> web.Application:
-    """The aiohttp application both listeners serve (queue API, files, JWKS, admin)."""
+def build_app(core: SandboxCore, *, run_host: bool = False) -> web.Application:
+    """The queue host's application (queue API, files, JWKS, admin), or the run host's (`run_host=True`)."""
     app = web.Application(middlewares=[routes.queue_errors], client_max_size=64 * 1024**2)
     app[CORE] = core
+    if run_host:
+        app.add_routes(routes.run_routes)
+        return app
     app.add_routes(admin.routes)
     app.add_routes(routes.routes)
     return app
@@ -45,17 +48,18 @@ def _url(scheme: str, host: str, port: int) -> str:
 class FalSandbox:
     """A local FAL: `start()`/`stop()` on a thread of its own (for pytest), or `serve()` inside a loop.
 
-    `port` is the TLS port (the queue and run host of fal-client), `http_port` the plain one (JWKS, files,
-    admin); 0 picks a free port. Certificates go to `cert_dir` (created if needed, reused while valid).
+    `port` is the queue host's TLS port, `run_port` the run host's (fal-client's `run()`), `http_port` the
+    plain one (JWKS, files, admin; the queue API answers there too); 0 picks a free port. Certificates go to
+    `cert_dir` (created if needed, reused while valid).
     """
 
     def __init__(self, cert_dir: Path | str, config: SandboxConfig | None = None, *, host: str = "127.0.0.1",
-                 port: int = 0, http_port: int = 0) -> None:
+                 port: int = 0, http_port: int = 0, run_port: int = 0) -> None:
         self.cert_dir = Path(cert_dir)
         self.core = SandboxCore.create(config or SandboxConfig())
-        self.host, self.port, self.http_port = host, port, http_port
+        self.host, self.port, self.http_port, self.run_port = host, port, http_port, run_port
         self.certs: CertFiles | None = None
-        self._runner: web.AppRunner | None = None
+        self._runners: list[web.AppRunner] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
 
@@ -63,21 +67,27 @@ class FalSandbox:
     async def serve(self) -> None:
         """Start listening in the current loop (returns once both listeners are up)."""
         self.certs = await asyncio.to_thread(ensure_certificates, self.cert_dir)
-        tls_sock, plain_sock = _listen(self.host, self.port), _listen(self.host, self.http_port)
-        self.port, self.http_port = tls_sock.getsockname()[1], plain_sock.getsockname()[1]
+        socks = [_listen(self.host, port) for port in (self.port, self.http_port, self.run_port)]
+        self.port, self.http_port, self.run_port = (sock.getsockname()[1] for sock in socks)
         self.core.set_urls(_url("https", self.host, self.port), _url("http", self.host, self.http_port))
+        self.core.urls.run = _url("https", self.host, self.run_port)
         await self.core.deliverer.start()
-        self._runner = web.AppRunner(build_app(self.core), access_log=None, handle_signals=False)
-        await self._runner.setup()
-        await web.SockSite(self._runner, tls_sock, ssl_context=self.certs.server_context()).start()
-        await web.SockSite(self._runner, plain_sock).start()
+        context = self.certs.server_context()
+        queue = web.AppRunner(build_app(self.core), access_log=None, handle_signals=False)
+        run = web.AppRunner(build_app(self.core, run_host=True), access_log=None, handle_signals=False)
+        self._runners = [queue, run]
+        for runner in self._runners:
+            await runner.setup()
+        await web.SockSite(queue, socks[0], ssl_context=context).start()
+        await web.SockSite(queue, socks[1]).start()
+        await web.SockSite(run, socks[2], ssl_context=context).start()
 
     async def close(self) -> None:
         await self.core.engine.reset()
         await self.core.deliverer.close()
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+        for runner in self._runners:
+            await runner.cleanup()
+        self._runners = []
 
     # on a thread of its own ------------------------------------------------------------------------------
     def start(self, timeout: float = 30.0) -> FalSandbox:
@@ -157,7 +167,7 @@ class FalSandbox:
             raise RuntimeError("FalSandbox is not started")
         return {
             "FAL_KEY": self.core.config.key,
-            "FAL_RUN_HOST": self.core.urls.host,
+            "FAL_RUN_HOST": self.core.urls.run_host,
             "FAL_QUEUE_RUN_HOST": self.core.urls.host,
             "SSL_CERT_FILE": str(self.certs.bundle),
             "FAL_JWKS_URL": self.core.urls.jwks,

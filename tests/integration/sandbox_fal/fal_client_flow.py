@@ -36,15 +36,17 @@ def sync_flow(webhook: str) -> dict[str, Any]:
                               "steps": 1000}, webhook_url=webhook)
     trained = training.get()
     lora = httpx.get(trained["diffusers_lora_file"]["url"], timeout=10)
+    direct = client.run("fal-ai/flux-lora", {"prompt": "run host", "seed": 5})
+    subscribed = client.subscribe("fal-ai/flux-lora", {"prompt": "subscribed", "seed": 6})
     wrong_key = None
     try:
         fal_client.SyncClient(key="nope:nope").submit("fal-ai/flux-lora", {"prompt": "x"})
     except fal_client.client.FalClientHTTPError as exc:
         wrong_key = exc.status_code
     return {"request_id": handle.request_id, "events": kinds, "result": result, "images": images,
-            "completed_logs": len(again.logs or []), "completed_type": type(again).__name__,
+            "completed_logs": len(getattr(again, "logs", None) or []), "completed_type": type(again).__name__,
             "training_id": training.request_id, "trained": trained, "lora_size": len(lora.content),
-            "wrong_key_status": wrong_key}
+            "wrong_key_status": wrong_key, "run_seed": direct["seed"], "subscribe_seed": subscribed["seed"]}
 
 
 async def async_cancel_flow(admin: str) -> dict[str, Any]:

@@ -37,6 +37,7 @@ def test_fal_client_submit_status_result_cancel_and_webhooks(sandbox: FalSandbox
     assert trained["diffusers_lora_file"]["file_size"] == out["lora_size"] > 1000
     assert trained["config_file"]["file_name"] == "config.json"
     assert out["wrong_key_status"] == 401
+    assert (out["run_seed"], out["subscribe_seed"]) == (5, 6)  # run host and queue host both work
 
     flow = out["async"]
     assert flow["queued"] == "Queued" and flow["position"] == 0
