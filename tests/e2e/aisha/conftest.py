@@ -1,0 +1,136 @@
+"""The whole Aisha stack for end-to-end tests: two runner instances serving the real chalice.json
+against the real local services, the FAL stand-in (TLS, signed webhooks) and the Telegram stand-in.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import secrets
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from infra.devservices.procs import free_port
+from sandbox.fal import FalSandbox
+from sandbox.fal import SandboxConfig as FalConfig
+from sandbox.telegram import SandboxClient, TelegramSandbox
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+@dataclass
+class Stack:
+    urls: list[str]  # the runner instances
+    env: dict[str, str]
+    fal: FalSandbox
+    telegram: TelegramSandbox
+    chat: SandboxClient
+    logs: list[Path]
+    procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return self.urls[0]
+
+    def settings(self) -> Any:
+        from aisha.config import load_settings
+
+        return load_settings(self.env)
+
+    def log_text(self) -> str:
+        return "\n".join(p.read_text(errors="replace")[-20000:] for p in self.logs)
+
+
+def _wait_ready(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"runner exited at start:\n{log.read_text()[-3000:]}")
+        try:
+            if httpx.get(f"{url}/_runner/ready", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise TimeoutError(f"runner at {url} not ready:\n{log.read_text()[-3000:]}")
+
+
+def _use_fal_hosts(env: dict[str, str]) -> None:
+    """fal-client reads its hosts when imported: point this process's copy at the stand-in."""
+    for key in ("FAL_KEY", "FAL_RUN_HOST", "FAL_QUEUE_RUN_HOST", "SSL_CERT_FILE"):
+        os.environ[key] = env[key]
+    if "fal_client" in sys.modules:
+        importlib.reload(sys.modules["fal_client.auth"])
+        importlib.reload(sys.modules["fal_client.client"])
+        importlib.reload(sys.modules["fal_client"])
+
+
+@pytest.fixture(scope="session")
+def stack(services: dict[str, str], database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    home = tmp_path_factory.mktemp("stack")
+    fal = FalSandbox(home / "certs", FalConfig(queue_delay=0.2, processing_delay=0.3, retry_time_scale=0.002)).start()
+    telegram = TelegramSandbox(time_scale=0.01).start()
+    ports = [free_port(), free_port()]
+    tag = uuid.uuid4().hex[:8]
+    env = {
+        **os.environ, **services, **fal.client_env(),
+        "DATABASE_URL": database_url,
+        "S3_BUCKET_PHOTOS": f"photos-{tag}", "S3_BUCKET_LORAS": f"loras-{tag}", "S3_BUCKET_IMAGES": f"images-{tag}",
+        "TELEGRAM_BOT_TOKEN": telegram.token, "TELEGRAM_API_BASE_URL": telegram.base_url,
+        "TELEGRAM_WEBHOOK_SECRET": secrets.token_urlsafe(24),
+        "PUBLIC_BASE_URL": f"http://127.0.0.1:{ports[0]}",
+        "LAMBDA_ENDPOINT_URL": f"http://127.0.0.1:{ports[0]}",
+        "WELCOME_BONUS": "0", "LOG_LEVEL": "INFO",
+        "RUNNER_EVENTS_PREFIX": f"test:{tag}:events", "RUNNER_EVENTS_BACKOFF": "0.3,0.6",
+        "RUNNER_EVENTS_CLAIM_IDLE": "5",
+    }
+    procs, logs, urls = [], [], []
+    for port in ports:
+        log = home / f"runner-{port}.log"
+        out = open(log, "wb")  # noqa: SIM115 - kept open for the process's life
+        procs.append(subprocess.Popen([sys.executable, "-m", "local_runner", "serve", "--port", str(port)],
+                                      cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT))
+        logs.append(log)
+        urls.append(f"http://127.0.0.1:{port}")
+    for url, proc, log in zip(urls, procs, logs, strict=True):
+        _wait_ready(url, proc, log)
+    httpx.post(f"{telegram.base_url}{telegram.token}/setWebhook",
+               json={"url": f"{urls[0]}/webhook/telegram", "secret_token": env["TELEGRAM_WEBHOOK_SECRET"]},
+               timeout=10).raise_for_status()
+    _use_fal_hosts(env)
+    chat = SandboxClient(telegram.url)
+    yield Stack(urls, env, fal, telegram, chat, logs, procs)
+    chat.close()
+    for proc in procs:
+        proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    telegram.stop()
+    fal.stop()
+
+
+def wait_for(check: Any, timeout: float = 30.0, interval: float = 0.1, what: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture
+def waiter() -> Any:
+    return wait_for
