@@ -91,6 +91,7 @@ class Worker:
         self.current: Invocation | None = None
         self.invocations = 0
         self._ready: asyncio.Future[bytes | None] = asyncio.get_running_loop().create_future()
+        self._pending: asyncio.Queue[Invocation] = asyncio.Queue(maxsize=1)  # handed over at /next
         self._next: asyncio.Future[Invocation] | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._read_fd = -1
@@ -206,8 +207,7 @@ class Worker:
         inv.deadline_ms = int((time.time() + inv.timeout) * 1000)
         self.state, self.current = "busy", inv
         self.invocations += 1
-        if self._next is not None and not self._next.done():
-            self._next.set_result(inv)
+        self._pending.put_nowait(inv)  # taken by the worker's pending or next /next
         try:
             return await asyncio.wait_for(asyncio.shield(inv.future), inv.timeout)
         except TimeoutError:
@@ -234,7 +234,7 @@ class Worker:
             self._ready.set_result(None)
         if self.state == "dead":
             raise asyncio.CancelledError
-        self._next = asyncio.get_running_loop().create_future()
+        self._next = asyncio.ensure_future(self._pending.get())
         return await self._next
 
     def post_result(self, request_id: str, body: bytes, error_type: str | None) -> bool:
