@@ -8,9 +8,11 @@ and sent in the webhook) or the failure it would report. Files the outputs point
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import random
 import time
+import zipfile
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -98,6 +100,25 @@ def lora_bytes(seed: str, size: int = LORA_SIZE) -> bytes:
     return len(header).to_bytes(8, "little") + header + bytes(body[: size - len(header) - 8])
 
 
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
+
+
+def check_images_zip(url: str, timeout: float) -> str | None:
+    """Download the training zip as FAL does; say what is wrong with it, or None when it holds images."""
+    import httpx  # only this optional check needs it
+
+    try:
+        response = httpx.get(url, timeout=timeout, follow_redirects=True)
+        response.raise_for_status()
+        with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
+            images = [n for n in archive.namelist() if n.lower().endswith(IMAGE_SUFFIXES)]
+    except httpx.HTTPError as exc:
+        return f"Could not download images_data_url: {exc}"
+    except zipfile.BadZipFile:
+        return "images_data_url is not a zip archive"
+    return None if images else "the zip archive holds no images"
+
+
 class Trainer:
     def __init__(self, app_id: str) -> None:
         self.app_id = app_id
@@ -112,6 +133,10 @@ class Trainer:
         reason = _should_fail([trigger, url], config, rng)
         if reason:
             return simulated_failure(self.app_id, reason)
+        if config.fetch_inputs:
+            problem = check_images_zip(url, config.webhook_timeout)
+            if problem:
+                return failure(validation_error("images_data_url", problem, url))
         lora = files.put(f"{request_id}/pytorch_lora_weights.safetensors", lora_bytes(f"{request_id}:{trigger}"),
                          "application/octet-stream", "pytorch_lora_weights.safetensors")
         settings = {"trigger_word": trigger, "steps": steps, "app": self.app_id, "images_data_url": url,

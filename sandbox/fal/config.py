@@ -21,7 +21,8 @@ class SandboxConfig:
     Jobs wait `queue_delay` in the queue, then run for `processing_delay`. A job fails when its prompt or
     trigger contains `fail_marker`, or by chance with `failure_rate` (drawn from a generator seeded with
     `failure_seed`, so a run is repeatable). A prompt containing `payload_error_marker` is delivered with
-    `payload: null` and `payload_error`; one containing `nsfw_marker` has its images flagged.
+    `payload: null` and `payload_error`; one containing `nsfw_marker` has its images flagged. With
+    `fetch_inputs`, trainers download `images_data_url` and fail (422) unless it is a zip of images.
     """
 
     key: str = DEFAULT_KEY
@@ -38,6 +39,7 @@ class SandboxConfig:
     retry_time_scale: float = 1.0
     files_available: bool = True
     files_over_https: bool = True
+    fetch_inputs: bool = False
     max_concurrency: int = 2
     keep_old_keys: bool = True
 

@@ -170,7 +170,7 @@ class QueueEngine:
             job.log(f"Running {job.app_id}")
             await self._wait(job, self.config.processing_delay)
             job.log("Generating output")
-            outcome = self._outcome(job)
+            outcome = await asyncio.to_thread(self._outcome, job)  # drawing and downloads stay off the loop
         self._finish(job, outcome, notify=True)
 
     def _outcome(self, job: Job) -> Outcome:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import json
 import random
+from functools import partial
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -61,7 +63,8 @@ def test_failure_rate_is_repeatable_with_a_seed() -> None:
 
     def runs(seed: int) -> list[bool]:
         rng = random.Random(seed)
-        return [FluxLora().run("r", {"prompt": "p"}, config, FileStore(), rng).ok for _ in range(12)]
+        small = {"prompt": "p", "image_size": {"width": 64, "height": 64}}
+        return [FluxLora().run("r", small, config, FileStore(), rng).ok for _ in range(12)]
 
     assert runs(1) == runs(1) and not all(runs(1)) and any(runs(1))
 
@@ -86,3 +89,28 @@ def test_webhook_bodies() -> None:
     assert error["status"] == "ERROR" and error["error"] == "Invalid status code: 500"
     nulled = json.loads(webhook_body("r", ok=True, payload={"a": 1}, payload_error="too big"))
     assert nulled["payload"] is None and nulled["payload_error"] == "too big"
+
+
+def test_trainer_can_check_the_images_zip(tmp_path: Path) -> None:
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+    from zipfile import ZipFile
+
+    with ZipFile(tmp_path / "photos.zip", "w") as archive:
+        archive.writestr("a.jpg", b"jpeg")
+    (tmp_path / "empty.zip").write_bytes(b"not a zip")
+    handler = partial(SimpleHTTPRequestHandler, directory=str(tmp_path))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    config = SandboxConfig(fetch_inputs=True)
+    try:
+        def train(url: str) -> Outcome:
+            return Trainer("fal-ai/flux-lora-fast-training").run("t", {"images_data_url": url}, config, FileStore(),
+                                                                 random.Random(0))
+
+        assert train(f"{base}/photos.zip").ok
+        assert "not a zip" in train(f"{base}/empty.zip").body["detail"][0]["msg"]
+        assert "Could not download" in train(f"{base}/missing.zip").body["detail"][0]["msg"]
+    finally:
+        server.shutdown()
