@@ -21,8 +21,9 @@ def generate_token() -> str:
 class SandboxConfig:
     """Everything one instance needs; times are in seconds and multiplied by ``time_scale``.
 
-    ``time_scale`` compresses Telegram's clock (retry backoff, the maximum age of an undelivered update,
-    the pre-checkout answer window) so tests run fast: ``0.01`` makes a 1 s backoff 10 ms.
+    ``time_scale`` compresses Telegram's clock (retry backoff, the maximum age of an undelivered update)
+    so tests run fast: ``0.01`` makes a 1 s backoff 10 ms. Deadlines the bot must meet (``delivery_timeout``
+    for a webhook answer, ``pre_checkout_timeout`` for answerPreCheckoutQuery) stay in real seconds.
     """
 
     token: str = field(default_factory=generate_token)

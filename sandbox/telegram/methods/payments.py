@@ -51,7 +51,7 @@ async def send_invoice(core: SandboxCore, params: Params) -> Any:
 async def answer_pre_checkout_query(core: SandboxCore, params: Params) -> Any:
     query_id = params.get_str("pre_checkout_query_id", required=True, empty="query_id is empty") or ""
     checkout = core.checkouts.get(query_id)
-    timeout = core.config.scaled(core.config.pre_checkout_timeout)
+    timeout = core.config.pre_checkout_timeout  # the bot's deadline: real seconds, not scaled
     if checkout is not None and checkout.status == "pending" and core.state.clock() - checkout.created_at > timeout:
         checkout.status = "expired"
     if checkout is None or checkout.status != "pending":

@@ -12,7 +12,7 @@ from typing import Any
 from aiohttp import web
 from PIL import Image
 
-Behaviour = Callable[[dict[str, Any]], int]
+Behaviour = Callable[[dict[str, Any]], "int | tuple[int, dict[str, Any]]"]
 
 
 class Receiver:
@@ -21,6 +21,7 @@ class Receiver:
     def __init__(self) -> None:
         self.requests: list[dict[str, Any]] = []
         self.behaviour: Behaviour = lambda update: 200
+        self.delay = 0.0
         self._changed = threading.Condition()
         self._loop = asyncio.new_event_loop()
         self._runner: web.AppRunner | None = None
@@ -28,10 +29,15 @@ class Receiver:
 
     async def _hook(self, request: web.Request) -> web.Response:
         update = await request.json()
-        status = self.behaviour(update)
+        answer = self.behaviour(update)
+        status, body = answer if isinstance(answer, tuple) else (answer, None)
+        if self.delay:
+            await asyncio.sleep(self.delay)
         with self._changed:
             self.requests.append({"headers": dict(request.headers), "update": update, "status": status})
             self._changed.notify_all()
+        if body is not None:
+            return web.json_response(body, status=status)
         return web.Response(status=status, text="ok" if status < 300 else "boom")
 
     async def _start(self) -> None:
