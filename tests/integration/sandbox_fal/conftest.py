@@ -74,17 +74,23 @@ class Received:
 
 @dataclass
 class Receiver:
-    """Our side of the webhook: answers `fail_first` deliveries with 500, then 200; keeps what it saw."""
+    """Our side of the webhook: answers `fail_first` deliveries with 500 (after `stall` seconds), then 200."""
 
     jwks_url: str
     url: str = ""
     fail_first: int = 0
+    stall: float = 0.0
+    arrivals: int = 0
     received: list[Received] = field(default_factory=list)
 
     async def handle(self, request: web.Request) -> web.Response:
+        self.arrivals += 1
+        failing = self.arrivals <= self.fail_first
         body = await request.read()
+        if failing and self.stall:
+            await asyncio.sleep(self.stall)
         kid = await asyncio.to_thread(verify, dict(request.headers), body, self.jwks_url)
-        status = 500 if len(self.received) < self.fail_first else 200
+        status = 500 if failing else 200
         self.received.append(Received(dict(request.headers), body, kid, status))
         return web.json_response({"ok": status == 200}, status=status)
 

@@ -33,6 +33,17 @@ def test_failed_delivery_is_retried_until_answered(sandbox: FalSandbox, receiver
     assert [a["status"] for a in log["attempts"]] == [500, 500, 500, 200]
 
 
+def test_a_receiver_slower_than_the_timeout_counts_as_failed(sandbox: FalSandbox, receiver: Any,
+                                                             queue_client: httpx.Client) -> None:
+    sandbox.configure(webhook_timeout=0.3)
+    receiver.fail_first, receiver.stall = 1, 1.0
+    request_id = submit(queue_client, "fal-ai/flux-lora", {"prompt": "slow receiver"}, receiver.url)
+    sandbox.call(lambda: _wait_state(sandbox, request_id, "delivered"))
+    (log,) = sandbox.deliveries(request_id)
+    first, second = log["attempts"]
+    assert first["status"] is None and "Timeout" in first["error"] and second["status"] == 200
+
+
 def test_unreachable_receiver_gets_all_ten_retries_then_gives_up(sandbox: FalSandbox,
                                                                   queue_client: httpx.Client) -> None:
     sandbox.configure(retry_time_scale=0.0001)
