@@ -131,8 +131,12 @@ async def press_button(request: web.Request) -> web.Response:
     return ok({"update_id": update.update_id, "callback_query_id": query_id})
 
 
-async def _uploads(request: web.Request) -> tuple[list[tuple[bytes, str | None, str | None]], dict[str, Any]]:
+Files = list[tuple[bytes, str | None, str | None]]
+
+
+async def _uploads(request: web.Request) -> tuple[Files, dict[str, Any]]:
     """Files from a multipart form (any field names) or JSON ``{"files": [{"data": base64, ...}]}``."""
+    files: Files
     if request.content_type == "multipart/form-data":
         form = await request.post()
         files = [(f.file.read(), f.filename, f.content_type) for f in form.values() if isinstance(f, web.FileField)]

@@ -59,12 +59,11 @@ def _jpeg(image: Image.Image) -> bytes:
 
 def _open_rgb(data: bytes) -> Image.Image:
     try:
-        image = Image.open(io.BytesIO(data))
-        image.load()
+        opened = Image.open(io.BytesIO(data))
+        opened.load()
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
         raise NotAnImage(str(exc)) from exc
-    image = ImageOps.exif_transpose(image)
-    return image.convert("RGB")
+    return ImageOps.exif_transpose(opened).convert("RGB")
 
 
 def photo_variants(data: bytes) -> list[tuple[bytes, int, int]]:

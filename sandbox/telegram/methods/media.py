@@ -33,10 +33,10 @@ async def _source(core: SandboxCore, params: Params, name: str, value: Any) -> _
     if not isinstance(value, str) or not value:
         raise bad_request(f"there is no {name} in the request")
     if value.startswith("attach://"):
-        upload = params.uploads.get(value.removeprefix("attach://"))
-        if upload is None:
+        attached = params.uploads.get(value.removeprefix("attach://"))
+        if attached is None:
             raise bad_request(_WRONG_FILE)
-        return _Source(upload.data, upload.filename, upload.content_type)
+        return _Source(attached.data, attached.filename, attached.content_type)
     if value.startswith(("http://", "https://")):
         data, filename, ctype = await core.api.fetch_url(value)
         return _Source(data, filename, ctype)

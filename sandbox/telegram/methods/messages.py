@@ -35,7 +35,7 @@ async def edit_message_text(core: SandboxCore, params: Params) -> Any:
     chat = core.chat(record.chat_id)
     changes = text_fields(text, params)
     markup = inline_markup(core, chat, params)
-    removed = ("entities",) if "entities" not in changes else ()
+    removed: tuple[str, ...] = ("entities",) if "entities" not in changes else ()
     if markup is not None:
         changes["reply_markup"] = markup
     else:
