@@ -89,14 +89,14 @@ def stack(services: dict[str, str], database_url: str, tmp_path_factory: pytest.
         "TELEGRAM_WEBHOOK_SECRET": secrets.token_urlsafe(24),
         "PUBLIC_BASE_URL": f"http://127.0.0.1:{ports[0]}",
         "LAMBDA_ENDPOINT_URL": f"http://127.0.0.1:{ports[0]}",
-        "WELCOME_BONUS": "0", "LOG_LEVEL": "INFO",
+        "WELCOME_BONUS": "0", "LOG_LEVEL": "INFO", "FAL_JWKS_MIN_REFRESH_SECONDS": "0.5",
         "RUNNER_EVENTS_PREFIX": f"test:{tag}:events", "RUNNER_EVENTS_BACKOFF": "0.3,0.6",
         "RUNNER_EVENTS_CLAIM_IDLE": "5",
     }
     procs, logs, urls = [], [], []
     for port in ports:
         log = home / f"runner-{port}.log"
-        out = open(log, "wb")  # noqa: SIM115 - kept open for the process's life
+        out = open(log, "wb")
         procs.append(subprocess.Popen([sys.executable, "-m", "local_runner", "serve", "--port", str(port)],
                                       cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT))
         logs.append(log)

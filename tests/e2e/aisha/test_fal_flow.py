@@ -10,13 +10,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from PIL import Image
-
 from aisha.db import Database
 from aisha.fal.client import FalGateway
 from aisha.models import AvatarStatus, Gender, GenerationStatus, LedgerKind, TrainingType
 from aisha.resources import Resources
 from aisha.services import avatars, generations, ledger, photos, submissions, users
+from PIL import Image
 
 
 @pytest.fixture(scope="module")
@@ -114,7 +113,7 @@ def test_generation_of_two_images_arrives_as_an_album(stack: Any, res: Resources
     assert len(images) == 2
     for image in images:
         assert res.storage.get(res.settings.s3_bucket_images, image.s3_key)[:4] == b"\x89PNG"
-    album = wait(lambda: [c for c in stack.chat.calls("sendMediaGroup", chat_id=user_id)], what="the album")
+    album = stack.chat.calls("sendMediaGroup", chat_id=user_id, wait=10)
     assert len(album) == 1
 
 

@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     # FAL
     fal_key: SecretStr | None = None
     fal_jwks_url: str = "https://rest.fal.ai/.well-known/jwks.json"
+    fal_jwks_min_refresh_seconds: float = Field(default=60.0, ge=0)
     public_base_url: str | None = None
     fal_text_to_image_model: str = "fal-ai/flux-lora"
     reconcile_after_seconds: int = Field(default=900, ge=10)

@@ -22,7 +22,8 @@ from aisha.telegram.notifier import Notifier
 class WorkerState(Resources):
     @cached_property
     def jwks(self) -> JwksCache:
-        return JwksCache(self.settings.fal_jwks_url)
+        return JwksCache(self.settings.fal_jwks_url,
+                         min_refresh_interval=self.settings.fal_jwks_min_refresh_seconds)
 
     @cached_property
     def fal(self) -> FalGateway:

@@ -1,0 +1,128 @@
+"""When things go wrong between FAL and us: FAL's file server down during processing, and a webhook
+that never comes."""
+
+from __future__ import annotations
+
+import json
+import random
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from aisha.db import Database
+from aisha.fal.client import FalGateway
+from aisha.models import EventStatus, GenerationStatus, LedgerKind
+from aisha.resources import Resources
+from aisha.services import generations, ledger, submissions, users
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+@pytest.fixture(scope="module")
+def res(stack: Any) -> Any:
+    resources = Resources(stack.settings())
+    yield resources
+    resources.db.close()
+
+
+def _user(db: Database, coins: int) -> int:
+    user_id = random.randint(10**8, 10**9)
+    with db.transaction() as conn:
+        users.register(conn, user_id, first_name="Eve")
+        ledger.credit(conn, user_id, coins, LedgerKind.TOPUP)
+    return user_id
+
+
+def _until(check: Any, timeout: float = 30) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := check():
+            return value
+        time.sleep(0.1)
+    raise AssertionError("timed out")
+
+
+def _failed_cli(stack: Any, *args: str) -> str:
+    out = subprocess.run([sys.executable, "-m", "local_runner", "failed", *args], cwd=ROOT, env=stack.env,
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+def test_file_server_down_is_retried_then_parked_then_replayed(stack: Any, res: Resources) -> None:
+    user_id = _user(res.db, 10)
+    fal = FalGateway(stack.env["FAL_KEY"])
+    stack.fal.configure(files_available=False)
+    try:
+        generation = submissions.submit_generation(res.db, res.storage, fal, res.settings, user_id=user_id,
+                                                   prompt="a fox in snow", num_images=1)
+
+        def parked() -> Any:
+            lines = [json.loads(line) for line in _failed_cli(stack, "list", "--json").splitlines() if line]
+            return [p for p in lines if json.loads(p["payload"]).get("event_id") is not None
+                    and p["function_name"] == "fal_process_generation"
+                    and _event_of(res, json.loads(p["payload"])["event_id"]) == generation.fal_request_id]
+
+        parked_events = _until(parked, timeout=40)
+        assert parked_events[0]["attempts"] == 3
+        with res.db.transaction() as conn:
+            assert generations.get(conn, generation.id).status is GenerationStatus.QUEUED  # nothing half-written
+            assert generations.images(conn, generation.id) == []
+            event = conn.execute("SELECT status, processing_attempts FROM webhook_events WHERE delivery_key = %s",
+                                 (generation.fal_request_id,)).fetchone()
+        assert event == {"status": EventStatus.PARKED.value, "processing_attempts": 3}
+        assert res.storage.list_keys(res.settings.s3_bucket_images, f"{user_id}/") == []
+    finally:
+        stack.fal.configure(files_available=True)
+
+    _failed_cli(stack, "replay", parked_events[0]["failure_id"])
+
+    def completed() -> bool:
+        with res.db.transaction() as conn:
+            return generations.get(conn, generation.id).status is GenerationStatus.COMPLETED
+
+    _until(completed)
+    assert len(res.storage.list_keys(res.settings.s3_bucket_images, f"{user_id}/")) == 1
+
+
+def _event_of(res: Resources, event_id: int) -> str | None:
+    with res.db.transaction() as conn:
+        row = conn.execute("SELECT delivery_key FROM webhook_events WHERE id = %s", (event_id,)).fetchone()
+    return row["delivery_key"] if row else None
+
+
+def test_reconciliation_finishes_a_generation_whose_webhook_never_came(stack: Any, res: Resources) -> None:
+    user_id = _user(res.db, 5)
+    fal = FalGateway(stack.env["FAL_KEY"])
+    request_id = fal.submit("fal-ai/flux-lora", {"prompt": "a quiet harbour", "num_images": 1},
+                            webhook_url="http://127.0.0.1:9/lost")
+    with res.db.transaction() as conn:
+        generation = generations.create(conn, user_id, "a quiet harbour", num_images=1, cost=5)
+        charge = ledger.charge(conn, user_id, 5, reason="generation")
+        generations.transition(conn, generation.id, GenerationStatus.QUEUED, fal_request_id=request_id,
+                               fal_model="fal-ai/flux-lora", charge_id=charge.id,
+                               queued_at=datetime.now(UTC) - timedelta(hours=1))
+    _until(lambda: fal.status("fal-ai/flux-lora", request_id).state == "COMPLETED")
+
+    client = boto3.client("lambda", endpoint_url=stack.url, region_name="us-east-1",
+                          aws_access_key_id="x", aws_secret_access_key="x")
+    answer = client.invoke(FunctionName="fal_reconcile", InvocationType="RequestResponse", Payload=b"{}")
+    summary = json.loads(answer["Payload"].read())
+    assert "FunctionError" not in answer, summary
+    assert summary["handed_on"] >= 1
+
+    def completed() -> bool:
+        with res.db.transaction() as conn:
+            return generations.get(conn, generation.id).status is GenerationStatus.COMPLETED
+
+    _until(completed)
+    assert len(stack.chat.calls("sendPhoto", chat_id=user_id, wait=10)) == 1
+    with res.db.transaction() as conn:
+        event = conn.execute("SELECT endpoint, signature, status FROM webhook_events WHERE delivery_key = %s",
+                             (request_id,)).fetchone()
+    assert event == {"endpoint": "reconcile", "signature": "unchecked", "status": "processed"}
