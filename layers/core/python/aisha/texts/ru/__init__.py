@@ -1,7 +1,8 @@
-"""The Russian catalogue: one module per flow, merged here."""
+"""The Russian catalogue: one module per flow (each with a TEXTS dict), merged here."""
 
-from aisha.texts.ru import common, notifications
+import importlib
+import pkgutil
 
 TEXTS: dict[str, str] = {}
-for _part in (common, notifications):
-    TEXTS.update(_part.TEXTS)
+for _module in sorted(m.name for m in pkgutil.iter_modules(__path__)):
+    TEXTS.update(importlib.import_module(f"{__name__}.{_module}").TEXTS)
