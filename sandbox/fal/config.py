@@ -23,6 +23,7 @@ class SandboxConfig:
     `failure_seed`, so a run is repeatable). A prompt containing `payload_error_marker` is delivered with
     `payload: null` and `payload_error`; one containing `nsfw_marker` has its images flagged. With
     `fetch_inputs`, trainers download `images_data_url` and fail (422) unless it is a zip of images.
+    With `drop_webhooks`, finished jobs log their delivery as "dropped" and send nothing (a lost webhook).
     """
 
     key: str = DEFAULT_KEY
@@ -40,6 +41,7 @@ class SandboxConfig:
     files_available: bool = True
     files_over_https: bool = True
     fetch_inputs: bool = False
+    drop_webhooks: bool = False
     max_concurrency: int = 2
     keep_old_keys: bool = True
 

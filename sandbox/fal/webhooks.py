@@ -38,7 +38,7 @@ class Delivery:
     url: str
     body: bytes
     attempts: list[Attempt] = field(default_factory=list)
-    state: str = "pending"  # pending -> delivered | gave_up
+    state: str = "pending"  # pending -> delivered | gave_up; or dropped (drop_webhooks)
 
     def as_dict(self) -> dict[str, Any]:
         return {"delivery_id": self.delivery_id, "request_id": self.request_id, "url": self.url,
@@ -87,6 +87,9 @@ class Deliverer:
     def send(self, request_id: str, url: str, body: bytes) -> Delivery:
         delivery = Delivery(len(self.log) + 1, request_id, url, body)
         self.log.append(delivery)
+        if self.config.drop_webhooks:
+            delivery.state = "dropped"
+            return delivery
         task = asyncio.get_running_loop().create_task(self._deliver(delivery))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

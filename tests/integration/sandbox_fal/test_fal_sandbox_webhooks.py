@@ -103,3 +103,12 @@ def test_redeliver_sends_a_duplicate(sandbox: FalSandbox, receiver: Any, queue_c
     got = receiver.wait_for(lambda r: len(r) >= 2)
     assert got[0].body == got[1].body and all(r.kid for r in got)
     assert len(admin_call("GET", f"/deliveries?request_id={request_id}")["deliveries"]) == 2
+
+
+def test_dropped_webhooks_are_logged_but_never_sent(sandbox: FalSandbox, receiver: Any, queue_client: httpx.Client,
+                                                    admin_call: Any) -> None:
+    admin_call("POST", "/config", {"drop_webhooks": True})
+    request_id = submit(queue_client, "fal-ai/flux-lora", {"prompt": "lost"}, receiver.url)
+    sandbox.call(lambda: _wait_state(sandbox, request_id, "dropped"))
+    assert queue_client.get(f"/fal-ai/flux-lora/requests/{request_id}").status_code == 200  # polling still works
+    assert receiver.arrivals == 0
