@@ -73,7 +73,7 @@ def test_memory_limit_kills_the_worker(server: RunningServer) -> None:
 
 def test_reserved_concurrency_throttles_with_retry_after(server: RunningServer) -> None:
     with ThreadPoolExecutor(2) as pool:
-        first = pool.submit(server.http.get, "/single", params={"sleep": "2"})
+        first = pool.submit(server.http.get, "/single", params={"sleep": "1.2"})
         time.sleep(0.3)
         second = pool.submit(server.http.get, "/single", params={"sleep": "0"})
         statuses = sorted([first.result().status_code, second.result().status_code])

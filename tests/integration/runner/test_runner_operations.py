@@ -44,10 +44,11 @@ def test_sigterm_drains_in_flight_requests(start_server: Any) -> None:
     assert not server.worker_pids("single")
 
 
-def test_reload_restarts_only_the_changed_function(start_server: Any, tmp_path: Path) -> None:
+def test_reload_restarts_only_the_changed_function(start_server: Any, tmp_path: Path, runner_build: Path) -> None:
     collection = tmp_path / "collection"
     shutil.copytree(COLLECTION, collection, ignore=shutil.ignore_patterns("__pycache__"))
     build = tmp_path / "build"
+    shutil.copytree(runner_build, build, symlinks=True)  # same inputs, same stamps: nothing is rebuilt
     server = start_server(manifest=collection / "chalice.json", build=build, args=["--reload"])
     echo_pid = server.http.get("/echo").json()["pid"]
     single_pid = int(server.http.get("/single", params={"sleep": "0"}).text)
