@@ -95,7 +95,9 @@ class TelegramSandbox:
         return self
 
     async def _startup(self) -> None:
-        self._runner = web.AppRunner(build_app(self.core, self._extra_routes), access_log=None)
+        self.core.state.notifier.closed = False
+        app = build_app(self.core, self._extra_routes)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.config.host, self.config.port)
         await site.start()
@@ -137,7 +139,7 @@ async def serve(config: SandboxConfig, extra_routes: RouteAdder | None = None,
                 announce: Callable[[str], None] = print) -> None:
     """Serve in the current loop until cancelled (Ctrl-C), announcing the URLs once listening."""
     core = SandboxCore(config)
-    runner = web.AppRunner(build_app(core, extra_routes), access_log=None)
+    runner = web.AppRunner(build_app(core, extra_routes), access_log=None, shutdown_timeout=2.0)
     await runner.setup()
     try:
         await web.TCPSite(runner, config.host, config.port).start()

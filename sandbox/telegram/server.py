@@ -49,8 +49,12 @@ def build_app(core: SandboxCore, extra_routes: Callable[[web.Application], None]
     if extra_routes is not None:
         extra_routes(app)
 
+    async def release_waiters(_: web.Application) -> None:
+        core.state.notifier.close()
+
     async def close_core(_: web.Application) -> None:
         await core.close()
 
+    app.on_shutdown.append(release_waiters)
     app.on_cleanup.append(close_core)
     return app

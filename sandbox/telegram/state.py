@@ -21,6 +21,12 @@ class Notifier:
 
     def __init__(self) -> None:
         self._event: asyncio.Event | None = None
+        self.closed = False
+
+    def close(self) -> None:
+        """Release every waiter now and let later ones return at once (the server is stopping)."""
+        self.closed = True
+        self.notify()
 
     def notify(self) -> None:
         if self._event is not None:
@@ -31,6 +37,8 @@ class Notifier:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while not predicate():
+            if self.closed:
+                return False
             remaining = deadline - loop.time()
             if remaining <= 0:
                 return False

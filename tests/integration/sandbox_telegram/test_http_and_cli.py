@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -93,3 +97,21 @@ def test_cli_prints_its_urls_and_serves(tmp_path: Path) -> None:
     finally:
         process.terminate()
         process.wait(10)
+
+
+def test_stop_does_not_wait_for_long_polls() -> None:
+    sandbox = TelegramSandbox().start()
+    client = SandboxClient(sandbox.url, timeout=40)
+    waiter = threading.Thread(target=lambda: _ignore_errors(lambda: client.messages(1, wait=30)), daemon=True)
+    waiter.start()
+    time.sleep(0.2)
+    started = time.monotonic()
+    sandbox.stop()
+    assert time.monotonic() - started < 5
+    waiter.join(10)
+    client.close()
+
+
+def _ignore_errors(work: Callable[[], object]) -> None:
+    with contextlib.suppress(Exception):
+        work()

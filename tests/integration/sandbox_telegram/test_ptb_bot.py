@@ -133,6 +133,13 @@ def test_photos_documents_albums_and_downloads(sandbox: TelegramSandbox, client:
             await bot.send_media_group(CHAT, [InputMediaPhoto(picture), InputMediaDocument(pdf)])
         with pytest.raises(BadRequest, match=r"(?i)IMAGE_PROCESS_FAILED"):
             await bot.send_photo(CHAT, b"not an image")
+        by_url = await bot.send_photo(CHAT, f"{sandbox.admin_url}/files/{photo.photo[-1].file_id}")
+        assert by_url.photo[-1].width == 1400 and by_url.photo[-1].file_id != photo.photo[-1].file_id
+        with pytest.raises(BadRequest, match=r"(?i)failed to get HTTP URL content"):
+            await bot.send_photo(CHAT, "https://example.org/cat.jpg")
+        recaptioned = await bot.edit_message_caption(CHAT, photo.message_id, caption="new caption")
+        assert isinstance(recaptioned, Message) and recaptioned.caption == "new caption"
+        assert not recaptioned.caption_entities
         sent_file = await bot.get_file(document.document.file_id)
         assert bytes(await sent_file.download_as_bytearray()) == pdf
         largest = await bot.get_file(album[1].photo[-1].file_id)

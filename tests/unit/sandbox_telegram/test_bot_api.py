@@ -178,6 +178,23 @@ def test_stars_invoice_rules_and_pre_checkout_window() -> None:
     run(work)
 
 
+def test_a_pre_checkout_query_not_answered_within_10_seconds_expires() -> None:
+    now = [1_800_000_000.0]
+
+    async def main() -> None:
+        core = SandboxCore(SandboxConfig(token=TOKEN), clock=lambda: now[0])
+        core.users.send_text(7, "/buy")
+        _, body = await call(core, "sendInvoice", chat_id=7, title="Coins", description="d", payload="p",
+                             currency="XTR", prices=[{"label": "x", "amount": 1}])
+        checkout = core.users.pay(7, body["result"]["message_id"])
+        now[0] += 10.5
+        status, body = await call(core, "answerPreCheckoutQuery", pre_checkout_query_id=checkout.id, ok=True)
+        assert status == 400 and checkout.status == "expired"
+        await core.close()
+
+    asyncio.run(main())
+
+
 def test_webhook_reply_with_a_method_is_executed() -> None:
     async def work(core: SandboxCore) -> None:
         core.users.send_text(7, "hi")
