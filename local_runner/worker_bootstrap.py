@@ -8,7 +8,18 @@ import os
 import sys
 
 
+def die_with_parent() -> None:
+    """A worker must not outlive its runner (even one killed with SIGKILL): PR_SET_PDEATHSIG."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, 9)  # PR_SET_PDEATHSIG = 1, SIGKILL = 9
+    except (OSError, AttributeError):
+        pass
+
+
 def main() -> None:
+    die_with_parent()
     root = os.environ["LAMBDA_TASK_ROOT"]
     extra = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
     sys.path[:0] = [root, *extra]

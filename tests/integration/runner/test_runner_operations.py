@@ -78,3 +78,16 @@ def test_sigterm_with_no_traffic_exits_cleanly(start_server: Any) -> None:
     assert pids
     assert server.stop() == 0
     assert not server.worker_pids("echo")
+
+
+def test_workers_die_with_a_killed_runner(start_server: Any) -> None:
+    server = start_server()
+    server.http.get("/echo")
+    pids = server.worker_pids("echo")
+    assert pids
+    server.proc.kill()
+    server.proc.wait(5)
+    deadline = time.monotonic() + 5
+    while any(Path(f"/proc/{pid}").exists() for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(Path(f"/proc/{pid}").exists() for pid in pids)

@@ -45,4 +45,4 @@ def test_worker_bootstrap_uses_only_the_standard_library() -> None:
     tree = ast.parse((PACKAGE / "worker_bootstrap.py").read_text())
     imported = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     imported |= {(n.module or "").split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
-    assert imported <= {"os", "sys", "awslambdaric"}
+    assert imported <= {"os", "sys", "ctypes", "awslambdaric"}
