@@ -63,7 +63,8 @@ class QueueEngine:
         self.jobs: dict[str, Job] = {}
         self._rng = random.Random(config.failure_seed)
         self._tasks: set[asyncio.Task[None]] = set()
-        self._slots = asyncio.Semaphore(max(1, config.max_concurrency))
+        self._slots_size = max(1, config.max_concurrency)
+        self._slots = asyncio.Semaphore(self._slots_size)
 
     def reseed(self) -> None:
         self._rng = random.Random(self.config.failure_seed)
@@ -79,7 +80,6 @@ class QueueEngine:
         self.jobs.clear()
         self.deliverer.log.clear()
         self.files.files.clear()
-        self._slots = asyncio.Semaphore(max(1, self.config.max_concurrency))
         self.reseed()
 
     # queue API -----------------------------------------------------------------------------------------
@@ -161,6 +161,9 @@ class QueueEngine:
 
     async def _run(self, job: Job) -> None:
         await self._wait(job, self.config.queue_delay)
+        if self._slots_size != max(1, self.config.max_concurrency):  # changed by the admin API
+            self._slots_size = max(1, self.config.max_concurrency)
+            self._slots = asyncio.Semaphore(self._slots_size)
         async with self._slots:
             if job.cancelled:
                 self._finish(job, Outcome(400, {"detail": "Request was cancelled"}, error="Request was cancelled",

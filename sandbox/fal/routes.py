@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import json
 from typing import Any
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
@@ -109,7 +110,10 @@ async def submit(request: web.Request) -> web.Response:
     core = request.app[CORE]
     _authorize(request, core)
     arguments = await _arguments(request)
-    job = core.engine.submit(request.match_info["endpoint"], arguments, request.query.get("fal_webhook"))
+    webhook = request.query.get("fal_webhook")
+    if webhook is not None and urlsplit(webhook).scheme not in ("http", "https"):
+        raise QueueError(f"fal_webhook must be an http(s) URL, got {webhook!r}", status=422)
+    job = core.engine.submit(request.match_info["endpoint"], arguments, webhook)
     body = {"request_id": job.request_id, "gateway_request_id": job.request_id, **request_urls(core, job),
             "queue_position": core.engine.queue_position(job)}
     return _json(body, request_id=job.request_id)

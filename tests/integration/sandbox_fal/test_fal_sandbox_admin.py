@@ -38,6 +38,9 @@ def test_unknown_app_and_request(queue_client: httpx.Client) -> None:
     assert queue_client.post("/fal-ai/no-such-model", json={}).status_code == 404
     assert queue_client.get("/fal-ai/flux-lora/requests/nope/status").status_code == 404
     assert queue_client.put("/fal-ai/flux-lora/requests/nope/cancel").status_code == 404
+    bad_hook = queue_client.post("/fal-ai/flux-lora", params={"fal_webhook": "ftp://x"}, json={"prompt": "p"})
+    assert bad_hook.status_code == 422
+    assert queue_client.post("/fal-ai/flux-lora", content=b"[1]").status_code == 422
 
 
 def test_queue_positions_and_complete_now(sandbox: FalSandbox, queue_client: httpx.Client,
