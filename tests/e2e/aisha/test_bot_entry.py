@@ -1,0 +1,100 @@
+"""The Telegram entry through the runner: the stand-in delivers a user's updates to /webhook/telegram,
+the dispatcher hands them to bot_start / bot_help in order, replies arrive in the stand-in's chat."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+import time
+from typing import Any
+
+import httpx
+import psycopg
+from telegram import Chat, Message, Update, User
+
+BOT_TIMEOUT = 20
+
+
+def _chat(stack: Any, language: str = "ru") -> int:
+    chat_id = random.randint(10**8, 10**9)
+    stack.chat.set_user(chat_id, first_name="Lena", language_code=language)
+    return chat_id
+
+
+def _buttons(message: dict[str, Any]) -> list[str]:
+    rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
+    return [button["callback_data"] for row in rows for button in row]
+
+
+def _message(stack: Any, chat_id: int, message_id: int) -> dict[str, Any]:
+    return next(m["message"] for m in stack.chat.messages(chat_id) if m["message_id"] == message_id)
+
+
+def _journal(stack: Any, update_id: int) -> list[tuple[str, ...]]:
+    with psycopg.connect(stack.env["DATABASE_URL"]) as conn:
+        return conn.execute("SELECT status FROM webhook_events WHERE provider = 'telegram' AND delivery_key = %s",
+                            (str(update_id),)).fetchall()
+
+
+def test_start_registers_and_shows_the_menu_then_language_switches(stack: Any, waiter: Any) -> None:
+    chat_id = _chat(stack)
+    stack.chat.send_text(chat_id, "/start")
+    welcome, menu = (m["message"] for m in stack.chat.wait_bot_messages(chat_id, count=2, timeout=BOT_TIMEOUT))
+    assert "Lena" in welcome["text"] and "Привет" in welcome["text"]
+    assert "Главное меню" in menu["text"]
+    assert _buttons(menu) == ["avatar:new", "gen:new", "gallery:avatars:0", "balance:show", "lang:choose",
+                              "help:show"]
+    with psycopg.connect(stack.env["DATABASE_URL"]) as conn:
+        assert conn.execute("SELECT language FROM users WHERE id = %s", (chat_id,)).fetchone() == ("ru",)
+
+    stack.chat.press(chat_id, menu["message_id"], data="lang:choose")
+    waiter(lambda: "lang:set:en" in _buttons(_message(stack, chat_id, menu["message_id"])), BOT_TIMEOUT)
+    stack.chat.press(chat_id, menu["message_id"], data="lang:set:en")
+    waiter(lambda: "Main menu" in _message(stack, chat_id, menu["message_id"]).get("text", ""), BOT_TIMEOUT)
+    with psycopg.connect(stack.env["DATABASE_URL"]) as conn:
+        assert conn.execute("SELECT language FROM users WHERE id = %s", (chat_id,)).fetchone() == ("en",)
+
+
+def test_help_cancel_and_updates_of_one_chat_in_order(stack: Any) -> None:
+    chat_id = _chat(stack, "en")
+    for text in ("/help", "/cancel", "/help"):
+        stack.chat.send_text(chat_id, text)
+    replies = [m["message"]["text"] for m in stack.chat.wait_bot_messages(chat_id, count=3, timeout=BOT_TIMEOUT)]
+    assert replies[0].startswith("I train a personal avatar")
+    assert replies[1].startswith("There is nothing to cancel")
+    assert replies[2].startswith("I train a personal avatar")
+
+
+def _update(chat_id: int, update_id: int, text: str) -> dict[str, Any]:
+    user = User(id=chat_id, first_name="Max", is_bot=False, language_code="en")
+    message = Message(message_id=update_id % 100000, date=dt.datetime.now(dt.UTC), text=text, from_user=user,
+                      chat=Chat(id=chat_id, type="private"))
+    return Update(update_id=update_id, message=message).to_dict()
+
+
+def test_the_secret_is_required_and_a_repeated_update_has_one_effect(stack: Any) -> None:
+    chat_id = _chat(stack, "en")
+    update_id = random.randint(10**9, 2 * 10**9)
+    body = json.dumps(_update(chat_id, update_id, "/help")).encode()
+    url = f"{stack.url}/webhook/telegram"
+    for headers in ({}, {"X-Telegram-Bot-Api-Secret-Token": "wrong-secret"}):
+        refused = httpx.post(url, content=body, headers={"Content-Type": "application/json", **headers})
+        assert refused.status_code == 401 and refused.json()["error"] == "invalid_secret_token"
+    assert _journal(stack, update_id) == []
+
+    good = {"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": stack.env["TELEGRAM_WEBHOOK_SECRET"]}
+    first = httpx.post(url, content=body, headers=good)
+    second = httpx.post(stack.urls[1] + "/webhook/telegram", content=body, headers=good)
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert second.json() == {"ok": True, "duplicate": True}
+    calls = stack.chat.calls("sendMessage", chat_id=chat_id, wait=BOT_TIMEOUT)
+    time.sleep(1.0)  # a second, wrong reply would show up by now
+    assert len(stack.chat.calls("sendMessage", chat_id=chat_id)) == len(calls) == 1
+    assert _journal(stack, update_id) == [("processed",)]
+
+
+def test_a_malformed_update_is_refused_and_journaled(stack: Any) -> None:
+    good = {"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": stack.env["TELEGRAM_WEBHOOK_SECRET"]}
+    response = httpx.post(f"{stack.url}/webhook/telegram", content=b'{"update_id": "seven"', headers=good)
+    assert response.status_code == 400 and response.json()["error"] == "malformed_update"
