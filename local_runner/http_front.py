@@ -130,7 +130,8 @@ class Front:
         task = asyncio.ensure_future(self.runner.invoke(match.function, json.dumps(event).encode()))
         try:
             result = await asyncio.wait_for(asyncio.shield(task), self.api_timeout)
-        except TimeoutError:
+        except TimeoutError:  # the invocation goes on, as behind API Gateway; its outcome is only logged
+            task.add_done_callback(lambda t: t.cancelled() or t.exception())
             return error_response(504, {"message": "Endpoint request timed out"}, rid_header)
         except Throttled as exc:
             return error_response(429, {"message": "Too Many Requests"},

@@ -26,7 +26,7 @@ class RuntimeApi:
             web.post(PREFIX + "/invocation/{request_id}/error", self._error),
             web.post(PREFIX + "/init/error", self._init_error),
         ])
-        self._runner = web.AppRunner(self._app, access_log=None, handle_signals=False)
+        self._runner = web.AppRunner(self._app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
         self._sites: dict[int, web.SockSite] = {}
         self._workers: dict[int, Worker] = {}
         self._started = False
@@ -47,7 +47,7 @@ class RuntimeApi:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
-        site = web.SockSite(self._runner, sock, shutdown_timeout=1.0)
+        site = web.SockSite(self._runner, sock)
         await site.start()
         self._sites[port] = site
         return port

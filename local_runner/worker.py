@@ -146,6 +146,10 @@ class Worker:
         assert self.proc is not None
         code = await self.proc.wait()
         self._drain_output()
+        if self._partial:  # a last line without its newline
+            rid = self.current.request_id if self.current else None
+            self.sink.emit(self.spec.function, rid, self._partial.decode("utf-8", "replace"), stream=True)
+            self._partial = b""
         self._close_output()
         inv, self.current = self.current, None
         if inv is not None and inv.future is not None and not inv.future.done():
