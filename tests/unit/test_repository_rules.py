@@ -49,6 +49,19 @@ def test_catalogues_have_the_same_keys_and_placeholders() -> None:
         assert _fields(ru[key]) == _fields(en[key]), key
 
 
+def test_no_text_key_is_defined_twice() -> None:
+    import importlib
+    import pkgutil
+
+    for language in ("ru", "en"):
+        package = importlib.import_module(f"aisha.texts.{language}")
+        seen: dict[str, str] = {}
+        for module in pkgutil.iter_modules(package.__path__):
+            for key in importlib.import_module(f"{package.__name__}.{module.name}").TEXTS:
+                assert key not in seen, f"{language}: {key} is in both {seen[key]} and {module.name}"
+                seen[key] = module.name
+
+
 def test_every_env_reference_is_a_documented_setting() -> None:
     readme = (ROOT / "README.md").read_text()
     for value in MANIFEST["environment_variables"].values():
