@@ -53,6 +53,8 @@ class BotApi:
         try:
             if entry is None:
                 raise not_found()
+            if (fault := self.core.take_fault(name, chat_id)) is not None:
+                raise fault
             result = await entry[1](self.core, params)
         except BotApiError as exc:
             self.core.state.finish_call(call, False, error_code=exc.error_code, description=exc.description)

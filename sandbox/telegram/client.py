@@ -60,6 +60,23 @@ class SandboxClient:
     def pay(self, chat_id: int, message_id: int | None = None) -> dict[str, Any]:
         return dict(self._call("POST", f"/chats/{chat_id}/pay", json={"message_id": message_id}))
 
+    def block(self, chat_id: int, blocked: bool = True) -> dict[str, Any]:
+        """The user blocks the bot (403 on the bot's calls) until unblocked or the user writes again."""
+        return dict(self._call("POST", f"/chats/{chat_id}/block", json={"blocked": blocked}))
+
+    def add_fault(self, error_code: int = 429, method: str | None = None, chat_id: int | None = None,
+                  retry_after: int | None = None, count: int = 1, description: str | None = None) -> dict[str, Any]:
+        """The next ``count`` matching Bot API calls fail with ``error_code`` (429 carries retry_after)."""
+        body = {"error_code": error_code, "method": method, "chat_id": chat_id, "retry_after": retry_after,
+                "count": count, "description": description}
+        return dict(self._call("POST", "/faults", json=body))
+
+    def faults(self) -> list[dict[str, Any]]:
+        return list(self._call("GET", "/faults"))
+
+    def clear_faults(self) -> None:
+        self._call("DELETE", "/faults")
+
     # -- reads -----------------------------------------------------------------------------------------
     def info(self) -> dict[str, Any]:
         return dict(self._call("GET", "/"))

@@ -40,3 +40,30 @@ class CallbackQuery:
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "chat_id": self.chat_id, "message_id": self.message_id, "data": self.data,
                 "created_at": self.created_at, "answered": self.answer is not None, "answer": self.answer}
+
+
+@dataclass
+class Fault:
+    """An error the Bot API answers instead of running the next ``remaining`` matching calls."""
+
+    id: int
+    method: str | None
+    chat_id: int | None
+    error_code: int
+    description: str
+    retry_after: int | None
+    remaining: int
+
+    def matches(self, method: str, chat_id: int | None) -> bool:
+        return (self.remaining > 0 and (self.method is None or self.method.lower() == method.lower())
+                and (self.chat_id is None or self.chat_id == chat_id))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "method": self.method, "chat_id": self.chat_id, "error_code": self.error_code,
+                "description": self.description, "retry_after": self.retry_after, "remaining": self.remaining}
+
+
+DEFAULT_FAULT_DESCRIPTIONS = {400: "Bad Request: injected by the sandbox",
+                              403: "Forbidden: bot was blocked by the user",
+                              429: "Too Many Requests: retry after {retry_after}",
+                              500: "Internal Server Error", 502: "Bad Gateway"}

@@ -73,6 +73,7 @@ class ChatRecord:
     next_message_id: int = 1
     reply_keyboard: dict[str, Any] | None = None
     last_action: dict[str, Any] | None = None
+    blocked: bool = False
 
     @property
     def chat_id(self) -> int:
@@ -89,7 +90,7 @@ class ChatRecord:
         last = max(self.messages.values(), key=lambda r: r.message_id, default=None)
         return {"chat": self.chat(), "user": self.user, "message_count": len(self.messages),
                 "last_message": last.to_dict() if last else None, "reply_keyboard": self.reply_keyboard,
-                "last_action": self.last_action}
+                "last_action": self.last_action, "blocked": self.blocked}
 
 
 @dataclass

@@ -26,7 +26,9 @@ class UserSimulator:
     def _chat(self, chat_id: int, profile: Profile) -> ChatRecord:
         if chat_id <= 0:
             raise AdminError(400, "bad_chat_id", "private chats have positive ids (the user's id)")
-        return self.core.state.ensure_user(chat_id, profile)
+        chat = self.core.state.ensure_user(chat_id, profile)
+        chat.blocked = False  # writing to the bot again unblocks it, as in Telegram
+        return chat
 
     def _post(self, chat: ChatRecord, fields: dict[str, Any]) -> tuple[UpdateRecord, MessageRecord]:
         record = self.core.state.add_message(chat, "in", fields, dict(chat.user))

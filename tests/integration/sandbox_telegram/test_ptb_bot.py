@@ -19,7 +19,7 @@ from telegram import (
     ReplyParameters,
 )
 from telegram.constants import ChatAction, ParseMode
-from telegram.error import BadRequest, Conflict, InvalidToken
+from telegram.error import BadRequest, Conflict, Forbidden, InvalidToken, NetworkError, RetryAfter
 
 from sandbox.telegram import SandboxClient, TelegramSandbox
 from tests.integration.sandbox_telegram.harness import image
@@ -168,6 +168,33 @@ def test_user_uploads_are_downloadable_by_the_bot(sandbox: TelegramSandbox, clie
         return bytes(await file.download_as_bytearray())
 
     assert with_bot(sandbox, work) == original
+
+
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")  # RetryAfter's own int/timedelta
+def test_injected_faults_and_blocked_users_reach_ptb_as_its_errors(sandbox: TelegramSandbox,
+                                                                    client: SandboxClient) -> None:
+    client.send_text(CHAT, "/start")
+    client.add_fault(429, method="sendMessage", chat_id=CHAT, retry_after=3)
+    client.add_fault(500, method="sendPhoto", count=2)
+
+    async def work(bot: Bot) -> None:
+        with pytest.raises(RetryAfter) as flood:
+            await bot.send_message(CHAT, "flood")
+        assert flood.value.message == "Flood control exceeded. Retry in 3 seconds"
+        assert await bot.send_message(CHAT, "after the flood")
+        for _ in range(2):
+            with pytest.raises(NetworkError):
+                await bot.send_photo(CHAT, image(100, 100))
+        assert await bot.send_photo(CHAT, image(100, 100))
+        client.block(CHAT)
+        with pytest.raises(Forbidden, match=r"(?i)bot was blocked by the user"):
+            await bot.send_message(CHAT, "are you there?")
+
+    with_bot(sandbox, work)
+    assert client.chat(CHAT)["blocked"] is True
+    client.send_text(CHAT, "/start")
+    assert client.chat(CHAT)["blocked"] is False
+    assert [f["remaining"] for f in client.faults()] == [0, 0]
 
 
 def test_stars_invoice_and_pre_checkout_answer(sandbox: TelegramSandbox, client: SandboxClient) -> None:
