@@ -150,3 +150,34 @@ def test_a_submit_that_fal_refuses_charges_nothing(stack: Any, res: Resources) -
     with res.db.transaction() as conn:
         assert ledger.balance(conn, user_id) == 150
         assert avatars.get(conn, avatar_id).status is AvatarStatus.READY_FOR_TRAINING
+
+
+def test_a_queued_training_can_be_cancelled_and_is_refunded(stack: Any, res: Resources, fal: FalGateway) -> None:
+    user_id = new_user(res.db, 150)
+    avatar_id = ready_avatar(res, user_id)
+    stack.fal.configure(queue_delay=30.0)
+    try:
+        avatar = submissions.start_training(res.db, res.storage, fal, res.settings, user_id=user_id,
+                                            avatar_id=avatar_id)
+        cancelled = submissions.cancel_training(res.db, fal, user_id=user_id, avatar_id=avatar_id)
+    finally:
+        stack.fal.configure(queue_delay=0.2)
+    assert cancelled.status is AvatarStatus.CANCELLED
+    job = next(j for j in stack.fal.jobs() if j["request_id"] == avatar.fal_request_id)
+    assert job["cancelled"] is True
+    with res.db.transaction() as conn:
+        assert ledger.balance(conn, user_id) == 150
+
+
+def test_fal_status_and_result_through_fal_client(stack: Any, fal: FalGateway) -> None:
+    request_id = fal.submit("fal-ai/flux-lora", {"prompt": "a red kite", "num_images": 1, "seed": 3},
+                            webhook_url="http://127.0.0.1:9/unused")
+    assert fal.status("fal-ai/flux-lora", request_id).state in {"IN_QUEUE", "IN_PROGRESS", "COMPLETED"}
+    wait(lambda: fal.status("fal-ai/flux-lora", request_id).state == "COMPLETED", what="the job")
+    result = fal.result("fal-ai/flux-lora", request_id)
+    assert result["seed"] == 3 and len(result["images"]) == 1
+    from aisha.errors import FalError
+
+    with pytest.raises(FalError) as caught:
+        fal.status("fal-ai/flux-lora", "no-such-request")
+    assert caught.value.code == "fal_not_found" and not caught.value.retryable

@@ -129,3 +129,20 @@ def rematch(db: Database, request_id: str) -> list[int]:
             return []
         journal.mark(conn, event.id, EventStatus.RECEIVED)
         return [event.id]
+
+
+def cancel_training(db: Database, fal: FalGateway, *, user_id: int, avatar_id: int) -> Avatar:
+    """Cancel a training FAL has not started yet: the job is cancelled at FAL, the coins refunded.
+
+    Once FAL runs it (IN_PROGRESS) it cannot be taken back and ClientError(training_started) is raised.
+    """
+    with db.transaction() as conn:
+        avatar = avatars.get(conn, avatar_id, user_id=user_id, lock=True)
+        if avatar.status is not AvatarStatus.TRAINING or not avatar.fal_request_id or not avatar.fal_model:
+            raise ClientError(f"a {avatar.status.value} avatar has no training to cancel", code="not_training")
+        if fal.status(avatar.fal_model, avatar.fal_request_id).state != "IN_QUEUE":
+            raise ClientError("the training has already started", code="training_started")
+        fal.cancel(avatar.fal_model, avatar.fal_request_id)
+        if avatar.training_charge_id is not None:
+            ledger.refund_once(conn, avatar.training_charge_id, reason=f"training of avatar {avatar_id} cancelled")
+        return avatars.transition(conn, avatar_id, AvatarStatus.CANCELLED, finished_at=datetime.now(UTC))
