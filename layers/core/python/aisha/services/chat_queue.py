@@ -46,7 +46,7 @@ def drain(client: redis.Redis, chat_id: int, handle: Callable[[int], None], *, l
         try:
             while handled < max_updates:
                 raw = client.lpop(_queue(chat_id))
-                if raw is None:
+                if not isinstance(raw, bytes | str):
                     break
                 handle(int(raw))  # must not raise: failures are recorded by the caller's handler
                 handled += 1
