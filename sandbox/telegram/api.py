@@ -7,13 +7,13 @@ webhook-reply path and tests all go through ``BotApi.handle``.
 from __future__ import annotations
 
 import hmac
-import ipaddress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import aiohttp
 
+from .config import is_loopback
 from .errors import BotApiError, bad_request, not_found, unauthorized
 from .params import Params
 
@@ -76,7 +76,7 @@ class BotApi:
     async def fetch_url(self, url: str) -> tuple[bytes, str | None, str | None]:
         """Download a file the bot sent by URL: loopback hosts only unless ``allow_remote_urls``."""
         parts = urlsplit(url)
-        if not self.core.config.allow_remote_urls and not _is_loopback(parts.hostname or ""):
+        if not self.core.config.allow_remote_urls and not is_loopback(parts.hostname or ""):
             raise bad_request("failed to get HTTP URL content")
         if self._session is None:
             self._session = aiohttp.ClientSession()
@@ -95,11 +95,3 @@ class BotApi:
             await self._session.close()
             self._session = None
 
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False

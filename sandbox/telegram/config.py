@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import secrets
 from dataclasses import dataclass, field
@@ -45,6 +46,8 @@ class SandboxConfig:
     def __post_init__(self) -> None:
         if not _TOKEN_RE.match(self.token):
             raise ConfigurationError("token must look like '<digits>:<at least 10 of A-Za-z0-9_->'")
+        if not is_loopback(self.host):
+            raise ConfigurationError("the stand-in listens on loopback only (its admin API has no authentication)")
         if self.time_scale <= 0:
             raise ConfigurationError("time_scale must be positive")
 
@@ -59,3 +62,12 @@ class SandboxConfig:
         """Delay after the ``attempt``-th failed delivery (1-based), already scaled."""
         delays = self.retry_delays or (1.0,)
         return self.scaled(delays[min(attempt, len(delays)) - 1])
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

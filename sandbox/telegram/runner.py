@@ -48,7 +48,7 @@ class TelegramSandbox:
 
     @property
     def url(self) -> str:
-        return f"http://{self.config.host}:{self.port}"
+        return _http_url(self.config.host, self.port)
 
     @property
     def base_url(self) -> str:
@@ -130,6 +130,10 @@ class TelegramSandbox:
         self.stop()
 
 
+def _http_url(host: str, port: int) -> str:
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
 def _bound_port(runner: web.AppRunner) -> int:
     address = runner.addresses[0]
     return int(address[1])
@@ -143,7 +147,7 @@ async def serve(config: SandboxConfig, extra_routes: RouteAdder | None = None,
     await runner.setup()
     try:
         await web.TCPSite(runner, config.host, config.port).start()
-        url = f"http://{config.host}:{_bound_port(runner)}"
+        url = _http_url(config.host, _bound_port(runner))
         announce(f"Telegram Bot API stand-in for @{config.bot_username}\n"
                  f"  TELEGRAM_API_BASE_URL={url}/bot\n  TELEGRAM_API_FILE_URL={url}/file/bot\n"
                  f"  TELEGRAM_BOT_TOKEN={config.token}\n  admin API: {url}/_sandbox")

@@ -27,8 +27,23 @@ class UserSimulator:
         if chat_id <= 0:
             raise AdminError(400, "bad_chat_id", "private chats have positive ids (the user's id)")
         chat = self.core.state.ensure_user(chat_id, profile)
-        chat.blocked = False  # writing to the bot again unblocks it, as in Telegram
+        if chat.blocked:
+            self.set_blocked(chat_id, False)  # writing to the bot again unblocks it, as in Telegram
         return chat
+
+    def set_blocked(self, chat_id: int, blocked: bool) -> UpdateRecord | None:
+        """The user blocks or unblocks the bot; Telegram tells the bot with a my_chat_member update."""
+        chat = self.core.state.chats.get(chat_id)
+        if chat is None:
+            raise AdminError(404, "chat_not_found", "no such chat")
+        if chat.blocked == blocked:
+            return None
+        chat.blocked = blocked
+        bot = self.core.bot_user()
+        member, kicked = {"status": "member", "user": bot}, {"status": "kicked", "user": bot, "until_date": 0}
+        payload = {"chat": chat.chat(), "from": dict(chat.user), "date": self.core.state.now(),
+                   "old_chat_member": member if blocked else kicked, "new_chat_member": kicked if blocked else member}
+        return self.core.dispatcher.enqueue("my_chat_member", payload, chat_id)
 
     def _post(self, chat: ChatRecord, fields: dict[str, Any]) -> tuple[UpdateRecord, MessageRecord]:
         record = self.core.state.add_message(chat, "in", fields, dict(chat.user))
@@ -38,7 +53,7 @@ class UserSimulator:
     def _reply(self, chat: ChatRecord, reply_to: int | None) -> dict[str, Any]:
         if reply_to is None:
             return {}
-        target = chat.messages.get(reply_to)
+        target = chat.messages.get(int(reply_to))
         if target is None:
             raise AdminError(404, "message_not_found", f"no message {reply_to} in chat {chat.chat_id}")
         return {"reply_to_message": {k: v for k, v in target.message.items() if k != "reply_to_message"}}

@@ -67,13 +67,9 @@ async def pay(request: web.Request) -> web.Response:
 async def block(request: web.Request) -> web.Response:
     """The user blocks (or unblocks) the bot: the bot's calls to this chat get 403 until then."""
     body = await json_body(request)
-    core = core_of(request)
-    chat = core.state.chats.get(int_param(request, "chat_id"))
-    if chat is None:
-        raise AdminError(404, "chat_not_found", "no such chat")
-    chat.blocked = bool(body.get("blocked", True))
-    core.state.notifier.notify()
-    return ok(chat.summary())
+    core, chat_id = core_of(request), int_param(request, "chat_id")
+    update = core.users.set_blocked(chat_id, bool(body.get("blocked", True)))
+    return ok({**core.state.chats[chat_id].summary(), "update_id": update.update_id if update else None})
 
 
 async def add_fault(request: web.Request) -> web.Response:

@@ -17,6 +17,7 @@ from telegram import (
     LabeledPrice,
     Message,
     ReplyParameters,
+    Update,
 )
 from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, Conflict, Forbidden, InvalidToken, NetworkError, RetryAfter
@@ -194,6 +195,11 @@ def test_injected_faults_and_blocked_users_reach_ptb_as_its_errors(sandbox: Tele
     assert client.chat(CHAT)["blocked"] is True
     client.send_text(CHAT, "/start")
     assert client.chat(CHAT)["blocked"] is False
+    updates = client.updates(chat_id=CHAT)
+    assert [u["kind"] for u in updates[-3:]] == ["my_chat_member", "my_chat_member", "message"]
+    blocked, unblocked = (Update.de_json(u["update"], None).my_chat_member for u in updates[-3:-1])
+    assert blocked and blocked.new_chat_member.status == "kicked" and blocked.old_chat_member.status == "member"
+    assert unblocked and unblocked.new_chat_member.status == "member"
     assert [f["remaining"] for f in client.faults()] == [0, 0]
 
 

@@ -95,4 +95,7 @@ def test_config_checks_the_token_and_scales_time() -> None:
     assert config.retry_delay(99) == pytest.approx(0.6)
     with pytest.raises(ConfigurationError):
         SandboxConfig(token="not-a-token")
+    with pytest.raises(ConfigurationError, match="loopback"):
+        SandboxConfig(host="0.0.0.0")
+    assert SandboxConfig(host="::1").host == "::1"
     assert SandboxConfig().token != SandboxConfig().token
