@@ -48,14 +48,24 @@ def balance(conn: Connection, user_id: int) -> int:
 def credit(conn: Connection, user_id: int, amount: int, kind: LedgerKind, *, reason: str = "",
            idempotency_key: str | None = None) -> LedgerEntry:
     """Add coins. With an idempotency key, a second call returns the first entry unchanged."""
+    return credit_once(conn, user_id, amount, kind, reason=reason, idempotency_key=idempotency_key)[0]
+
+
+def credit_once(conn: Connection, user_id: int, amount: int, kind: LedgerKind, *, reason: str = "",
+                idempotency_key: str | None = None) -> tuple[LedgerEntry, bool]:
+    """`credit`, also saying whether this call wrote the entry (False: the key already had one).
+
+    The check runs under the user's row lock, so whatever the caller does next in the same
+    transaction when True (e.g. consume a bonus) happens once per key.
+    """
     if kind not in _CREDIT_KINDS:
         raise ClientError(f"{kind.value} is not a credit", code="invalid_ledger_kind")
     if amount <= 0:
         raise ClientError("a credit must be positive", code="invalid_amount")
     _lock_user(conn, user_id)
     if (existing := _by_key(conn, idempotency_key)) is not None:
-        return existing
-    return _insert(conn, user_id, amount, kind, reason, idempotency_key)
+        return existing, False
+    return _insert(conn, user_id, amount, kind, reason, idempotency_key), True
 
 
 def charge(conn: Connection, user_id: int, amount: int, *, reason: str,

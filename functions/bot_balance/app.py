@@ -1,0 +1,6 @@
+"""Bot handler function: balance, history, promo codes, Stars top-ups (aisha/bot/flows/balance/)."""
+
+from aisha.bot.flows import balance
+from aisha.handlers.bot import bot_handler
+
+handler = bot_handler(balance.handle)

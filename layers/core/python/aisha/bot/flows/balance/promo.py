@@ -1,0 +1,47 @@
+"""Promo codes: asked for as free text (or `/promo CODE`), redeemed, answered in plain words."""
+
+from __future__ import annotations
+
+from aisha.bot.context import BotContext
+from aisha.bot.flows.balance.views import back_rows
+from aisha.errors import PromoRejected
+from aisha.models import PromoKind
+from aisha.services import ledger
+from aisha.services import promo as promo_service
+
+STEP = "promo_code"
+_REASONS = {"promo_not_found", "promo_inactive", "promo_not_started", "promo_expired", "promo_exhausted",
+            "promo_already_used"}
+_MAX_CODE = 64
+
+
+async def ask(ctx: BotContext, *, edit: bool = False) -> None:
+    await ctx.answer_button()
+    ctx.set_state("balance", STEP)
+    rows = [[(ctx.t("button_cancel"), "balance:show")]]
+    if edit:
+        await ctx.edit_or_reply(ctx.t("balance_promo_ask"), rows)
+    else:
+        await ctx.reply(ctx.t("balance_promo_ask"), rows)
+
+
+async def redeem(ctx: BotContext, raw: str) -> None:
+    code = promo_service.normalize(raw)[:_MAX_CODE]
+    try:
+        with ctx.worker.db.transaction() as conn:
+            redeemed = promo_service.redeem(conn, ctx.user.id, code)
+            balance = ledger.balance(conn, ctx.user.id)
+    except PromoRejected as rejected:
+        # the conversation stays on the promo step: the user can correct a typo and send it again
+        reason = rejected.code if rejected.code in _REASONS else "promo_rejected"
+        await ctx.reply(ctx.t(f"balance_{reason}", code=code), back_rows(ctx))
+        return
+    ctx.clear_state()
+    promo = redeemed.promo
+    if promo.kind is PromoKind.COINS:
+        body = ctx.t("balance_promo_coins", code=promo.code, coins=promo.value, balance=balance)
+    elif promo.kind is PromoKind.BONUS_PERCENT:
+        body = ctx.t("balance_promo_bonus", code=promo.code, percent=promo.value)
+    else:
+        body = ctx.t("balance_promo_discount", code=promo.code, percent=promo.value)
+    await ctx.reply(body, back_rows(ctx))
