@@ -171,6 +171,17 @@ def test_user_uploads_are_downloadable_by_the_bot(sandbox: TelegramSandbox, clie
     assert with_bot(sandbox, work) == original
 
 
+def test_get_file_refuses_a_document_over_20_mb(sandbox: TelegramSandbox, client: SandboxClient) -> None:
+    big = client.send_documents(CHAT, [(b"\0" * (20 * 1024 * 1024 + 1), "video.mov", "video/quicktime")])
+    file_id = big["messages"][0]["message"]["document"]["file_id"]
+
+    async def work(bot: Bot) -> None:
+        with pytest.raises(BadRequest, match=r"(?i)file is too big"):
+            await bot.get_file(file_id)
+
+    with_bot(sandbox, work)
+
+
 @pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")  # RetryAfter's own int/timedelta
 def test_injected_faults_and_blocked_users_reach_ptb_as_its_errors(sandbox: TelegramSandbox,
                                                                     client: SandboxClient) -> None:
