@@ -25,6 +25,11 @@ class StackError(RuntimeError):
     """A part of the stack did not come up."""
 
 
+def _cli(manifest: Path, stage: str, build_dir: Path | None) -> list[str]:
+    argv = [sys.executable, "-m", "local_runner", "--manifest", str(manifest), "--stage", stage]
+    return argv + (["--build-dir", str(build_dir)] if build_dir is not None else [])
+
+
 def pick_port(preferred: int, taken: set[int]) -> int:
     """The preferred port when nothing listens there, else a free one."""
     port = preferred if preferred and preferred not in taken and not port_open(preferred) else free_port()
@@ -42,6 +47,7 @@ class RunnerProcess:
     log: Path
     stage: str = "dev"
     extra_args: Sequence[str] = ()
+    build_dir: Path | None = None
     proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -50,13 +56,22 @@ class RunnerProcess:
 
     def start(self) -> None:
         self.log.parent.mkdir(parents=True, exist_ok=True)
-        argv = [sys.executable, "-m", "local_runner", "--manifest", str(self.manifest), "--stage", self.stage,
-                "serve", "--host", "127.0.0.1", "--port", str(self.port), *self.extra_args]
+        argv = [*_cli(self.manifest, self.stage, self.build_dir), "serve", "--host", "127.0.0.1",
+                "--port", str(self.port), *self.extra_args]
         with open(self.log, "ab") as out:
             # Its own session: Ctrl-C in the terminal reaches the supervisor only, which stops it in order;
             # the group lets the supervisor kill the runner's workers too if the runner itself hangs.
             self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                                          env=dict(self.env), start_new_session=True)
+
+    def wait_healthy(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while not self.healthy():
+            if not self.alive():
+                raise StackError(f"runner on port {self.port} exited; see {self.log}")
+            if time.monotonic() > deadline:
+                raise StackError(f"runner on port {self.port} not healthy after {timeout:.0f} s")
+            time.sleep(0.1)
 
     def healthy(self) -> bool:
         try:
@@ -95,13 +110,14 @@ class Stack:
     nginx_port: int = 8080
     stage: str = "dev"
     runner_args: Sequence[str] = ()
+    build_dir: Path | None = None  # default: the runner's (<manifest folder>/build)
+    nginx_keepalive: int = 0
     runners: list[RunnerProcess] = field(default_factory=list)
     nginx: NginxProcess | None = None
 
     def build(self) -> None:
         """Build once before the instances start, so two of them never build into one folder at once."""
-        argv = [sys.executable, "-m", "local_runner", "--manifest", str(self.manifest), "--stage", self.stage,
-                "build"]
+        argv = [*_cli(self.manifest, self.stage, self.build_dir), "build"]
         done = subprocess.run(argv, env=dict(self.env), capture_output=True, text=True, timeout=900)
         if done.returncode != 0:
             raise StackError(f"build failed:\n{done.stdout}{done.stderr}")
@@ -119,20 +135,17 @@ class Stack:
         taken: set[int] = set()
         for i, preferred in enumerate(self.runner_ports):
             runner = RunnerProcess(pick_port(preferred, taken), self.manifest, self.env,
-                                   self.state / "logs" / f"runner-{i + 1}.log", self.stage, self.runner_args)
+                                   self.state / "logs" / f"runner-{i + 1}.log", self.stage, self.runner_args,
+                                   self.build_dir)
             runner.start()
             self.runners.append(runner)
-        deadline = time.monotonic() + timeout
+        started = time.monotonic()
         for runner in self.runners:
-            while not runner.healthy():
-                if not runner.alive():
-                    raise StackError(f"runner on port {runner.port} exited; see {runner.log}")
-                if time.monotonic() > deadline:
-                    raise StackError(f"runner on port {runner.port} not healthy after {timeout:.0f} s")
-                time.sleep(0.1)
+            runner.wait_healthy(max(1.0, timeout - (time.monotonic() - started)))
         self.nginx = NginxProcess(NginxSettings(prefix=self.state / "nginx",
                                                 listen=f"127.0.0.1:{pick_port(self.nginx_port, taken)}",
-                                                upstreams=[f"127.0.0.1:{r.port}" for r in self.runners]))
+                                                upstreams=[f"127.0.0.1:{r.port}" for r in self.runners],
+                                                upstream_keepalive=self.nginx_keepalive))
         self.nginx.start()
 
     @property

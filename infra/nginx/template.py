@@ -31,6 +31,12 @@ class NginxSettings:
     connect_timeout: str = "2s"
     read_timeout: str = "31s"  # API Gateway's 29 s + margin: the runner's own 504 arrives first
     worker_processes: str = "auto"
+    # Idle connections each nginx worker keeps open to the runners. 0 (the default): a new loopback connection
+    # per request, so a runner that stops (SIGTERM) simply refuses new connections and nginx sends every
+    # request, POSTs included, to the other instance. With keep-alive, a stopping runner still receives
+    # requests on its open connections while it drains, and one arriving as it shuts down fails (measured:
+    # 1 run in 5 of the e2e failover test got a 502). The price is one loopback connect per request.
+    upstream_keepalive: int = 0
     # Who may reach /_runner/ and the Invoke API (CIDRs); loopback always may.
     internal_allow: Sequence[str] = ()
     # Source ranges allowed on /webhook/telegram; empty: anyone (the secret token is checked anyway).
@@ -59,8 +65,8 @@ def _check(settings: NginxSettings) -> None:
                   settings.fail_timeout, settings.max_body, settings.connect_timeout, settings.read_timeout):
         if not token.match(value):
             raise NginxConfigError(f"invalid value {value!r}")
-    if settings.max_fails < 0:
-        raise NginxConfigError("max_fails must be >= 0")
+    if settings.max_fails < 0 or settings.upstream_keepalive < 0:
+        raise NginxConfigError("max_fails and upstream_keepalive must be >= 0")
 
 
 def render(settings: NginxSettings, template: str | None = None) -> str:
@@ -74,6 +80,8 @@ def render(settings: NginxSettings, template: str | None = None) -> str:
         "listen": settings.listen,
         "servers": "\n".join(f"        server {u} max_fails={settings.max_fails} fail_timeout={settings.fail_timeout};"
                              for u in settings.upstreams),
+        "keepalive": (f"        keepalive {settings.upstream_keepalive};" if settings.upstream_keepalive
+                      else "        # no upstream keepalive: a new connection per request"),
         "max_fails": str(settings.max_fails),
         "fail_timeout": settings.fail_timeout,
         "max_body": settings.max_body,

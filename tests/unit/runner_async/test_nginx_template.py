@@ -28,6 +28,8 @@ def test_renders_upstreams_limits_and_locations(tmp_path: Path) -> None:
     assert "proxy_next_upstream error timeout http_503;" in conf
     assert conf.count("non_idempotent;") == 2  # the two webhook locations only
     assert "proxy_read_timeout 31s;" in conf
+    assert "        keepalive " not in conf  # off by default: see NginxSettings.upstream_keepalive
+    assert "        keepalive 8;" in render(NginxSettings(prefix=tmp_path, upstream_keepalive=8))
 
 
 def test_user_directive_only_as_root(tmp_path: Path) -> None:
