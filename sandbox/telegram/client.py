@@ -60,6 +60,18 @@ class SandboxClient:
     def pay(self, chat_id: int, message_id: int | None = None) -> dict[str, Any]:
         return dict(self._call("POST", f"/chats/{chat_id}/pay", json={"message_id": message_id}))
 
+    def send_fields(self, chat_id: int, fields: dict[str, Any]) -> dict[str, Any]:
+        """A message with any Bot API fields (``{"sticker": {...}}``, ``{"voice": {...}}``)."""
+        return dict(self._call("POST", f"/chats/{chat_id}/raw", json={"fields": fields}))
+
+    def send_update(self, kind: str, payload: dict[str, Any], chat_id: int) -> dict[str, Any]:
+        """A raw update of any kind (``edited_message``, ``inline_query``...), delivered as given."""
+        return dict(self._call("POST", "/updates", json={"kind": kind, "payload": payload, "chat_id": chat_id}))
+
+    def redeliver(self, update_id: int) -> dict[str, Any]:
+        """Deliver an update again with the same update_id, as Telegram may (bots must dedupe)."""
+        return dict(self._call("POST", f"/updates/{update_id}/redeliver"))
+
     def block(self, chat_id: int, blocked: bool = True) -> dict[str, Any]:
         """The user blocks the bot (403 on the bot's calls) until unblocked or the user writes again."""
         return dict(self._call("POST", f"/chats/{chat_id}/block", json={"blocked": blocked}))

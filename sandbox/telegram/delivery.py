@@ -10,6 +10,7 @@ Without a webhook the same queue serves ``getUpdates``.
 from __future__ import annotations
 
 import asyncio
+import copy
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -78,9 +79,20 @@ class UpdateDispatcher:
     def enqueue(self, kind: str, payload: dict[str, Any], chat_key: int) -> UpdateRecord:
         update_id = self._next_update_id
         self._next_update_id += 1
-        record = UpdateRecord(update_id, chat_key, kind, {"update_id": update_id, kind: payload},
-                              self.state.clock())
+        return self._queue(UpdateRecord(update_id, chat_key, kind, {"update_id": update_id, kind: payload},
+                                        self.state.clock()))
+
+    def redeliver(self, update_id: int) -> UpdateRecord | None:
+        """Queue an update again with the same update_id, as Telegram sometimes does (bots must dedupe)."""
+        original = self.find(update_id)
+        if original is None:
+            return None
+        return self._queue(UpdateRecord(update_id, original.chat_key, original.kind, copy.deepcopy(original.update),
+                                        self.state.clock()))
+
+    def _queue(self, record: UpdateRecord) -> UpdateRecord:
         self.updates.append(record)
+        kind, chat_key = record.kind, record.chat_key
         if not self._allowed(kind):
             record.status = "filtered"
         else:
@@ -90,7 +102,8 @@ class UpdateDispatcher:
         return record
 
     def find(self, update_id: int) -> UpdateRecord | None:
-        return next((u for u in self.updates if u.update_id == update_id), None)
+        """The latest record with this update_id (a redelivery is a record of its own)."""
+        return next((u for u in reversed(self.updates) if u.update_id == update_id), None)
 
     def _allowed(self, kind: str) -> bool:
         allowed = self.allowed_updates

@@ -6,7 +6,7 @@ import copy
 import secrets
 from typing import TYPE_CHECKING, Any
 
-from .delivery import UpdateRecord
+from .delivery import ALL_UPDATE_KINDS, UpdateRecord
 from .errors import AdminError
 from .files import NotAnImage
 from .formatting import command_entities
@@ -68,6 +68,20 @@ class UserSimulator:
         if entities := command_entities(text):
             fields["entities"] = entities
         return self._post(chat, fields)
+
+    def send_fields(self, chat_id: int, fields: dict[str, Any],
+                    profile: Profile = None) -> tuple[UpdateRecord, MessageRecord]:
+        """Any other message (sticker, voice, location...): the given Bot API fields, stored and delivered."""
+        reserved = {"message_id", "from", "chat", "date"} & set(fields)
+        if reserved:
+            raise AdminError(400, "reserved_field", f"set by the sandbox: {sorted(reserved)}")
+        return self._post(self._chat(chat_id, profile), dict(fields))
+
+    def send_update(self, kind: str, payload: dict[str, Any], chat_id: int) -> UpdateRecord:
+        """A raw update of any kind, delivered as given (for kinds the sandbox does not model)."""
+        if kind not in ALL_UPDATE_KINDS:
+            raise AdminError(400, "bad_kind", f"{kind!r} is not an update kind of the Bot API")
+        return self.core.dispatcher.enqueue(kind, payload, chat_id)
 
     def press_button(self, chat_id: int, message_id: int, data: str | None = None,
                      text: str | None = None) -> tuple[UpdateRecord, str]:

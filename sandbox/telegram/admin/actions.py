@@ -91,3 +91,30 @@ async def list_faults(request: web.Request) -> web.Response:
 async def clear_faults(request: web.Request) -> web.Response:
     core_of(request).faults.clear()
     return ok(True)
+
+
+async def send_fields(request: web.Request) -> web.Response:
+    """``{"fields": {"sticker": {...}}}``: a message of a kind the sandbox has no shortcut for."""
+    body = await json_body(request)
+    fields = body.get("fields")
+    if not isinstance(fields, dict) or not fields:
+        raise AdminError(400, "missing_parameter", "fields must be an object of Message fields")
+    update, message = core_of(request).users.send_fields(int_param(request, "chat_id"), fields, body.get("from"))
+    return ok({"update_id": update.update_id, "message": message.to_dict()})
+
+
+async def send_update(request: web.Request) -> web.Response:
+    """``{"kind": "edited_message", "payload": {...}, "chat_id": 1}``: a raw update, queued as given."""
+    body = await json_body(request)
+    kind, payload, chat_id = body.get("kind"), body.get("payload"), body.get("chat_id")
+    if not isinstance(kind, str) or not isinstance(payload, dict) or not isinstance(chat_id, int):
+        raise AdminError(400, "missing_parameter", "kind (str), payload (object) and chat_id (int) are required")
+    return ok(core_of(request).users.send_update(kind, payload, chat_id).to_dict())
+
+
+async def redeliver(request: web.Request) -> web.Response:
+    """Deliver an update once more with the same update_id (a duplicate, as Telegram may send)."""
+    record = core_of(request).dispatcher.redeliver(int_param(request, "update_id"))
+    if record is None:
+        raise AdminError(404, "update_not_found", "no such update")
+    return ok(record.to_dict())

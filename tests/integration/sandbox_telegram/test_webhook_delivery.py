@@ -159,3 +159,21 @@ def test_drop_pending_updates_and_get_updates_without_webhook(sandbox: TelegramS
     assert client.update(fresh, wait=10)["status"] == "delivered"
     assert [u["message"]["text"] for u in receiver.updates()] == ["fresh"]
     assert [u["status"] for u in client.updates(chat_id=40)] == ["dropped", "delivered"]
+
+
+def test_duplicates_other_message_kinds_and_raw_updates(sandbox: TelegramSandbox, client: SandboxClient,
+                                                        receiver: Receiver) -> None:
+    assert set_webhook(sandbox, receiver.url)["ok"]
+    first = client.send_text(50, "once")["update_id"]
+    receiver.wait(1)
+    again = client.redeliver(first)
+    assert again["update_id"] == first and client.update(first, wait=10)["status"] == "delivered"
+    sticker = {"file_id": "CAACAgIAAxkBAAI", "file_unique_id": "AgAD", "type": "regular", "width": 512,
+               "height": 512, "is_animated": False, "is_video": False}
+    client.send_fields(50, {"sticker": sticker})
+    edited = {"message_id": 1, "date": 1, "edit_date": 2, "text": "once!", "chat": {"id": 50, "type": "private"}}
+    client.send_update("edited_message", edited, chat_id=50)
+    updates = [Update.de_json(d["update"], None) for d in receiver.wait(4)]
+    assert [u.update_id for u in updates[:2]] == [first, first]
+    assert updates[2].message and updates[2].message.sticker and updates[2].message.sticker.width == 512
+    assert updates[3].edited_message and updates[3].edited_message.text == "once!"
