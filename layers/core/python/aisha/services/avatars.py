@@ -6,7 +6,7 @@ import secrets
 from typing import Any
 
 from aisha.db import Connection
-from aisha.errors import ClientError, NotFound
+from aisha.errors import ClientError, Conflict, NotFound
 from aisha.models import Avatar, AvatarStatus, Gender, Preset, TrainingType
 from aisha.services.statemachine import AVATAR_TRANSITIONS, check_transition
 
@@ -95,3 +95,22 @@ def rename(conn: Connection, user_id: int, avatar_id: int, name: str) -> Avatar:
         f"UPDATE avatars SET name = %s, updated_at = now() WHERE id = %s RETURNING {COLUMNS}", (name, avatar_id)
     ).fetchone()
     return Avatar.model_validate(row)
+
+
+def delete(conn: Connection, user_id: int, avatar_id: int) -> list[str]:
+    """Remove an avatar (not while it trains) and its photo rows; returns its known object keys (photos,
+    LoRA, config) to delete after commit. Another avatar becomes the main one if this one was."""
+    avatar = get(conn, avatar_id, user_id=user_id, lock=True)
+    if avatar.status is AvatarStatus.TRAINING:
+        raise Conflict("an avatar cannot be deleted while it trains", code="avatar_training")
+    rows = conn.execute("SELECT s3_key FROM avatar_photos WHERE avatar_id = %s", (avatar_id,)).fetchall()
+    keys = [row["s3_key"] for row in rows] + [k for k in (avatar.lora_key, avatar.config_key) if k]
+    conn.execute("DELETE FROM avatars WHERE id = %s", (avatar_id,))  # photos cascade, generations keep NULL
+    if avatar.is_main:
+        conn.execute(
+            """UPDATE avatars SET is_main = true, updated_at = now() WHERE id = (
+                   SELECT id FROM avatars WHERE user_id = %s ORDER BY (status = 'completed') DESC, id DESC
+                   LIMIT 1)""",
+            (user_id,),
+        )
+    return keys

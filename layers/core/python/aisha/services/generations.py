@@ -7,7 +7,7 @@ from typing import Any
 from psycopg.types.json import Jsonb
 
 from aisha.db import Connection
-from aisha.errors import ClientError, NotFound
+from aisha.errors import ClientError, Conflict, NotFound
 from aisha.models import Generation, GenerationImage, GenerationStatus
 from aisha.services.statemachine import GENERATION_TRANSITIONS, check_transition
 
@@ -93,3 +93,18 @@ def list_for_user(conn: Connection, user_id: int, *, limit: int = 10, offset: in
         (user_id, limit, offset),
     ).fetchall()
     return [Generation.model_validate(row) for row in rows]
+
+
+def delete(conn: Connection, user_id: int, generation_id: int) -> list[str]:
+    """Remove a finished generation and its image rows; returns the image keys to delete after commit."""
+    generation = get(conn, generation_id, user_id=user_id, lock=True)
+    if generation.status in (GenerationStatus.PENDING, GenerationStatus.QUEUED):
+        raise Conflict("this generation is still running", code="generation_in_progress")
+    keys = [image.s3_key for image in images(conn, generation_id)]
+    conn.execute("DELETE FROM generations WHERE id = %s", (generation_id,))  # images cascade
+    return keys
+
+
+def count_for_user(conn: Connection, user_id: int) -> int:
+    row = conn.execute("SELECT count(*) AS n FROM generations WHERE user_id = %s", (user_id,)).fetchone()
+    return int(row["n"]) if row else 0

@@ -1,0 +1,6 @@
+"""Bot handler function: the generation flow (aisha/bot/flows/generate/)."""
+
+from aisha.bot.flows import generate
+from aisha.handlers.bot import bot_handler
+
+handler = bot_handler(generate.handle)
