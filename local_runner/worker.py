@@ -19,8 +19,7 @@ from dataclasses import dataclass, field
 
 from local_runner.logs import LogSink
 
-OUTCOME_OK = "ok"
-OUTCOME_ERROR = "error"  # the handler raised (Lambda's /error)
+IDLE_POLL_SECONDS = 1.0
 
 
 @dataclass
@@ -92,6 +91,7 @@ class Worker:
         self.invocations = 0
         self._ready: asyncio.Future[bytes | None] = asyncio.get_running_loop().create_future()
         self._pending: asyncio.Queue[Invocation] = asyncio.Queue(maxsize=1)  # handed over at /next
+        self._busy = asyncio.Event()  # wakes the memory watch to its fast pace
         self._next: asyncio.Future[Invocation] | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._read_fd = -1
@@ -176,7 +176,11 @@ class Worker:
                                        "Runtime exited with error: signal: killed"),
                         "Runtime.OutOfMemory", worker_lost=True))
                 return
-            await asyncio.sleep(self.spec.poll_interval)
+            if self.state == "idle":  # an idle worker is checked once a second, a busy one all the time
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._busy.wait(), IDLE_POLL_SECONDS)
+            else:
+                await asyncio.sleep(self.spec.poll_interval)
 
     # -- output ----------------------------------------------------------------------------------------
     def _drain_output(self, request_id: str | None = None) -> None:
@@ -210,6 +214,7 @@ class Worker:
         inv.started = time.monotonic()
         inv.deadline_ms = int((time.time() + inv.timeout) * 1000)
         self.state, self.current = "busy", inv
+        self._busy.set()
         self.invocations += 1
         self._pending.put_nowait(inv)  # taken by the worker's pending or next /next
         try:
@@ -229,6 +234,7 @@ class Worker:
             self.last_used = time.monotonic()
             if self.state == "busy":
                 self.state = "idle"
+            self._busy.clear()
 
     # -- Runtime API callbacks -------------------------------------------------------------------------
     async def next_invocation(self) -> Invocation:
