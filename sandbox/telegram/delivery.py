@@ -189,7 +189,7 @@ class UpdateDispatcher:
             try:
                 timeout = aiohttp.ClientTimeout(total=self.config.delivery_timeout)
                 async with self._session.post(webhook.url, data=json.dumps(record.update), headers=headers,
-                                              timeout=timeout) as response:
+                                              timeout=timeout, allow_redirects=False) as response:
                     status = response.status
                     body = await response.read()
                     if 200 <= status < 300:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from collections import Counter
 from typing import Any
@@ -177,3 +178,21 @@ def test_duplicates_other_message_kinds_and_raw_updates(sandbox: TelegramSandbox
     assert [u.update_id for u in updates[:2]] == [first, first]
     assert updates[2].message and updates[2].message.sticker and updates[2].message.sticker.width == 512
     assert updates[3].edited_message and updates[3].edited_message.text == "once!"
+
+
+def test_a_redirect_is_a_failed_delivery_and_an_unreachable_webhook_is_reported(sandbox: TelegramSandbox,
+                                                                                client: SandboxClient,
+                                                                                receiver: Receiver) -> None:
+    receiver.behaviour = lambda update: 302
+    assert set_webhook(sandbox, receiver.url)["ok"]
+    client.send_text(60, "hello")
+    receiver.wait(1)
+    assert client.webhook_info()["last_error_message"] == "Wrong response from the webhook: 302 Found"
+    with socket.socket() as probe:  # a free port that nobody listens on once closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    assert set_webhook(sandbox, f"http://127.0.0.1:{port}/hook")["ok"]
+    deadline = time.monotonic() + 10
+    while client.webhook_info().get("last_error_message") != "Connection refused" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert client.webhook_info()["last_error_message"] == "Connection refused"
