@@ -1,0 +1,6 @@
+"""Bot handler function: avatar creation (aisha/bot/flows/avatar/)."""
+
+from aisha.bot.flows import avatar
+from aisha.handlers.bot import bot_handler
+
+handler = bot_handler(avatar.handle)

@@ -1,0 +1,51 @@
+"""What the avatar flow's steps share: the flow's name and steps, the avatar of the conversation."""
+
+from __future__ import annotations
+
+from aisha.bot.context import BotContext
+from aisha.models import Avatar, AvatarStatus, Preset
+from aisha.services import avatars, photos
+
+FLOW = "avatar"
+NAME, GENDER, KIND, PRESET, PHOTOS, REVIEW = "name", "gender", "type", "preset", "photos", "review"
+UPLOAD_STEPS = (PHOTOS, REVIEW)
+UPLOADABLE = frozenset({AvatarStatus.DRAFT, AvatarStatus.PHOTOS_UPLOADING, AvatarStatus.READY_FOR_TRAINING})
+MIN_PHOTOS, MAX_PHOTOS = photos.MIN_PHOTOS, photos.MAX_PHOTOS
+
+
+def in_flow(ctx: BotContext) -> bool:
+    return ctx.state is not None and ctx.state.flow == FLOW
+
+
+def in_step(ctx: BotContext, *steps: str) -> bool:
+    return ctx.state is not None and ctx.state.flow == FLOW and ctx.state.step in steps
+
+
+def avatar_id_of(ctx: BotContext) -> int | None:
+    if not in_flow(ctx):
+        return None
+    assert ctx.state is not None
+    value = ctx.state.data.get("avatar_id")
+    return int(value) if value is not None else None
+
+
+def load_avatar(ctx: BotContext, avatar_id: int) -> Avatar:
+    with ctx.worker.db.transaction() as conn:
+        return avatars.get(conn, avatar_id, user_id=ctx.user.id)
+
+
+def photo_count(ctx: BotContext, avatar_id: int) -> int:
+    with ctx.worker.db.transaction() as conn:
+        return len(photos.list_photos(conn, avatar_id))
+
+
+def duration(ctx: BotContext, preset: Preset) -> str:
+    return ctx.t(f"avatar_duration_{preset.value}")
+
+
+def status_label(ctx: BotContext, status: AvatarStatus) -> str:
+    return ctx.t(f"avatar_state_{status.value}")
+
+
+def cancel_row(ctx: BotContext) -> list[tuple[str, str]]:
+    return [(ctx.t("button_cancel"), "avatar:cancel")]
