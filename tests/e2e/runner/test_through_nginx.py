@@ -129,8 +129,6 @@ def test_event_of_a_killed_instance_is_finished_by_the_other(runner_stack: Stack
     victim.wait_healthy(60)
 
 
-@pytest.mark.xfail(strict=False, reason="runner worker race (local_runner/worker.py): an invocation handed to a "
-                   "worker that has not yet re-polled /next is never delivered and times out")
 def test_concurrent_requests_through_nginx(runner_stack: Stack) -> None:
     def call(i: int) -> int:
         if i % 2:
@@ -147,7 +145,7 @@ def test_requests_succeed_while_one_instance_is_stopped(runner_stack: Stack) -> 
     failures: list[str] = []
     stop = threading.Event()
 
-    def client() -> None:  # one caller at a time: see test_concurrent_requests_through_nginx
+    def client() -> None:
         i = 0
         while not stop.is_set() or i < 40:
             if i % 2:
@@ -159,14 +157,16 @@ def test_requests_succeed_while_one_instance_is_stopped(runner_stack: Stack) -> 
                 failures.append(f"{r.request.method} {r.url} {r.status_code} {r.text}")
             i += 1
 
-    thread = threading.Thread(target=client)
-    thread.start()
+    threads = [threading.Thread(target=client) for _ in range(4)]  # four callers at once
+    for thread in threads:
+        thread.start()
     time.sleep(0.3)
     runner_stack.runners[0].stop()  # SIGTERM: drains and leaves while requests keep coming
     stop.set()
-    thread.join(60)
+    for thread in threads:
+        thread.join(60)
     assert failures == []
-    assert len(statuses) >= 40
+    assert len(statuses) >= 160
     survivor = runner_stack.runners[1].proc
     assert survivor is not None
     pids = {requests.get(f"{runner_stack.url}/hello", timeout=10).json()["runner_pid"] for _ in range(6)}
