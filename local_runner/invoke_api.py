@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import base64
+import binascii
 import json
 import uuid
 from typing import Protocol
@@ -56,6 +57,17 @@ def _client_error(status: int, code: str, message: str) -> web.Response:
                              headers={"x-amzn-ErrorType": code, "x-amzn-RequestId": str(uuid.uuid4())})
 
 
+def _client_context(request: web.Request) -> str | None:
+    """X-Amz-Client-Context is base64 of a JSON object (boto3's ClientContext)."""
+    raw = request.headers.get("X-Amz-Client-Context")
+    if not raw:
+        return None
+    try:
+        return base64.b64decode(raw, validate=True).decode()
+    except (binascii.Error, ValueError):
+        return None
+
+
 class InvokeApi:
     def __init__(self, runner: Runner, manifest: Manifest, events: EventSink | None) -> None:
         self.runner = runner
@@ -94,7 +106,7 @@ class InvokeApi:
             if kind != "RequestResponse":
                 return _client_error(400, "InvalidParameterValueException",
                                      f"Unsupported X-Amz-Invocation-Type: {kind}")
-            result = await self.runner.invoke(name, payload)
+            result = await self.runner.invoke(name, payload, client_context=_client_context(request))
         except InvokeError as exc:
             return lambda_error(exc, arn)
         headers = {"X-Amz-Executed-Version": "$LATEST", "x-amzn-RequestId": result.request_id,

@@ -124,7 +124,8 @@ class Runner:
 
     # -- the invoke path -------------------------------------------------------------------------------
     async def invoke(self, function_name: str, payload: bytes, *, request_id: str | None = None,
-                     ) -> InvocationResult:
+                     client_context: str | None = None) -> InvocationResult:
+        """Run one invocation and wait for it. `client_context` is the JSON of boto3's ClientContext."""
         fn = self.manifest.function(function_name)
         if len(payload) > self.config.max_body_bytes:
             raise RequestTooLarge(len(payload), self.config.max_body_bytes)
@@ -147,8 +148,13 @@ class Runner:
                 outcome = Outcome(init_error, _error_type(init_error) or "Runtime.Unknown", worker_lost=True)
             else:
                 inv = Invocation(rid, payload or b"{}", float(fn.lambda_timeout), self.arn(fn.name),
-                                 _trace_id())
+                                 _trace_id(), client_context=client_context)
                 outcome = await worker.run(inv)
+                if outcome.error_type is None and len(outcome.payload) > self.config.max_body_bytes:
+                    outcome = Outcome(json.dumps({
+                        "errorMessage": f"Response payload size ({len(outcome.payload)} bytes) exceeded maximum "
+                                        f"allowed payload size ({self.config.max_body_bytes} bytes).",
+                        "errorType": "Function.ResponseSizeTooLarge"}).encode(), "Function.ResponseSizeTooLarge")
         finally:
             pool.release(worker)
         duration_ms = (time.monotonic() - started) * 1000

@@ -80,6 +80,8 @@ class RuntimeApi:
             "Lambda-Runtime-Invoked-Function-Arn": inv.invoked_function_arn,
             "Lambda-Runtime-Trace-Id": inv.trace_id,
         }
+        if inv.client_context:
+            headers["Lambda-Runtime-Client-Context"] = inv.client_context
         return web.Response(body=inv.payload, headers=headers, content_type="application/json")
 
     async def _response(self, request: web.Request) -> web.StreamResponse:

@@ -31,6 +31,7 @@ class Invocation:
     trace_id: str
     deadline_ms: int = 0
     started: float = 0.0
+    client_context: str | None = None
     future: asyncio.Future[Outcome] | None = None
 
 

@@ -25,6 +25,15 @@ def test_request_response_with_log_tail(server: RunningServer) -> None:
     assert body["context"]["aws_request_id"] in tail
 
 
+def test_client_context_and_oversized_response(server: RunningServer) -> None:
+    context = base64.b64encode(json.dumps({"custom": {"tenant": "t1"}}).encode()).decode()
+    resp = server.lambda_client().invoke(FunctionName="echo", Payload=b"{}", ClientContext=context)
+    assert json.loads(resp["Payload"].read())["context"]["client_custom"] == {"tenant": "t1"}
+    resp = server.lambda_client().invoke(FunctionName="echo", Payload=b'{"big": true}')
+    body = json.loads(resp["Payload"].read())
+    assert resp["FunctionError"] == "Unhandled" and body["errorType"] == "Function.ResponseSizeTooLarge"
+
+
 def test_unhandled_error(server: RunningServer) -> None:
     resp = server.lambda_client().invoke(FunctionName="raiser", Payload=b"{}")
     assert resp["StatusCode"] == 200 and resp["FunctionError"] == "Unhandled"
