@@ -1,0 +1,65 @@
+"""Small pure pieces: REPORT lines, JSON log records, settings from the environment, ARN parsing."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from pathlib import Path
+
+from local_runner.config import RunnerConfig
+from local_runner.invoke_api import function_name
+from local_runner.logs import JsonFormatter, LogSink, report_line
+from local_runner.worker import _exit_text, read_rss_kb
+
+
+def test_report_line_as_lambda_writes_it() -> None:
+    line = report_line("rid", 12.345, 256, 40, 101.5)
+    assert line == ("REPORT RequestId: rid\tDuration: 12.35 ms\tBilled Duration: 115 ms\tMemory Size: 256 MB\t"
+                    "Max Memory Used: 40 MB\tInit Duration: 101.50 ms")
+    warm_error = report_line("rid", 3.0, 128, 20, None, "Sandbox.Timedout")
+    assert "Init Duration" not in warm_error and warm_error.endswith("Status: error\tError Type: Sandbox.Timedout")
+
+
+def test_log_sink_writes_json_lines_and_keeps_the_tail() -> None:
+    stream = io.StringIO()
+    logger = logging.getLogger("local_runner.test-sink")
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    logger.handlers[:] = [handler]
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    sink = LogSink(tail_bytes=64, logger=logger)
+    sink.capture("r1")
+    sink.emit("fn", "r1", "hello\rworld", stream=True)
+    sink.emit("fn", None, "not in a tail")
+    sink.emit("fn", "r1", "x" * 100)
+    tail = sink.release("r1")
+    assert len(tail) == 64 and tail.endswith("x\n")
+    records = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert records[0]["function"] == "fn" and records[0]["requestId"] == "r1" and records[0]["logger"] == "function"
+    assert records[1]["logger"] == "runner" and "requestId" not in records[1]
+    assert sink.release("r1") == ""
+
+
+def test_settings_from_environment_and_overrides(tmp_path: Path) -> None:
+    config = RunnerConfig.from_env({"RUNNER_IDLE_TIMEOUT": "2.5", "RUNNER_MAX_WORKERS_PER_FUNCTION": "3",
+                                    "REDIS_URL": "redis://h:1/0", "RUNNER_REGION": "eu-west-1"},
+                                   throttle_wait=0.2, manifest=tmp_path / "chalice.json")
+    assert (config.idle_timeout, config.max_workers_per_function, config.redis_url, config.region) == (
+        2.5, 3, "redis://h:1/0", "eu-west-1")
+    assert config.throttle_wait == 0.2 and config.build_root == tmp_path.resolve() / "build"
+
+
+def test_function_names_arns_and_qualifiers() -> None:
+    assert function_name("echo", None) == ("echo", None)
+    assert function_name("echo:$LATEST", None) == ("echo", "$LATEST")
+    assert function_name("123456789012:function:echo", "$LATEST") == ("echo", "$LATEST")
+    assert function_name("arn:aws:lambda:us-east-1:123456789012:function:echo:prod", None) == ("echo", "prod")
+
+
+def test_exit_text_and_rss_of_a_missing_process() -> None:
+    assert _exit_text(-9) == "signal: killed" and _exit_text(1) == "exit status 1"
+    assert read_rss_kb(2**22 + 12345) == (0, 0)
+    rss, hwm = read_rss_kb(__import__("os").getpid())
+    assert 0 < rss <= hwm
