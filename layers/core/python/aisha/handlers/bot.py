@@ -42,7 +42,9 @@ async def _run(worker: WorkerState, flow: Flow, event: dict[str, Any]) -> dict[s
         user, created = users.register(conn, sender.id, first_name=sender.first_name or "",
                                        username=sender.username, last_name=sender.last_name, language=language,
                                        welcome_bonus=worker.settings.welcome_bonus)
-    allowed, first_refusal = under_message_limit(worker, user.id)
+    # payments are never rate limited: a dropped successful_payment would lose coins the user paid for
+    paying = update.pre_checkout_query is not None or bool(update.message and update.message.successful_payment)
+    allowed, first_refusal = (True, False) if paying else under_message_limit(worker, user.id)
     if not allowed:
         if update.callback_query:
             await bot.answer_callback_query(update.callback_query.id)
