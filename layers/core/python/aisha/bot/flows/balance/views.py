@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from aisha.bot.context import BotContext, Keyboard
 from aisha.models import LedgerEntry
 from aisha.services import ledger
@@ -38,7 +40,8 @@ async def show_balance(ctx: BotContext, *, edit: bool = False) -> None:
 
 
 def history_line(ctx: BotContext, entry: LedgerEntry) -> str:
-    return ctx.t("balance_history_line", date=entry.created_at.strftime("%d.%m.%Y %H:%M"),
+    when = entry.created_at.astimezone(UTC)  # the history title says UTC, whatever the session time zone
+    return ctx.t("balance_history_line", date=when.strftime("%d.%m.%Y %H:%M"),
                  kind=ctx.t(f"balance_kind_{entry.kind.value}"), amount=f"{entry.amount:+d}")
 
 
