@@ -1,0 +1,215 @@
+"""Benchmark: one trivial Chalice route served by `chalice local`, by the runner directly and by the runner
+behind nginx, driven by the same load generator in one run. Prints figures; not a test.
+
+    .venv/bin/python -m bench.runner_bench [--seconds 5] [--concurrency 32] [--rate 200]
+
+Also: the runner's overhead per warm invocation against a direct in-process call of the same handler,
+and the cold start (Init Duration) of a function that imports pydantic and psycopg. Loopback only;
+everything it starts is stopped at the end. Needs nothing but the venv and nginx (no Redis).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from importlib import metadata
+from pathlib import Path
+
+from bench.loadgen import Result, closed_loop, open_loop, sequential_ms
+from infra.devservices.procs import free_port
+from infra.stack import Stack
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = '''from chalice import Chalice
+
+app = Chalice(app_name="bench")
+
+
+@app.route("/ping")
+def ping():
+    return {"ok": True}
+'''
+HEAVY = '''import psycopg
+import pydantic
+
+
+class Item(pydantic.BaseModel):
+    name: str
+
+
+def handler(event, context):
+    return {"item": Item(name="x").model_dump(), "psycopg": psycopg.__version__}
+'''
+
+
+def _copy_dists(names: list[str], target: Path) -> None:
+    """A tree layer made of installed distributions (same interpreter as the workers: no pip, no network)."""
+    for name in names:
+        dist = metadata.distribution(name)
+        for file in dist.files or []:
+            src = Path(str(dist.locate_file(file)))
+            if ".." in file.parts or "__pycache__" in file.parts or not src.is_file():
+                continue
+            dest = target / file
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dest)
+
+
+def make_collection(home: Path) -> Path:
+    ping = home / "functions" / "ping"
+    (ping / ".chalice").mkdir(parents=True)
+    (ping / "app.py").write_text(APP)
+    (ping / "requirements.txt").write_text("")
+    (ping / ".chalice" / "config.json").write_text(json.dumps({"version": "2.0", "app_name": "bench",
+                                                               "stages": {"dev": {"api_gateway_stage": "api"}}}))
+    heavy = home / "functions" / "heavy"
+    heavy.mkdir(parents=True)
+    (heavy / "app.py").write_text(HEAVY)
+    _copy_dists(["chalice"], home / "layers" / "chalice" / "python")
+    _copy_dists(["pydantic", "pydantic-core", "typing-extensions", "annotated-types", "typing-inspection",
+                 "psycopg", "psycopg-binary"], home / "layers" / "heavy" / "python")
+    manifest = {
+        "version": "2.0", "app_name": "bench",
+        "layers": {"chalice": {"source": "layers/chalice"}, "heavy": {"source": "layers/heavy"}},
+        "functions": {
+            "ping": {"source": "functions/ping", "handler": "app.app", "routes": ["GET /ping"], "layers": ["chalice"],
+                     "lambda_timeout": 10},
+            "heavy": {"source": "functions/heavy", "handler": "app.handler", "layers": ["heavy"],
+                      "lambda_memory_size": 512},
+        },
+        "stages": {"dev": {"api_gateway_stage": "api"}},
+    }
+    (home / "chalice.json").write_text(json.dumps(manifest, indent=2))
+    return home / "chalice.json"
+
+
+def direct_call_us(ping_dir: Path, layer: Path, count: int = 20000) -> float:
+    """Mean microseconds of calling the Chalice app in-process with the API Gateway event the runner sends."""
+    sys.path[:0] = [str(ping_dir), str(layer)]
+    try:
+        import app as bench_app  # type: ignore[import-not-found]
+    finally:
+        del sys.path[:2]
+
+    class Context:
+        aws_request_id = "bench"
+        function_name = "ping"
+
+        def get_remaining_time_in_millis(self) -> int:
+            return 10000
+
+    event = {"resource": "/ping", "path": "/ping", "httpMethod": "GET", "headers": {"Host": "127.0.0.1"},
+             "multiValueHeaders": {"Host": ["127.0.0.1"]}, "queryStringParameters": None,
+             "multiValueQueryStringParameters": None, "pathParameters": None, "stageVariables": None,
+             "requestContext": {"resourcePath": "/ping", "httpMethod": "GET", "stage": "api", "requestId": "r",
+                                "path": "/api/ping", "identity": {"sourceIp": "127.0.0.1"}},
+             "body": None, "isBase64Encoded": False}
+    ctx = Context()
+    started = time.perf_counter()
+    for _ in range(count):
+        json.dumps(bench_app.app(event, ctx))  # Lambda serialises the answer too
+    return (time.perf_counter() - started) / count * 1e6
+
+
+def start_chalice_local(ping_dir: Path, log: Path) -> tuple[subprocess.Popen[bytes], int]:
+    port = free_port()
+    chalice = Path(sys.executable).with_name("chalice")
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([str(chalice), "local", "--host", "127.0.0.1", "--port", str(port)], cwd=ping_dir,
+                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=1).read()
+            return proc, port
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError(f"chalice local did not start; see {log}")
+
+
+def cold_start_ms(stack: Stack, runs: int = 3) -> list[float]:
+    """Init Duration of `heavy` from the runner's REPORT lines; each run first stops the idle worker."""
+    url = f"{stack.runners[0].url}/2015-03-31/functions/heavy/invocations"
+    out = []
+    for _ in range(runs):
+        req = urllib.request.Request(url, data=b"{}", method="POST")
+        urllib.request.urlopen(req, timeout=60).read()
+        time.sleep(0.3)  # the REPORT line reaches the log
+        found = re.findall(r"Init Duration: ([\d.]+) ms", stack.runners[0].log.read_text())
+        out.append(float(found[-1]) if found else float("nan"))
+        time.sleep(1.2)  # idle timeout (1 s): the next call is a cold start again
+    return out
+
+
+async def drive(targets: dict[str, str], args: argparse.Namespace) -> dict[str, Result]:
+    results: dict[str, Result] = {}
+    for label, url in targets.items():
+        await closed_loop("warm-up", url, concurrency=args.concurrency, seconds=1.0)
+        results[label] = await closed_loop(label, url, concurrency=args.concurrency, seconds=args.seconds)
+        print(results[label].line(), flush=True)
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.runner_bench")
+    parser.add_argument("--seconds", type=float, default=5.0, help="per measured phase (bounded)")
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--rate", type=float, default=200.0, help="open-loop rate through nginx")
+    args = parser.parse_args(argv)
+    home = Path(tempfile.mkdtemp(prefix="runner-bench-"))
+    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}  # no async part: nothing but the HTTP path
+    env["RUNNER_IDLE_TIMEOUT"] = "1"
+    stack = Stack(manifest=make_collection(home), env=env, state=home / "state", runner_ports=(0, 0), nginx_port=0,
+                  build_dir=home / "build")
+    chalice_proc: subprocess.Popen[bytes] | None = None
+    try:
+        stack.start(timeout=120)
+        chalice_proc, chalice_port = start_chalice_local(home / "functions" / "ping", home / "chalice-local.log")
+        print(f"closed loop: {args.concurrency} callers, {args.seconds:.0f} s each, GET /ping\n", flush=True)
+        results = asyncio.run(drive({
+            "chalice local": f"http://127.0.0.1:{chalice_port}/ping",
+            "runner (direct, 1 instance)": f"{stack.runners[0].url}/ping",
+            "runner x2 behind nginx": f"{stack.url}/ping",
+        }, args))
+        base = results["chalice local"].rps or float("nan")
+        print(f"\nthroughput vs chalice local: runner {results['runner (direct, 1 instance)'].rps / base:.1f}x, "
+              f"through nginx {results['runner x2 behind nginx'].rps / base:.1f}x (target >= 5x)")
+        fixed = asyncio.run(open_loop(f"nginx at {args.rate:.0f} req/s (open)", f"{stack.url}/ping",
+                                      rate=args.rate, seconds=args.seconds))
+        print(fixed.line() + "   (target p99 < 15 ms)")
+
+        direct = direct_call_us(home / "functions" / "ping", home / "layers" / "chalice" / "python")
+        warm_http = asyncio.run(sequential_ms(f"{stack.runners[0].url}/ping", 500))
+        invoke_url = f"{stack.runners[0].url}/2015-03-31/functions/ping/invocations"
+        event = json.dumps({"path": "/ping", "httpMethod": "GET", "resource": "/ping", "headers": {},
+                            "requestContext": {"resourcePath": "/ping", "httpMethod": "GET"}}).encode()
+        warm_invoke = asyncio.run(sequential_ms(invoke_url, 500, "POST", event))
+        print(f"\ndirect in-process handler call:       {direct:8.1f} us")
+        print(f"runner warm invocation, Invoke API:   {warm_invoke * 1000:8.1f} us  "
+              f"(overhead {warm_invoke * 1000 - direct:.0f} us per invocation, client round trip included)")
+        print(f"runner warm request, HTTP route:      {warm_http * 1000:8.1f} us")
+        colds = cold_start_ms(stack)
+        print(f"cold start, pydantic + psycopg:       Init Duration {', '.join(f'{c:.0f}' for c in colds)} ms "
+              f"(median {statistics.median(colds):.0f} ms)")
+        return 0
+    finally:
+        if chalice_proc is not None:
+            chalice_proc.terminate()
+            chalice_proc.wait(10)
+        stack.stop()
+        shutil.rmtree(home, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
