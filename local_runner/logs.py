@@ -29,7 +29,12 @@ class JsonFormatter(logging.Formatter):
         }
         if record.exc_info:
             out["exception"] = self.formatException(record.exc_info)
-        return json.dumps({k: v for k, v in out.items() if v is not None})
+        fields = getattr(record, "fields", None)
+        if fields:  # a function that logs JSON lines itself: keep its fields, not an escaped string
+            out = {**fields, **{k: v for k, v in out.items() if v is not None and k not in ("message", "level")}}
+            out.setdefault("level", record.levelname)
+            out.setdefault("message", "")
+        return json.dumps({k: v for k, v in out.items() if v is not None}, default=str)
 
 
 def configure_logging(level: str = "INFO", stream: TextIO | None = None) -> None:
@@ -65,8 +70,20 @@ class LogSink:
             tail.append(message.replace("\r", "\n"))
             if len(tail) > 200:
                 del tail[:100]
+        fields = _json_object(message) if stream else None
         self.logger.log(logging.getLevelName(level), message, extra={
-            "function": function, "request_id": request_id, "source": "function" if stream else "runner"})
+            "function": function, "request_id": request_id, "source": "function" if stream else "runner",
+            "fields": fields})
+
+
+def _json_object(line: str) -> dict[str, object] | None:
+    if not line.startswith("{"):
+        return None
+    try:
+        value = json.loads(line)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
 
 
 def report_line(request_id: str, duration_ms: float, memory_mb: int, max_used_mb: int,
