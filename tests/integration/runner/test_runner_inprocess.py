@@ -92,3 +92,26 @@ def test_http_callers_get_504_at_the_api_timeout(runner_build: Path) -> None:
         assert resp.status == 504 and json.loads(resp.body) == {"message": "Endpoint request timed out"}
 
     with_runner(runner_build, body)
+
+
+def test_init_over_its_limit_is_killed(runner_build: Path) -> None:
+    async def body(runner: Runner) -> None:
+        started = time.monotonic()
+        result = await runner.invoke("slowinit", b"{}")
+        assert time.monotonic() - started < 3
+        assert result.function_error == "Unhandled" and result.error_type == "Sandbox.Timedout"
+        assert b"Init phase timed out after 1.00 seconds" in result.payload
+        assert not runner.pools["slowinit"].workers()
+
+    with_runner(runner_build, body, init_timeout=0.5)
+
+
+def test_handler_exiting_the_process_fails_that_invocation_only(runner_build: Path) -> None:
+    async def body(runner: Runner) -> None:
+        result = await runner.invoke("echo", b'{"exit": 3}')
+        assert result.error_type == "Runtime.ExitError"
+        assert b"Runtime exited with error: exit status 3" in result.payload
+        again = await runner.invoke("echo", b"{}")
+        assert again.function_error is None and again.cold_start
+
+    with_runner(runner_build, body)
