@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 import redis
+from aisha.bot.state import ChatState, clear_state, load_state, save_state
 from aisha.db import Database
 from aisha.models import LedgerKind, PromoKind
 from aisha.services import ledger, promo
@@ -198,3 +199,35 @@ def test_a_tampered_pre_checkout_is_refused(stack: Any, database: Database) -> N
         assert payment["status"] == "declined", payment
         assert "no longer valid" in payment["error_message"]
     assert _balance(database, chat_id) == 0
+
+
+def _state(stack: Any, chat_id: int) -> ChatState | None:
+    client = redis.Redis.from_url(stack.env["REDIS_URL"])
+    try:
+        return load_state(client, chat_id)
+    finally:
+        client.close()
+
+
+def test_another_flow_s_conversation_survives_and_an_expired_promo_step_goes_to_the_menu(
+        stack: Any, database: Database, waiter: Any) -> None:
+    chat_id = _chat(stack)
+    code = f"KEEP{uuid.uuid4().hex[:6]}".upper()
+    with database.transaction() as conn:
+        promo.create(conn, code, PromoKind.COINS, 30)
+    _say(stack, chat_id, "/balance")
+    client = redis.Redis.from_url(stack.env["REDIS_URL"])
+    save_state(client, chat_id, ChatState(flow="avatar", step="photos", data={"avatar_id": 1}), 600)
+    assert "Ваш баланс" in _say(stack, chat_id, "/balance")["message"]["text"]
+    assert "+30 монет" in _say(stack, chat_id, f"/promo {code}")["message"]["text"]
+    assert _state(stack, chat_id) == ChatState(flow="avatar", step="photos", data={"avatar_id": 1})
+
+    shown = _say(stack, chat_id, "/balance")
+    stack.chat.press(chat_id, shown["message_id"], data="balance:promo")
+    waiter(lambda: (_state(stack, chat_id) or ChatState(flow="", step="")).step == "promo_code", BOT_TIMEOUT,
+           what="promo step")
+    clear_state(client, chat_id)  # the conversation's TTL runs out while the user types
+    client.close()
+    answer = _say(stack, chat_id, "SOMECODE")
+    assert "Главное меню" in answer["message"]["text"]
+    assert _balance(database, chat_id) == 30

@@ -7,8 +7,6 @@ from aisha.bot.flows.balance import payments, promo, views
 from aisha.bot.menu import expired
 from aisha.bot.routing import command_of
 
-FLOW = "balance"
-
 
 async def handle(ctx: BotContext) -> None:
     if ctx.update.pre_checkout_query is not None:
@@ -26,12 +24,12 @@ async def handle(ctx: BotContext) -> None:
         code = ctx.text.split(maxsplit=1)[1:]
         await (promo.redeem(ctx, code[0]) if code else promo.ask(ctx))
     elif command == "topup":
-        ctx.clear_state()
+        promo.leave(ctx)
         await payments.offers(ctx)
     elif command is not None:  # /balance
-        ctx.clear_state()
+        promo.leave(ctx)
         await views.show_balance(ctx)
-    elif ctx.state is not None and ctx.state.flow == FLOW and ctx.state.step == promo.STEP:
+    elif ctx.state is not None and ctx.state.flow == promo.FLOW and ctx.state.step == promo.STEP:
         await promo.redeem(ctx, ctx.text)
     else:  # free text for a balance conversation that expired on the way here
         await expired(ctx)
@@ -45,10 +43,11 @@ async def _button(ctx: BotContext, parts: list[str]) -> None:
     elif action == "promo":
         await promo.ask(ctx, edit=True)
     elif action == "topup":
-        ctx.clear_state()
+        promo.leave(ctx)
         await payments.offers(ctx, edit=True)
     elif action == "buy":
         await payments.send_invoice(ctx, int(argument) if argument.isdigit() else 0)
     else:  # show, and anything unknown from an older keyboard
-        ctx.clear_state()
+        promo.leave(ctx)
         await views.show_balance(ctx, edit=True)
+

@@ -9,15 +9,21 @@ from aisha.models import PromoKind
 from aisha.services import ledger
 from aisha.services import promo as promo_service
 
-STEP = "promo_code"
+FLOW, STEP = "balance", "promo_code"
 _REASONS = {"promo_not_found", "promo_inactive", "promo_not_started", "promo_expired", "promo_exhausted",
             "promo_already_used"}
 _MAX_CODE = 64
 
 
+def leave(ctx: BotContext) -> None:
+    """Stop waiting for a promo code; another flow's conversation (an avatar upload) is left alone."""
+    if ctx.state is not None and ctx.state.flow == FLOW:
+        ctx.clear_state()
+
+
 async def ask(ctx: BotContext, *, edit: bool = False) -> None:
     await ctx.answer_button()
-    ctx.set_state("balance", STEP)
+    ctx.set_state(FLOW, STEP)
     rows = [[(ctx.t("button_cancel"), "balance:show")]]
     if edit:
         await ctx.edit_or_reply(ctx.t("balance_promo_ask"), rows)
@@ -36,7 +42,7 @@ async def redeem(ctx: BotContext, raw: str) -> None:
         reason = rejected.code if rejected.code in _REASONS else "promo_rejected"
         await ctx.reply(ctx.t(f"balance_{reason}", code=code), back_rows(ctx))
         return
-    ctx.clear_state()
+    leave(ctx)
     promo = redeemed.promo
     if promo.kind is PromoKind.COINS:
         body = ctx.t("balance_promo_coins", code=promo.code, coins=promo.value, balance=balance)
