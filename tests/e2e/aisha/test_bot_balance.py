@@ -96,6 +96,7 @@ def test_a_promo_code_is_redeemed_once_and_refusals_say_why(stack: Any, database
     with database.transaction() as conn:
         promo.create(conn, code, PromoKind.COINS, 100)
         promo.create(conn, bonus_code, PromoKind.BONUS_PERCENT, 20)
+        promo.create(conn, f"{bonus_code}OFF", PromoKind.DISCOUNT_PERCENT, 15)
         promo.create(conn, f"{code}OLD", PromoKind.COINS, 100,
                      valid_until=dt.datetime.now(dt.UTC) - dt.timedelta(days=1))
 
@@ -115,6 +116,8 @@ def test_a_promo_code_is_redeemed_once_and_refusals_say_why(stack: Any, database
     assert "не найден" in unknown["message"]["text"]
     bonus = _say(stack, chat_id, f"/promo {bonus_code}")
     assert "бонус 20% к следующему пополнению" in bonus["message"]["text"]
+    discount = _say(stack, chat_id, f"/promo {bonus_code}off")
+    assert "скидка 15% на следующую покупку" in discount["message"]["text"]
     assert _balance(database, chat_id) == 100
 
 
