@@ -24,6 +24,8 @@ from local_runner.errors import FunctionNotFound, Throttled
 from local_runner.invoke import Invoker
 
 log = logging.getLogger("local_runner.async_events")
+STATS_EVERY = 5.0  # seconds between queue gauge updates
+PRUNE_EVERY, PRUNE_IDLE = 300.0, 3600.0  # forget consumers with nothing pending, idle for an hour
 LOST = "Runtime.InstanceLost: the runner instance running this event stopped acknowledging it"
 
 
@@ -53,11 +55,15 @@ class EventConsumer:
         """Stop taking events, let the running ones finish (up to drain_timeout), then close.
         Events still running after that stay pending and another instance reclaims them."""
         self._stopping.set()
-        for task in self._loops:
-            task.cancel()
-        for task in self._loops:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        # The loops end on their own within one blocking read / one poll: cancelling a read whose entries
+        # Redis already handed over would leave them pending until another instance reclaims them.
+        if self._loops:
+            _done, late = await asyncio.wait(self._loops, timeout=self.settings.block + self.settings.poll + 2)
+            for task in late:
+                task.cancel()
+            for task in late:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         running = list(self._inflight.values())
         if running:
             _done, late = await asyncio.wait(running, timeout=self.drain_timeout)
@@ -90,11 +96,18 @@ class EventConsumer:
 
     async def _maintain_loop(self) -> None:
         """Promote due retries, refresh our in-flight entries, reclaim those of silent consumers."""
-        last_refresh = 0.0
+        last_refresh = last_stats = last_prune = 0.0
         while not self._stopping.is_set():
             try:
                 await self.store.promote_due()
                 now = time.monotonic()
+                if now - last_stats >= STATS_EVERY:
+                    for state, value in (await self.store.stats()).items():
+                        self._metrics.queue.labels(state).set(value)
+                    last_stats = now
+                if now - last_prune >= PRUNE_EVERY:
+                    await self.store.prune_consumers(PRUNE_IDLE)
+                    last_prune = now
                 if self._inflight and now - last_refresh >= self.settings.claim_idle / 3:
                     await self.store.refresh(list(self._inflight))
                     last_refresh = now
@@ -105,7 +118,8 @@ class EventConsumer:
                         self._spawn(event)
             except Exception as exc:
                 log.warning("event queue maintenance failed: %s", exc)
-            await asyncio.sleep(self.settings.poll)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self.settings.poll)
 
     def _spawn(self, event: QueuedEvent) -> None:
         if event.entry_id in self._inflight:

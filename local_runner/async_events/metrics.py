@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
 
 _BY_REGISTRY: dict[int, EventMetrics] = {}
 
@@ -15,6 +15,7 @@ class EventMetrics:
     outcomes: Counter
     attempt_seconds: Histogram
     schedule_fires: Counter
+    queue: Gauge
 
 
 def event_metrics(registry: CollectorRegistry | None = None) -> EventMetrics:
@@ -31,6 +32,8 @@ def event_metrics(registry: CollectorRegistry | None = None) -> EventMetrics:
                                   ["function"], registry=registry),
         schedule_fires=Counter("runner_schedule_fires", "Schedule periods fired by this instance",
                                ["function", "schedule"], registry=registry),
+        queue=Gauge("runner_async_queue_entries", "Event queue entries by state (stream: waiting or running; "
+                    "pending: running; delayed: waiting for a retry; failed: parked)", ["state"], registry=registry),
     )
     _BY_REGISTRY[id(registry)] = metrics
     return metrics

@@ -194,6 +194,21 @@ class EventStore:
             raise FailureNotFound(failure_id)
         return _str(entry)
 
+    async def prune_consumers(self, idle_seconds: float) -> list[str]:
+        """Forget consumers (runner instances long gone) that own no entries and were idle this long."""
+        s = self.settings
+        pruned = []
+        try:
+            consumers: list[Any] = await self.redis.xinfo_consumers(s.stream, s.group)
+        except ResponseError:
+            return []
+        for info in consumers:
+            name = _str(info["name"])
+            if name != s.consumer and int(info["pending"]) == 0 and int(info["idle"]) > idle_seconds * 1000:
+                await self.redis.xgroup_delconsumer(s.stream, s.group, name)
+                pruned.append(name)
+        return pruned
+
     async def stats(self) -> dict[str, int]:
         s = self.settings
         pending = 0

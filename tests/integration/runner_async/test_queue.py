@@ -183,3 +183,25 @@ def test_two_consumers_share_the_work_once(event_settings, run) -> None:
         await queue.close()
 
     run(scenario())
+
+
+def test_consumers_of_gone_instances_are_forgotten_when_they_own_nothing(event_settings, run) -> None:
+    async def scenario() -> None:
+        gone = EventStore(event_settings.with_(consumer="gone"))
+        busy = EventStore(event_settings.with_(consumer="busy"))
+        me = EventStore(event_settings.with_(consumer="me"))
+        queue = EventQueue(settings=event_settings)
+        await queue.enqueue("fn", b"{}", "done")
+        await queue.enqueue("fn", b"{}", "kept")
+        [done] = await gone.read_new(1, 5)
+        assert await gone.ack(done)  # "gone" ran its event and left: nothing pending
+        assert len(await busy.read_new(1, 5)) == 1  # "busy" owns an entry: it must stay
+        await queue.close()
+        await asyncio.sleep(0.05)
+        assert await me.prune_consumers(0.01) == ["gone"]
+        names = [c["name"].decode() for c in await me.redis.xinfo_consumers(event_settings.stream, "runners")]
+        assert names == ["busy"]
+        for store in (gone, busy, me):
+            await store.close()
+
+    run(scenario())
