@@ -50,8 +50,9 @@ def test_avatars_listed_set_main_and_rename(stack: Any, res: Resources) -> None:
     assert "Draft — черновик" in listing["text"]
 
     press(stack, user_id, f"gallery:avatar:{draft.id}")
-    assert f"avatar:continue:{draft.id}" in buttons(wait_button(stack, user_id, f"avatar:continue:{draft.id}"))
-    press(stack, user_id, "gallery:avatars:0")
+    press(stack, user_id, f"avatar:continue:{draft.id}")  # handed to the avatar flow (bot_avatar)
+    wait_text(stack, user_id, "Аватар «Draft» создан. Пришлите от 10 до 20")
+    stack.chat.send_text(user_id, "/avatars")
     press(stack, user_id, f"gallery:avatar:{second.id}")
     press(stack, user_id, f"gallery:main:{second.id}")
     wait_text(stack, user_id, "«Beach» теперь основной")

@@ -3,6 +3,7 @@ price and confirm -> FAL stand-in -> webhook -> images in the chat; refusals cha
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -129,3 +130,23 @@ def test_an_expired_conversation_returns_to_the_menu(stack: Any, res: Resources)
     stack.chat.press(user_id, choice["message_id"], data="gen:avatar:none")
     expired = wait_text(stack, user_id, "Сессия истекла", after=choice["message_id"])
     assert "Главное меню" in expired["text"]
+
+
+def test_paid_actions_over_the_rate_limit_are_refused(stack: Any, res: Resources) -> None:
+    user_id = new_user(stack, res, coins=100)
+    stack.chat.send_text(user_id, "/generate")
+    press(stack, user_id, "gen:avatar:none")
+    press(stack, user_id, "gen:style:street")
+    press(stack, user_id, "gen:size:square_hd")
+    press(stack, user_id, "gen:count:1")
+    summary = wait_button(stack, user_id, "gen:confirm")
+    limit = stack.settings().rate_limit_paid_actions_per_minute
+    minute = int(time.time() // 60)
+    client = redis.Redis.from_url(stack.env["REDIS_URL"])
+    for at in (minute, minute + 1):  # used up, even if the minute turns meanwhile
+        client.set(f"aisha:rl:paid:{user_id}:{at}", limit, ex=180)
+    jobs_before = len(stack.fal.jobs())
+    stack.chat.press(user_id, summary["message_id"], data="gen:confirm")
+    wait_text(stack, user_id, "Слишком много платных действий", after=summary["message_id"])
+    assert len(stack.fal.jobs()) == jobs_before and balance(res, user_id) == 100
+    assert _generations(res, user_id) == []

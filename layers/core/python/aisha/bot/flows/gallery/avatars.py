@@ -12,8 +12,8 @@ from aisha.services import avatars
 log = logging.getLogger("aisha.bot.gallery")
 FLOW = "gallery"
 PAGE_SIZE = 5
-_CONTINUABLE = {AvatarStatus.DRAFT, AvatarStatus.PHOTOS_UPLOADING, AvatarStatus.READY_FOR_TRAINING,
-                AvatarStatus.ERROR}
+# the avatar flow (bot_avatar) takes these back to their photos with `avatar:continue:<id>`
+_CONTINUABLE = {AvatarStatus.DRAFT, AvatarStatus.PHOTOS_UPLOADING, AvatarStatus.READY_FOR_TRAINING}
 
 
 def pages(total: int) -> int:
