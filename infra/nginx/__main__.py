@@ -24,11 +24,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-body", default="6m")
     parser.add_argument("--internal-allow", action="append", default=[], help="CIDR allowed on /_runner/ and "
                         "the Invoke API besides loopback (repeat)")
+    parser.add_argument("--tls-cert", type=Path, help="PEM certificate chain: TLS on --listen")
+    parser.add_argument("--tls-key", type=Path, help="PEM private key")
     parser.add_argument("--telegram-allow", action="append", default=[], help="CIDR allowed on /webhook/telegram")
     args = parser.parse_args(argv)
     settings = NginxSettings(prefix=args.prefix, listen=args.listen, upstreams=args.upstream or DEFAULT_UPSTREAMS,
                              max_body=args.max_body, internal_allow=args.internal_allow,
-                             telegram_allow=args.telegram_allow)
+                             telegram_allow=args.telegram_allow, tls_cert=args.tls_cert, tls_key=args.tls_key)
     try:
         if args.command == "render":
             sys.stdout.write(render(settings))

@@ -42,6 +42,9 @@ class NginxSettings:
     # Source ranges allowed on /webhook/telegram; empty: anyone (the secret token is checked anyway).
     # Telegram's own: 149.154.160.0/20 and 91.108.4.0/22.
     telegram_allow: Sequence[str] = field(default=())
+    # TLS on this listener (DESIGN: nginx terminates TLS): certificate chain and key files (PEM).
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
     # None: `user` only when nginx runs as root, naming the current user so the workers can use the
     # project-local temp folders. A string forces that user directive value.
     user: str | None = None
@@ -57,6 +60,18 @@ def _user_line(user: str | None) -> str:
     return f"user {name} {group};"
 
 
+def _tls_lines(settings: NginxSettings) -> str:
+    if settings.tls_cert is None or settings.tls_key is None:
+        return "        # plain HTTP: TLS is terminated in front of this nginx"
+    return "\n".join([
+        f"        ssl_certificate {settings.tls_cert.resolve()};",
+        f"        ssl_certificate_key {settings.tls_key.resolve()};",
+        "        ssl_protocols TLSv1.2 TLSv1.3;",
+        "        ssl_session_cache shared:tls:10m;",
+        "        ssl_session_timeout 1h;",
+    ])
+
+
 def _check(settings: NginxSettings) -> None:
     if not settings.upstreams:
         raise NginxConfigError("at least one upstream runner instance is needed")
@@ -65,6 +80,11 @@ def _check(settings: NginxSettings) -> None:
                   settings.fail_timeout, settings.max_body, settings.connect_timeout, settings.read_timeout):
         if not token.match(value):
             raise NginxConfigError(f"invalid value {value!r}")
+    if (settings.tls_cert is None) != (settings.tls_key is None):
+        raise NginxConfigError("give both tls_cert and tls_key, or neither")
+    for path in (settings.tls_cert, settings.tls_key):
+        if path is not None and not token.match(str(path)):
+            raise NginxConfigError(f"invalid path {path}")
     if settings.max_fails < 0 or settings.upstream_keepalive < 0:
         raise NginxConfigError("max_fails and upstream_keepalive must be >= 0")
 
@@ -77,7 +97,8 @@ def render(settings: NginxSettings, template: str | None = None) -> str:
         "user": _user_line(settings.user),
         "worker_processes": settings.worker_processes,
         "prefix": str(prefix),
-        "listen": settings.listen,
+        "listen": settings.listen + (" ssl" if settings.tls_cert else ""),
+        "tls": _tls_lines(settings),
         "servers": "\n".join(f"        server {u} max_fails={settings.max_fails} fail_timeout={settings.fail_timeout};"
                              for u in settings.upstreams),
         "keepalive": (f"        keepalive {settings.upstream_keepalive};" if settings.upstream_keepalive

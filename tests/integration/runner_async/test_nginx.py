@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import ssl
 import subprocess
 import tempfile
 from pathlib import Path
@@ -41,6 +42,49 @@ def test_nginx_accepts_the_unprivileged_config() -> None:
         assert done.returncode == 0, done.stderr
     finally:
         shutil.rmtree(prefix, ignore_errors=True)
+
+
+def _self_signed(folder: Path) -> tuple[Path, Path]:
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now)
+            .not_valid_after(now + datetime.timedelta(days=1)).sign(key, hashes.SHA256()))
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (folder / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                       serialization.NoEncryption()))
+    return folder / "cert.pem", folder / "key.pem"
+
+
+def test_tls_listener_forwards_https_proto(tmp_path: Path) -> None:
+    cert, key = _self_signed(tmp_path / "tls")
+    port = free_port()
+    nginx = NginxProcess(NginxSettings(prefix=tmp_path / "ngx", listen=f"127.0.0.1:{free_port()}",
+                                       upstreams=[f"127.0.0.1:{port}"], tls_cert=cert, tls_key=key))
+
+    async def scenario() -> None:
+        backend = await _backend("a", port, {})
+        await asyncio.to_thread(nginx.start)
+        try:
+            ssl_context = ssl.create_default_context(cafile=str(cert))
+            ssl_context.check_hostname = False
+            async with aiohttp.ClientSession() as http:
+                async with http.get(nginx.url.replace("http://", "https://") + "/health", ssl=ssl_context) as r:
+                    assert r.status == 200 and (await r.json())["proto"] == "https"
+        finally:
+            await asyncio.to_thread(nginx.stop)
+            await backend.cleanup()
+
+    asyncio.run(asyncio.wait_for(scenario(), 30))
 
 
 async def _backend(name: str, port: int, fail_with: dict[str, int]) -> web.AppRunner:
