@@ -258,3 +258,31 @@ def test_a_photo_outside_the_flow_and_cancel(stack: Any, waiter: Any, db: Databa
     avatar, stored = avatar_of(db, avatar_id)
     assert avatar.status is AvatarStatus.CANCELLED and stored == []
     assert di.state() == {}
+
+
+def test_answers_at_the_wrong_step(stack: Any, waiter: Any) -> None:
+    ed = Chatter(stack, waiter)
+    ed.say("/start", count=2)
+    ed.say("/newavatar")
+    assert "has 65" in ed.say("x" * 65)[0]["text"]
+    gender = ed.say("Ed")[0]
+    assert ed.say("a man")[0]["text"].startswith("Choose with the buttons above")
+    ed.press(gender, "avatar:gender:male", lambda m: "avatar:type:style" in buttons(m))
+    assert ed.state()["step"] == "type"
+    ed.to_photos("Ed")
+    assert ed.say("where do I send them?")[0]["text"].startswith("Waiting for photos")
+
+
+def test_at_most_20_photos(stack: Any, waiter: Any, db: Database) -> None:
+    # 6 updates to get here + 21 photos: under the 30 updates a minute a user may send
+    fay = Chatter(stack, waiter)
+    avatar_id, _ = fay.to_photos("Fay")
+    for first in (60, 70):
+        stack.chat.send_photos(fay.chat_id, [jpeg(seed) for seed in range(first, first + 10)])
+        counter = fay.new()[0]
+        waiter(lambda c=counter, n=first - 50: f"Photos: {n} of" in fay.message(c["message_id"])["text"],
+               BOT_TIMEOUT, what="the album's counter")
+    assert "That is the maximum" in fay.message(fay.seen)["text"]
+    stack.chat.send_photos(fay.chat_id, [jpeg(99)])
+    assert "the set already has 20 photos, the maximum" in fay.new()[0]["text"]
+    assert len(avatar_of(db, avatar_id)[1]) == 20

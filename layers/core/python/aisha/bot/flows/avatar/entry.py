@@ -41,6 +41,8 @@ async def _button(ctx: BotContext) -> None:
         await status.show(ctx, argument)
     elif action == "continue":
         await setup.resume(ctx, argument)
+    elif action == "confirm" and not in_flow(ctx) and review.already_submitted(ctx, argument):
+        await ctx.answer_button(ctx.t("avatar_stale_button"))  # a second tap on "Start training"
     elif not in_flow(ctx):
         await expired(ctx)  # a button of a conversation whose state is gone
     elif action == "cancel":

@@ -20,7 +20,7 @@ from aisha.bot.flows.avatar.common import (
 )
 from aisha.bot.flows.avatar.counter import counter_rows, counter_text
 from aisha.bot.menu import show_menu
-from aisha.errors import AishaError, ClientError, InsufficientFunds, UpstreamError
+from aisha.errors import AishaError, ClientError, InsufficientFunds, NotFound, UpstreamError
 from aisha.models import Avatar, AvatarStatus
 from aisha.services import avatars, ledger, photos, promo, submissions
 
@@ -115,6 +115,15 @@ async def confirm(ctx: BotContext, argument: str) -> None:
     await ctx.edit_or_reply(ctx.t("avatar_training_started", name=avatar.name, duration=duration(ctx, avatar.preset)),
                             [[(ctx.t("avatar_button_status"), f"avatar:status:{avatar.id}")],
                              [(ctx.t("button_menu"), "menu:show")]])
+
+
+def already_submitted(ctx: BotContext, argument: str) -> bool:
+    """Whether avatar `argument` of this user went to training already (or further)."""
+    try:
+        avatar = load_avatar(ctx, int(argument))
+    except (ValueError, NotFound):
+        return False
+    return avatar.status in (AvatarStatus.TRAINING, AvatarStatus.COMPLETED, AvatarStatus.ERROR)
 
 
 def _hand_on(ctx: BotContext, avatar: Avatar) -> None:
