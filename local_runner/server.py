@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 from typing import Any
 
@@ -60,7 +61,9 @@ class Server:
         self.port = port
         self.reload = reload
         self.drain_timeout = drain_timeout
-        self.manifest = load_manifest(config.manifest, config.stage)
+        environ = dict(os.environ)  # ${RUNNER_URL} in the manifest: this instance, for functions that invoke others
+        environ.setdefault("RUNNER_URL", f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{port}")
+        self.manifest = load_manifest(config.manifest, config.stage, environ)
         self.runner = Runner(self.manifest, config)
         self.front: Front | None = None
         self.async_parts: AsyncParts | None = None

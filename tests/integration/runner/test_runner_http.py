@@ -45,6 +45,7 @@ def test_context_and_environment(server: RunningServer) -> None:
     assert env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] == "256" and env["_HANDLER"] == "app.handler"
     assert env["GREETING"] == "hello" and env["STAGE"] == "dev" and env["STAGE_FN"] == "dev-echo"
     assert env["FROM_RUNNER"] == "from-the-runner-env" and env["AWS_REGION"] == "us-east-1"
+    assert env["LAMBDA_ENDPOINT_URL"] == server.url
 
 
 def test_import_path_is_function_layers_and_runtime_only(server: RunningServer) -> None:
