@@ -32,6 +32,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--stage", default="dev")
     parser.add_argument("--ports", type=int, nargs="+", default=[8001, 8002], help="runner ports (one per instance)")
     parser.add_argument("--nginx-port", type=int, default=8080)
+    parser.add_argument("--state", type=Path, default=ROOT / ".local", help="logs and nginx's folder")
+    parser.add_argument("--build-dir", type=Path, default=None, help="default: <manifest folder>/build")
     parser.add_argument("--keep-services", action="store_true", help="leave the services running at exit")
     return parser
 
@@ -60,15 +62,15 @@ def main(argv: list[str] | None = None) -> int:
     services = up(ROOT)
     ours = [name for name in ("postgres", "redis", "s3") if name in services.started_here and name not in before]
     env = {**os.environ, **services.env}
-    stack = Stack(manifest=args.manifest, env=env, state=ROOT / ".local", runner_ports=args.ports,
-                  nginx_port=args.nginx_port, stage=args.stage)
+    stack = Stack(manifest=args.manifest, env=env, state=args.state, runner_ports=args.ports,
+                  nginx_port=args.nginx_port, stage=args.stage, build_dir=args.build_dir)
     try:
         print("building functions and layers ...", flush=True)
         stack.start()
         print("Aisha functions are running:")
         print(f"  nginx    {stack.url}   (webhooks: /webhook/fal/..., /webhook/telegram; /health)")
         for runner in stack.runners:
-            print(f"  runner   {runner.url}   (logs: {runner.log.relative_to(ROOT)})")
+            print(f"  runner   {runner.url}   (logs: {runner.log})")
         print(f"  services {', '.join(f'{k}={v}' for k, v in sorted(services.env.items()) if 'URL' in k)}")
         print("Ctrl-C stops everything started here.", flush=True)
         while not stop.wait(1.0):

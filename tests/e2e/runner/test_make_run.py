@@ -1,0 +1,83 @@
+"""`make run` (python -m infra.run): everything comes up behind nginx, and Ctrl-C leaves no process behind."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parents[3]
+COLLECTION = ROOT / "tests" / "fixtures" / "e2e_collection"
+
+pytestmark = pytest.mark.e2e
+
+
+def _descendants(pid: int) -> set[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    found, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_make_run_serves_through_nginx_and_stops_everything_on_ctrl_c(services: dict[str, str],
+                                                                       tmp_path: Path) -> None:
+    env = {**os.environ, **services, "E2E_TICK_FILE": str(tmp_path / "ticks"),
+           "RUNNER_EVENTS_PREFIX": f"make-run:{os.getpid()}"}
+    proc = subprocess.Popen([sys.executable, "-m", "infra.run", "--manifest", str(COLLECTION / "chalice.json"),
+                             "--ports", "0", "0", "--nginx-port", "0", "--state", str(tmp_path / "state"),
+                             "--build-dir", str(tmp_path / "build")],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert proc.stdout is not None
+    lines = []
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            assert line, "infra.run exited early:\n" + "".join(lines)
+            lines.append(line)
+            if "Ctrl-C stops everything" in line:
+                break
+        text = "".join(lines)
+        nginx_url = re.search(r"nginx\s+(http://127\.0\.0\.1:\d+)", text)
+        runner_urls = re.findall(r"runner\s+(http://127\.0\.0\.1:\d+)", text)
+        assert nginx_url and len(runner_urls) == 2, text
+        assert requests.get(f"{nginx_url.group(1)}/hello", timeout=10).status_code == 200
+        for url in runner_urls:
+            assert requests.get(f"{url}/_runner/health", timeout=10).status_code == 200
+        started = _descendants(proc.pid)
+        assert len(started) >= 4  # two runners, their workers, nginx master and workers
+    finally:
+        proc.send_signal(signal.SIGINT)
+        rest, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0, "".join(lines) + rest
+    assert "stopped." in rest
+    time.sleep(0.2)
+    assert [pid for pid in started if _alive(pid)] == []
+    for url in runner_urls:
+        with pytest.raises(requests.ConnectionError):
+            requests.get(f"{url}/_runner/health", timeout=2)
