@@ -35,7 +35,8 @@ async def photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     assert message and message.photo
     file = await message.photo[-1].get_file()
     data = await file.download_as_bytearray()
-    await message.reply_text(f"got {message.photo[-1].width}px, {len(data)} bytes, group {message.media_group_id}")
+    await message.reply_text(f"got {message.photo[-1].width}px, {len(data)} bytes, group {message.media_group_id}",
+                             do_quote=True)
 
 
 class BotWorker:
