@@ -3,11 +3,16 @@ conversation) and which step answers."""
 
 from __future__ import annotations
 
+import contextlib
+
+from telegram.error import TelegramError
+
 from aisha.bot.context import BotContext
 from aisha.bot.flows.avatar import review, setup, status, upload
 from aisha.bot.flows.avatar.common import GENDER, KIND, NAME, PHOTOS, PRESET, REVIEW, in_flow, in_step
-from aisha.bot.menu import expired
+from aisha.bot.menu import expired, show_menu
 from aisha.bot.routing import command_of
+from aisha.errors import NotFound
 
 # button action -> the step it answers (its conversation must be at that step)
 _STEP_OF = {"gender": (GENDER,), "type": (KIND,), "preset": (PRESET,), "review": (PHOTOS, REVIEW),
@@ -33,6 +38,16 @@ async def handle(ctx: BotContext) -> None:
 
 
 async def _button(ctx: BotContext) -> None:
+    try:
+        await _press(ctx)
+    except NotFound:  # the avatar of this conversation was deleted meanwhile (from the gallery)
+        ctx.clear_state()
+        with contextlib.suppress(TelegramError):  # it may have been answered before the avatar was missed
+            await ctx.answer_button()
+        await show_menu(ctx, prefix=ctx.t("avatar_not_found"))
+
+
+async def _press(ctx: BotContext) -> None:
     _, _, rest = ctx.data.partition(":")
     action, _, argument = rest.partition(":")
     if action == "new":
