@@ -37,11 +37,37 @@ class AsyncParts:
                      for fn in runner.manifest.functions.values() for s in fn.schedules]
         self.scheduler = async_events.Scheduler(redis_url, runner, schedules, registry=registry)
 
+        self._starter: asyncio.Task[None] | None = None
+
     async def start(self) -> None:
-        await self.consumer.start()
+        """Start now if Redis answers; else keep trying in the background (ready says redis: false)."""
+        try:
+            await asyncio.wait_for(self.consumer.start(), 5.0)
+        except Exception as exc:
+            log.error("event consumer not started (%s); retrying in the background", exc)
+            self._starter = asyncio.create_task(self._start_later())
+            return
         await self.scheduler.start()
 
+    async def _start_later(self) -> None:
+        while True:
+            await asyncio.sleep(2.0)
+            try:
+                await asyncio.wait_for(self.consumer.start(), 5.0)
+            except Exception as exc:
+                log.warning("event consumer still not started: %s", exc)
+                continue
+            await self.scheduler.start()
+            log.info("event consumer and scheduler started")
+            return
+
     async def stop(self) -> None:
+        if self._starter is not None and not self._starter.done():
+            self._starter.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._starter
+            await self.queue.close()
+            return
         await self.scheduler.stop()
         await self.consumer.stop()
         await self.queue.close()

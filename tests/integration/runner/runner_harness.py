@@ -79,7 +79,7 @@ class RunningServer:
 
 
 def start(build: Path, log_dir: Path, *, manifest: Path = COLLECTION / "chalice.json", args: list[str] = (),
-          env: dict[str, str] | None = None) -> RunningServer:  # type: ignore[assignment]
+          env: dict[str, str] | None = None, wait: str = "ready") -> RunningServer:  # type: ignore[assignment]
     port = free_port()
     log_path = log_dir / f"runner-{port}.log"
     base_env = {k: v for k, v in os.environ.items() if not k.startswith("RUNNER_") and k != "REDIS_URL"}
@@ -95,7 +95,7 @@ def start(build: Path, log_dir: Path, *, manifest: Path = COLLECTION / "chalice.
         if proc.poll() is not None:
             raise RuntimeError(f"runner exited {proc.returncode}:\n{server.log()}")
         try:
-            if server.http.get("/_runner/ready").status_code == 200:
+            if server.http.get(f"/_runner/{wait}").status_code == 200:
                 return server
         except httpx.TransportError:
             pass

@@ -91,3 +91,14 @@ def test_workers_die_with_a_killed_runner(start_server: Any) -> None:
     while any(Path(f"/proc/{pid}").exists() for pid in pids) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not any(Path(f"/proc/{pid}").exists() for pid in pids)
+
+
+def test_unreachable_redis_keeps_http_up_but_not_ready(start_server: Any) -> None:
+    from tests.integration.runner.runner_harness import free_port
+
+    server = start_server(env={"REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"}, wait="health")
+    ready = server.http.get("/_runner/ready")
+    assert ready.status_code == 503 and ready.json()["redis"] is False
+    assert server.http.get("/echo").status_code == 200
+    assert "event consumer not started" in server.log()
+    assert server.stop() == 0
