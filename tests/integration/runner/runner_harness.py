@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -78,8 +79,9 @@ class RunningServer:
             return self.proc.wait()
 
 
-def start(build: Path, log_dir: Path, *, manifest: Path = COLLECTION / "chalice.json", args: list[str] = (),
-          env: dict[str, str] | None = None, wait: str = "ready") -> RunningServer:  # type: ignore[assignment]
+def start(build: Path, log_dir: Path, *, manifest: Path = COLLECTION / "chalice.json", args: Sequence[str] = (),
+          env: dict[str, str] | None = None, wait: str = "ready") -> RunningServer:
+    """A `python -m local_runner serve` subprocess on a free port, once /_runner/<wait> answers 200."""
     port = free_port()
     log_path = log_dir / f"runner-{port}.log"
     base_env = {k: v for k, v in os.environ.items() if not k.startswith("RUNNER_") and k != "REDIS_URL"}
