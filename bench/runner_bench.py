@@ -195,9 +195,12 @@ def main(argv: list[str] | None = None) -> int:
         event = json.dumps({"path": "/ping", "httpMethod": "GET", "resource": "/ping", "headers": {},
                             "requestContext": {"resourcePath": "/ping", "httpMethod": "GET"}}).encode()
         warm_invoke = asyncio.run(sequential_ms(invoke_url, 500, "POST", event))
+        baseline = asyncio.run(sequential_ms(f"{stack.runners[0].url}/_runner/health", 500))
         print(f"\ndirect in-process handler call:       {direct:8.1f} us")
+        print(f"runner HTTP round trip, no function:  {baseline * 1000:8.1f} us  (/_runner/health)")
         print(f"runner warm invocation, Invoke API:   {warm_invoke * 1000:8.1f} us  "
-              f"(overhead {warm_invoke * 1000 - direct:.0f} us per invocation, client round trip included)")
+              f"(overhead per warm invocation: {(warm_invoke - baseline) * 1000 - direct:.0f} us beyond the "
+              f"HTTP round trip and the handler itself)")
         print(f"runner warm request, HTTP route:      {warm_http * 1000:8.1f} us")
         colds = cold_start_ms(stack)
         print(f"cold start, pydantic + psycopg:       Init Duration {', '.join(f'{c:.0f}' for c in colds)} ms "
