@@ -150,3 +150,10 @@ def test_paid_actions_over_the_rate_limit_are_refused(stack: Any, res: Resources
     wait_text(stack, user_id, "Слишком много платных действий", after=summary["message_id"])
     assert len(stack.fal.jobs()) == jobs_before and balance(res, user_id) == 100
     assert _generations(res, user_id) == []
+
+
+def test_imagine_brings_its_prompt_along(stack: Any, res: Resources) -> None:
+    user_id = new_user(stack, res, language="en")
+    stack.chat.send_text(user_id, "/imagine a red fox in the snow")
+    press(stack, user_id, "gen:avatar:none")
+    assert "Description: a red fox in the snow" in wait_text(stack, user_id, "Choose the image format")["text"]

@@ -27,7 +27,8 @@ async def handle(ctx: BotContext) -> None:
         return
     if data == "gen:new" or command_of(ctx.text) in ("generate", "imagine"):
         await ctx.answer_button()
-        await _choose_avatar(ctx)
+        words = ctx.text.split(maxsplit=1)  # `/imagine a cat on the moon` brings its prompt along
+        await _choose_avatar(ctx, prompt=words[1] if not data and len(words) > 1 else None)
         return
     if data:
         await _button(ctx, data)
@@ -61,7 +62,11 @@ async def _button(ctx: BotContext, data: str) -> None:
     elif action == "count" and arg.isdigit() and 1 <= int(arg) <= MAX_IMAGES:
         await ctx.answer_button()
         ctx.update_state("confirm", count=int(arg))
-        body, rows = summary(ctx, _order(ctx), "gen:confirm")
+        try:
+            body, rows = summary(ctx, _order(ctx), "gen:confirm")
+        except NotFound:  # the avatar was deleted meanwhile
+            await _choose_avatar(ctx, ctx.t("gen_avatar_unavailable"))
+            return
         await ctx.edit_or_reply(body, rows)
     elif action == "confirm" and state.step == "confirm":
         await submit(ctx, _order(ctx))
@@ -86,9 +91,13 @@ def _ready(ctx: BotContext) -> list[Avatar]:
     return sorted(found, key=lambda a: (not a.is_main, -a.id))
 
 
-async def _choose_avatar(ctx: BotContext, notice: str | None = None) -> None:
+async def _choose_avatar(ctx: BotContext, notice: str | None = None, *, prompt: str | None = None) -> None:
     ready = _ready(ctx)
-    ctx.set_state(FLOW, "avatar")
+    limit = ctx.worker.settings.max_prompt_length
+    if prompt and len(prompt) > limit:
+        await ctx.reply(ctx.t("gen_prompt_too_long", length=len(prompt), limit=limit))
+        prompt = None
+    ctx.set_state(FLOW, "avatar", **({"pending_prompt": prompt} if prompt else {}))
     rows: Keyboard = [[(ctx.t("gen_avatar_main", name=a.name) if a.is_main else a.name, f"gen:avatar:{a.id}")]
                       for a in ready]
     rows.append([(ctx.t("gen_without_avatar"), "gen:avatar:none")])
@@ -110,7 +119,11 @@ async def _pick_avatar(ctx: BotContext, arg: str) -> None:
         if avatar is None or avatar.status is not AvatarStatus.COMPLETED:
             await _choose_avatar(ctx, ctx.t("gen_avatar_unavailable"))
             return
-    ctx.update_state("prompt", avatar_id=avatar.id if avatar else None)
+    pending = ctx.state.data.get("pending_prompt") if ctx.state else None
+    ctx.set_state(FLOW, "prompt", avatar_id=avatar.id if avatar else None)  # earlier choices start over
+    if pending:
+        await _set_prompt(ctx, str(pending))
+        return
     label = avatar.name if avatar else ctx.t("gen_no_avatar_label")
     styles = [(ctx.t(f"gen_style_{name}"), f"gen:style:{name}") for name in STYLES]
     rows: Keyboard = [styles[i:i + 2] for i in range(0, len(styles), 2)] + [_cancel(ctx)]
