@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 import redis
+from aisha.models import PromoKind
 from aisha.resources import Resources
+from aisha.services import promo
 
 from tests.e2e.aisha.bot_kit import BOT_TIMEOUT, balance, make_avatar, new_user, press, wait_button, wait_for, wait_text
 
@@ -157,3 +159,22 @@ def test_imagine_brings_its_prompt_along(stack: Any, res: Resources) -> None:
     stack.chat.send_text(user_id, "/imagine a red fox in the snow")
     press(stack, user_id, "gen:avatar:none")
     assert "Description: a red fox in the snow" in wait_text(stack, user_id, "Choose the image format")["text"]
+
+
+def test_a_discount_is_shown_in_the_price_and_used_by_the_charge(stack: Any, res: Resources) -> None:
+    user_id = new_user(stack, res, coins=100)
+    code = f"GEN{user_id}"
+    with res.db.transaction() as conn:
+        promo.create(conn, code, PromoKind.DISCOUNT_PERCENT, 20)
+        promo.redeem(conn, user_id, code)
+    stack.chat.send_text(user_id, "/generate")
+    press(stack, user_id, "gen:avatar:none")
+    press(stack, user_id, "gen:style:fantasy")
+    press(stack, user_id, "gen:size:portrait_16_9")
+    press(stack, user_id, "gen:count:2")
+    summary = wait_text(stack, user_id, "Проверьте заказ")
+    assert "Стоимость: 8 монет (со скидкой, без неё 10)" in summary["text"]
+    press(stack, user_id, "gen:confirm")
+    wait_text(stack, user_id, "Они придут сюда")
+    assert balance(res, user_id) == 92
+    wait_for(lambda: stack.chat.calls("sendMediaGroup", chat_id=user_id), what="the album")
