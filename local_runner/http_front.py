@@ -34,6 +34,7 @@ from local_runner.runner import Runner
 
 log = logging.getLogger("local_runner.http")
 ReadyCheck = Callable[[], Awaitable[dict[str, Any]]]
+HOP_BY_HOP = {"content-length", "transfer-encoding", "connection", "keep-alive", "upgrade"}
 
 
 class Front:
@@ -112,7 +113,8 @@ class Front:
         self.runner.metrics.http_requests.labels(kind, str(resp.status)).inc()
         out = web.Response(status=resp.status, body=resp.body)
         for k, v in resp.headers:
-            out.headers.add(k, v)
+            if k.lower() not in HOP_BY_HOP:  # framing is the server's, as behind API Gateway
+                out.headers.add(k, v)
         return out
 
     async def handle(self, req: HttpRequest) -> HttpResponse:
