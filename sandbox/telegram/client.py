@@ -109,6 +109,10 @@ class SandboxClient:
             params["direction"] = direction
         return list(self._call("GET", f"/chats/{chat_id}/messages", params=params)["messages"])
 
+    def feed(self, chat_id: int, since_rev: int = 0, wait: float = 0) -> dict[str, Any]:
+        """What changed in a chat after ``since_rev``: messages, the chat, callback answers, payments."""
+        return dict(self._call("GET", f"/chats/{chat_id}/feed", params={"since_rev": since_rev, "wait": wait}))
+
     def wait_bot_messages(self, chat_id: int, after: int = 0, count: int = 1,
                           timeout: float = 10) -> list[dict[str, Any]]:
         """At least ``count`` messages from the bot with message_id > ``after``, or ``TimeoutError``."""

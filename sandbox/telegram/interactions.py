@@ -20,12 +20,14 @@ class Checkout:
     error_message: str | None = None
     telegram_payment_charge_id: str | None = None
     update_ids: list[int] = field(default_factory=list)
+    rev: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "chat_id": self.chat_id, "invoice_message_id": self.invoice_message_id,
                 "invoice": self.invoice, "invoice_payload": self.payload, "status": self.status,
                 "error_message": self.error_message, "created_at": self.created_at,
-                "telegram_payment_charge_id": self.telegram_payment_charge_id, "update_ids": self.update_ids}
+                "telegram_payment_charge_id": self.telegram_payment_charge_id, "update_ids": self.update_ids,
+                "rev": self.rev}
 
 
 @dataclass

@@ -137,6 +137,12 @@ class SandboxState:
         self._rev += 1
         return self._rev
 
+    def touch(self) -> int:
+        """Mark a change a chat page should see (an answer, an action, a payment) and wake the waiters."""
+        rev = self.next_rev()
+        self.notifier.notify()
+        return rev
+
     @property
     def rev(self) -> int:
         return self._rev

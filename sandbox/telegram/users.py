@@ -39,6 +39,7 @@ class UserSimulator:
         if chat.blocked == blocked:
             return None
         chat.blocked = blocked
+        self.core.state.touch()
         bot = self.core.bot_user()
         member, kicked = {"status": "member", "user": bot}, {"status": "kicked", "user": bot, "until_date": 0}
         payload = {"chat": chat.chat(), "from": dict(chat.user), "date": self.core.state.now(),
@@ -140,7 +141,8 @@ class UserSimulator:
         if invoice is None:
             raise AdminError(404, "invoice_not_found", f"message {message_id} in chat {chat_id} is not an invoice")
         query_id = str(secrets.randbits(62))
-        checkout = Checkout(query_id, chat_id, message_id, invoice, invoice["payload"], self.core.state.clock())
+        checkout = Checkout(query_id, chat_id, message_id, invoice, invoice["payload"], self.core.state.clock(),
+                            rev=self.core.state.touch())
         self.core.checkouts[query_id] = checkout
         payload = {"id": query_id, "from": dict(chat.user), "currency": invoice["currency"],
                    "total_amount": invoice["total_amount"], "invoice_payload": invoice["payload"]}
@@ -150,6 +152,7 @@ class UserSimulator:
     def complete_payment(self, checkout: Checkout) -> None:
         """The bot said ok: Telegram charges the Stars and posts the successful_payment message."""
         checkout.status = "paid"
+        checkout.rev = self.core.state.touch()
         checkout.telegram_payment_charge_id = "stxs" + secrets.token_urlsafe(48)
         payment = {"currency": checkout.invoice["currency"], "total_amount": checkout.invoice["total_amount"],
                    "invoice_payload": checkout.payload,

@@ -120,3 +120,17 @@ async def get_file(request: web.Request) -> web.Response:
     if stored is None:
         raise AdminError(404, "file_not_found", "no such file_id")
     return web.Response(body=stored.data, content_type=stored.mime_type)
+
+
+async def feed(request: web.Request) -> web.Response:
+    """Everything of one chat that changed after ``since_rev``, for a live chat page: ``wait`` until any."""
+    core, chat_id = core_of(request), int_param(request, "chat_id")
+    since = int_param(request, "since_rev", 0)
+    await core.state.notifier.wait_for(lambda: core.state.rev > since, wait_param(request))
+    chat = core.state.chats.get(chat_id)
+    answers = [q.to_dict() for q in core.callback_queries.values()
+               if q.chat_id == chat_id and q.answer is not None and q.answer["rev"] > since]
+    payments = [c.to_dict() for c in core.checkouts.values() if c.chat_id == chat_id and c.rev > since]
+    return ok({"rev": core.state.rev, "chat": chat.summary() if chat else None,
+               "messages": [r.to_dict() for r in core.state.messages(chat_id, since_rev=since)],
+               "callback_answers": answers, "payments": payments})

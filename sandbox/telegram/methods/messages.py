@@ -104,7 +104,7 @@ async def answer_callback_query(core: SandboxCore, params: Params) -> Any:
         raise bad_request("MESSAGE_TOO_LONG")
     query.answer = {"text": text, "show_alert": params.get_bool("show_alert"), "url": params.get_str("url"),
                     "cache_time": params.get_int("cache_time") or 0, "at": core.state.clock()}
-    core.state.notifier.notify()
+    query.answer["rev"] = core.state.touch()
     return True
 
 
@@ -113,8 +113,7 @@ async def send_chat_action(core: SandboxCore, params: Params) -> Any:
     action = params.get_str("action", required=True, empty="action is empty")
     if action not in _CHAT_ACTIONS:
         raise bad_request("wrong parameter action in request")
-    chat.last_action = {"action": action, "at": core.state.clock()}
-    core.state.notifier.notify()
+    chat.last_action = {"action": action, "at": core.state.clock(), "rev": core.state.touch()}
     return True
 
 

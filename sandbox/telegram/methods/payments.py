@@ -54,6 +54,7 @@ async def answer_pre_checkout_query(core: SandboxCore, params: Params) -> Any:
     timeout = core.config.pre_checkout_timeout  # the bot's deadline: real seconds, not scaled
     if checkout is not None and checkout.status == "pending" and core.state.clock() - checkout.created_at > timeout:
         checkout.status = "expired"
+        checkout.rev = core.state.touch()
     if checkout is None or checkout.status != "pending":
         raise bad_request("query is too old and response timeout expired or query ID is invalid")
     if not params.has("ok"):
@@ -63,7 +64,7 @@ async def answer_pre_checkout_query(core: SandboxCore, params: Params) -> Any:
     else:
         error = params.get_str("error_message", required=True, empty="error_message is empty")
         checkout.status, checkout.error_message = "declined", error
-        core.state.notifier.notify()
+        checkout.rev = core.state.touch()
     return True
 
 
@@ -76,7 +77,7 @@ async def refund_star_payment(core: SandboxCore, params: Params) -> Any:
     if paid[0].status == "refunded":
         raise bad_request("CHARGE_ALREADY_REFUNDED")
     paid[0].status = "refunded"
-    core.state.notifier.notify()
+    paid[0].rev = core.state.touch()
     return True
 
 
