@@ -74,7 +74,7 @@ async def _edit(ctx: BotContext, message_id: int, body: str, rows: list[list[tup
     return True
 
 
-def _file_of(message: Message) -> tuple[str, int | None, bool]:
+def file_of(message: Message) -> tuple[str, int | None, bool]:
     """(file_id, size if known, whether it may be an image) of a photo or a document."""
     if message.photo:
         largest = max(message.photo, key=lambda size: (size.width * size.height, size.file_size or 0))
@@ -88,7 +88,7 @@ def _file_of(message: Message) -> tuple[str, int | None, bool]:
 
 async def _take(ctx: BotContext, avatar_id: int, message: Message) -> str | None:
     """Store one photo; the reason in plain words when it is refused, None when accepted."""
-    file_id, size, image = _file_of(message)
+    file_id, size, image = file_of(message)
     if not image:
         return ctx.t("avatar_reason_photo_type")
     if size is not None and size > MAX_PHOTO_BYTES:  # Telegram would refuse the download anyway
