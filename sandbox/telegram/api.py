@@ -7,6 +7,7 @@ webhook-reply path and tests all go through ``BotApi.handle``.
 from __future__ import annotations
 
 import hmac
+import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -19,6 +20,8 @@ from .params import Params
 
 if TYPE_CHECKING:
     from .core import SandboxCore
+
+_LOG = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,11 @@ class BotApi:
         except BotApiError as exc:
             self.core.state.finish_call(call, False, error_code=exc.error_code, description=exc.description)
             return exc.error_code, exc.to_dict()
+        except Exception as exc:  # a sandbox bug must not look like a network failure to the bot
+            _LOG.exception("Bot API method %s failed inside the sandbox", name)
+            description = f"Internal Server Error: {type(exc).__name__}: {exc}"
+            self.core.state.finish_call(call, False, error_code=500, description=description)
+            return 500, {"ok": False, "error_code": 500, "description": description}
         body: dict[str, Any] = {"ok": True}
         if isinstance(result, Described):
             body["result"], body["description"] = result.result, result.description

@@ -29,6 +29,9 @@ async def admin_errors(request: web.Request, handler: AdminHandler) -> web.Strea
         return await handler(request)
     except AdminError as exc:
         return web.json_response(exc.to_dict(), status=exc.status)
+    except (ValueError, TypeError, KeyError) as exc:  # malformed admin input the handlers did not foresee
+        error = AdminError(400, "bad_request", f"{type(exc).__name__}: {exc}")
+        return web.json_response(error.to_dict(), status=400)
 
 
 def core_of(request: web.Request) -> SandboxCore:

@@ -74,7 +74,9 @@ def reply_fields(chat: ChatRecord, params: Params) -> dict[str, Any]:
         message_id = params.get_int("reply_to_message_id")
     if message_id is None:
         return {}
-    target = chat.messages.get(int(message_id))
+    if not isinstance(message_id, int):
+        raise bad_request("field \"message_id\" must be of type Integer")
+    target = chat.messages.get(message_id)
     if target is None or target.deleted:
         if allow_missing:
             return {}

@@ -207,3 +207,33 @@ def test_webhook_reply_with_a_method_is_executed() -> None:
 @pytest.mark.parametrize("delay_attempt, expected", [(1, 0.01), (3, 0.04), (50, 0.6)])
 def test_retry_backoff_is_scaled(delay_attempt: int, expected: float) -> None:
     assert SandboxConfig(token=TOKEN, time_scale=0.01).retry_delay(delay_attempt) == pytest.approx(expected)
+
+
+def test_a_sandbox_bug_is_a_recorded_500_not_a_dropped_connection(monkeypatch: pytest.MonkeyPatch) -> None:
+    from sandbox.telegram import methods
+
+    async def broken(core: SandboxCore, params: Params) -> Any:
+        raise RuntimeError("boom")
+
+    monkeypatch.setitem(methods.METHODS, "getme", ("getMe", broken))
+
+    async def work(core: SandboxCore) -> None:
+        status, body = await call(core, "getMe")
+        assert status == 500 and body["description"] == "Internal Server Error: RuntimeError: boom"
+        assert core.state.calls[-1].error_code == 500
+
+    run(work)
+
+
+def test_reply_parameters_need_an_integer_message_id() -> None:
+    async def work(core: SandboxCore) -> None:
+        core.users.send_text(7, "hi")
+        _, body = await call(core, "sendMessage", chat_id=7, text="x", reply_parameters={"message_id": "one"})
+        assert body["description"] == 'Bad Request: field "message_id" must be of type Integer'
+        _, body = await call(core, "sendMessage", chat_id=7, text="x", reply_parameters={"message_id": 99})
+        assert body["description"] == "Bad Request: message to be replied not found"
+        status, _ = await call(core, "sendMessage", chat_id=7, text="x",
+                               reply_parameters={"message_id": 99, "allow_sending_without_reply": True})
+        assert status == 200
+
+    run(work)
