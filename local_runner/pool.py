@@ -50,7 +50,9 @@ class FunctionPool:
         return list(self._workers)
 
     async def acquire(self) -> tuple[Worker | None, bytes | None]:
-        """A worker ready for an invocation, or (None, init error payload). Raises Throttled."""
+        """(a worker ready for an invocation, None) or (the dead worker, its init error payload).
+
+        Holds one concurrency slot until `release`; raises Throttled when none frees up in time."""
         if self.limit == 0 or (self._slots.locked() and self.throttle_wait <= 0):
             raise Throttled(self.name, retry_after=max(1, math.ceil(self.throttle_wait)))
         try:
@@ -60,12 +62,12 @@ class FunctionPool:
         self._in_flight += 1
         self._drained.clear()
         self._update_gauges()
-        while self._idle:
-            worker = self._idle.pop()
-            if worker.state == "idle" and worker.spec.generation == self.spec.generation:
-                return worker, None
-            await self._stop(worker)
         try:
+            while self._idle:
+                worker = self._idle.pop()
+                if worker.state == "idle" and worker.spec.generation == self.spec.generation:
+                    return worker, None
+                await self._stop(worker)
             worker = await self._spawn()
             error = await worker.wait_ready()
         except BaseException:

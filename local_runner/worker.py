@@ -220,6 +220,10 @@ class Worker:
         self._pending.put_nowait(inv)  # taken by the worker's pending or next /next
         try:
             return await asyncio.wait_for(asyncio.shield(inv.future), inv.timeout)
+        except asyncio.CancelledError:  # the caller gave up: the worker still runs it, so it cannot be reused
+            self.current = None
+            self.kill()
+            raise
         except TimeoutError:
             if inv.future.done():
                 return inv.future.result()
