@@ -144,14 +144,15 @@ def test_event_of_a_dead_consumer_is_reclaimed_by_another(event_settings, run) -
 
 def test_long_event_is_not_stolen_while_its_consumer_lives(event_settings, run) -> None:
     async def scenario() -> None:
-        slow = ScriptedInvoker(fail_times=0, hold=1.5)  # longer than claim_idle (0.6 s)
+        settings = event_settings.with_(claim_idle=1.0)  # refreshed every third of that
+        slow = ScriptedInvoker(fail_times=0, hold=2.5)  # much longer than claim_idle
         other = ScriptedInvoker(fail_times=0)
-        queue = EventQueue(settings=event_settings)
-        first = EventConsumer(None, slow, settings=event_settings.with_(consumer="first"))
+        queue = EventQueue(settings=settings)
+        first = EventConsumer(None, slow, settings=settings.with_(consumer="first"))
         await first.start()
         await queue.enqueue("fn", b"{}", "req-long")
         await wait_for(lambda: slow.started.is_set())
-        second = EventConsumer(None, other, settings=event_settings.with_(consumer="second"))
+        second = EventConsumer(None, other, settings=settings.with_(consumer="second"))
         await second.start()
         await wait_for(lambda: first.busy == 0, timeout=5)
         await asyncio.sleep(0.2)
