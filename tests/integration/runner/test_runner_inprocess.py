@@ -115,3 +115,20 @@ def test_handler_exiting_the_process_fails_that_invocation_only(runner_build: Pa
         assert again.function_error is None and again.cold_start
 
     with_runner(runner_build, body)
+
+
+def test_a_cancelled_invocation_does_not_leave_its_worker_for_reuse(runner_build: Path) -> None:
+    async def body(runner: Runner) -> None:
+        first = json.loads((await runner.invoke("victim", b'{"sleep": 0}')).payload)["pid"]
+        task = asyncio.ensure_future(runner.invoke("victim", b'{"sleep": 3}'))
+        await asyncio.sleep(0.5)
+        task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
+        result = await runner.invoke("victim", b'{"sleep": 0}')
+        assert result.function_error is None and json.loads(result.payload)["pid"] != first
+        assert runner.pools["victim"].busy == 0
+
+    with_runner(runner_build, body)
