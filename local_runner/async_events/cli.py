@@ -12,6 +12,8 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import TextIO
 
+from redis.exceptions import RedisError
+
 from local_runner.async_events.config import EventSettings
 from local_runner.async_events.errors import EventError
 from local_runner.async_events.store import EventStore
@@ -89,4 +91,7 @@ def failed_cli(argv: Sequence[str], environ: Mapping[str, str] | None = None, ou
         return asyncio.run(run_failed(args, settings, out, err))
     except (EventError, OSError) as exc:
         print(f"error: {exc}", file=err)
+        return 2
+    except RedisError as exc:
+        print(f"error: Redis at {settings.redis_url} ({exc}); set REDIS_URL or --redis-url", file=err)
         return 2

@@ -47,3 +47,13 @@ def test_settings_from_env() -> None:
         EventSettings.from_env({"RUNNER_EVENTS_BACKOFF": "soon"})
     with pytest.raises(EventConfigError):
         EventSettings.from_env({"RUNNER_EVENTS_CONCURRENCY": "0"})
+
+
+def test_failed_cli_says_which_redis_it_could_not_reach() -> None:
+    import io
+
+    from local_runner.async_events import failed_cli
+
+    err = io.StringIO()
+    assert failed_cli(["list"], environ={"REDIS_URL": "redis://127.0.0.1:1/0"}, out=io.StringIO(), err=err) == 2
+    assert "redis://127.0.0.1:1/0" in err.getvalue() and "REDIS_URL" in err.getvalue()
