@@ -190,3 +190,15 @@ def test_a_regenerate_confirm_without_its_state_is_expired(stack: Any, res: Reso
     stack.chat.press(user_id, summary["message_id"], data=f"gallery:regen_ok:{generation_id}")
     wait_text(stack, user_id, "Сессия истекла", after=summary["message_id"])
     assert len(stack.fal.jobs()) == jobs_before and balance(res, user_id) == 45
+
+
+def test_avatars_are_listed_five_a_page(stack: Any, res: Resources) -> None:
+    user_id = new_user(stack, res, language="en")
+    for i in range(6):
+        make_avatar(res, user_id, f"Avatar {i}", completed=False)
+    stack.chat.send_text(user_id, "/gallery")
+    first = wait_text(stack, user_id, "Your avatars (page 1 of 2)")
+    assert "Avatar 4 — draft" in first["text"] and "Avatar 5" not in first["text"]
+    press(stack, user_id, "gallery:avatars:1")
+    second = wait_text(stack, user_id, "Your avatars (page 2 of 2)")
+    assert "6. Avatar 5 — draft" in second["text"] and "gallery:avatars:0" in buttons(second)
