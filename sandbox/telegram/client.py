@@ -143,6 +143,13 @@ class SandboxClient:
     def callback_query(self, query_id: str, wait: float = 0) -> dict[str, Any]:
         return dict(self._call("GET", f"/callback_queries/{query_id}", params={"wait": wait}))
 
+    def wait_idle(self, quiet: float = 0.3, timeout: float = 10) -> dict[str, Any]:
+        """Block until every update is delivered and the bot made no call for ``quiet`` s (or ``TimeoutError``)."""
+        status = dict(self._call("GET", "/idle", params={"quiet": quiet, "wait": timeout}))
+        if not status["idle"]:
+            raise TimeoutError(f"the bot is still busy after {timeout} s: {status}")
+        return status
+
     def webhook_info(self) -> dict[str, Any]:
         return dict(self._call("GET", "/webhook"))
 

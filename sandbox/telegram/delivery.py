@@ -92,6 +92,7 @@ class UpdateDispatcher:
 
     def _queue(self, record: UpdateRecord) -> UpdateRecord:
         self.updates.append(record)
+        self.state.last_activity = record.created_at
         kind, chat_key = record.kind, record.chat_key
         if not self._allowed(kind):
             record.status = "filtered"
@@ -202,6 +203,7 @@ class UpdateDispatcher:
                 error = "Connection refused"
             except aiohttp.ClientError as exc:
                 error = f"Connection error: {type(exc).__name__}"
+        self.state.last_activity = self.state.clock()
         record.attempts.append({"at": started, "duration": self.state.clock() - started, "url": webhook.url,
                                 "status": status, "error": error})
         if error is not None:

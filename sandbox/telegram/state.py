@@ -121,12 +121,16 @@ class SandboxState:
         self.chats: dict[int, ChatRecord] = {}
         self.calls: list[CallRecord] = []
         self.commands: dict[str, list[dict[str, Any]]] = {}
+        self.profile: dict[str, Any] = {}
+        self.in_flight = 0
+        self.last_activity = clock()
         self._rev = 0
 
     def reset(self) -> None:
         self.chats.clear()
         self.calls.clear()
         self.commands.clear()
+        self.profile.clear()
         self._rev = 0
         self.notifier.notify()
 
@@ -187,11 +191,15 @@ class SandboxState:
                     files: list[dict[str, Any]]) -> CallRecord:
         record = CallRecord(len(self.calls) + 1, method, chat_id, params, files, self.clock())
         self.calls.append(record)
+        self.in_flight += 1
+        self.last_activity = record.at
         return record
 
     def finish_call(self, record: CallRecord, ok: bool, result: Any = None, error_code: int | None = None,
                     description: str | None = None) -> None:
         record.ok, record.result, record.error_code, record.description = ok, result, error_code, description
+        self.in_flight -= 1
+        self.last_activity = self.clock()
         self.notifier.notify()
 
     def messages(self, chat_id: int, after: int = 0, since_rev: int = 0,

@@ -30,6 +30,7 @@ def add_admin_routes(app: web.Application, prefix: str = "/_sandbox") -> None:
         web.get(f"{prefix}/callback_queries/{{query_id}}", reads.get_callback_query),
         web.get(f"{prefix}/calls", reads.list_calls), web.get(f"{prefix}/updates", reads.list_updates),
         web.get(f"{prefix}/updates/{{update_id}}", reads.get_update), web.get(f"{prefix}/webhook", reads.webhook),
+        web.get(f"{prefix}/idle", reads.idle),
         web.get(f"{prefix}/files", reads.list_files), web.get(f"{prefix}/files/{{file_id}}", reads.get_file),
         web.get(f"{prefix}/faults", actions.list_faults), web.post(f"{prefix}/faults", actions.add_fault),
         web.delete(f"{prefix}/faults", actions.clear_faults),

@@ -7,6 +7,7 @@ sleep loops: ``/chats/{id}/messages?after=<message_id>&direction=out&count=2&wai
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from aiohttp import web
@@ -134,3 +135,24 @@ async def feed(request: web.Request) -> web.Response:
     return ok({"rev": core.state.rev, "chat": chat.summary() if chat else None,
                "messages": [r.to_dict() for r in core.state.messages(chat_id, since_rev=since)],
                "callback_answers": answers, "payments": payments})
+
+
+async def idle(request: web.Request) -> web.Response:
+    """Wait (``wait`` s) until no update is pending, no Bot API call runs and none came for ``quiet`` s."""
+    core = core_of(request)
+    try:
+        quiet = min(max(float(request.query.get("quiet", "0.3")), 0.0), 10.0)
+    except ValueError:
+        raise AdminError(400, "bad_parameter", "quiet must be a number of seconds") from None
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait_param(request)
+
+    def status() -> dict[str, Any]:
+        calm = core.state.clock() - core.state.last_activity >= quiet
+        idle_now = not core.dispatcher.pending and core.state.in_flight == 0 and calm
+        return {"idle": idle_now, "pending_update_count": len(core.dispatcher.pending),
+                "calls_in_flight": core.state.in_flight, "last_activity": core.state.last_activity}
+
+    while not (current := status())["idle"] and loop.time() < deadline and not core.state.notifier.closed:
+        await asyncio.sleep(min(0.05, max(deadline - loop.time(), 0)))
+    return ok(current)

@@ -6,8 +6,9 @@ from .common import MethodTable
 from .media import METHODS as _MEDIA
 from .messages import METHODS as _MESSAGES
 from .payments import METHODS as _PAYMENTS
+from .profile import METHODS as _PROFILE
 from .webhook import METHODS as _WEBHOOK
 
-METHODS: MethodTable = {**_MESSAGES, **_MEDIA, **_WEBHOOK, **_PAYMENTS}
+METHODS: MethodTable = {**_MESSAGES, **_MEDIA, **_WEBHOOK, **_PAYMENTS, **_PROFILE}
 
 __all__ = ["METHODS"]

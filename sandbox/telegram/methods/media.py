@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import bad_request, too_large
 from ..files import NotAnImage, StoredFile
 from ..params import Params
-from .common import reply_fields, send, table, text_fields
+from .common import bot_message, inline_markup, reply_fields, send, table, text_fields
 
 if TYPE_CHECKING:
     from ..core import SandboxCore
@@ -105,16 +105,7 @@ async def send_media_group(core: SandboxCore, params: Params) -> Any:
         raise bad_request("can't parse InputMedia: media type is not supported")
     if len(kinds) > 1 and ("document" in kinds or "audio" in kinds):
         raise bad_request(f"{'document' if 'document' in kinds else 'audio'} can't be mixed with other media types")
-    built: list[dict[str, Any]] = []
-    for item in media:
-        source = await _source(core, params, "media", item.get("media"))
-        if item["type"] == "photo":
-            fields: dict[str, Any] = {"photo": _photo_sizes(core, source)}
-        elif item["type"] == "document":
-            fields = {"document": _document(core, source)}
-        else:
-            raise bad_request(f"{item['type']} albums are not supported by the sandbox")
-        built.append({**fields, **_caption(params, item)})
+    built = [await _input_media(core, params, item) for item in media]
     group_id = str(10**17 + secrets.randbelow(9 * 10**17))
     reply = reply_fields(chat, params)
     messages = []
@@ -122,6 +113,35 @@ async def send_media_group(core: SandboxCore, params: Params) -> Any:
         record = core.state.add_message(chat, "out", {**fields, "media_group_id": group_id, **reply}, core.bot_user())
         messages.append(record.message)
     return messages
+
+
+async def _input_media(core: SandboxCore, params: Params, item: dict[str, Any]) -> dict[str, Any]:
+    """The message fields of one InputMedia (photo or document) with its caption."""
+    source = await _source(core, params, "media", item.get("media"))
+    if item.get("type") == "photo":
+        fields: dict[str, Any] = {"photo": _photo_sizes(core, source)}
+    elif item.get("type") == "document":
+        fields = {"document": _document(core, source)}
+    else:
+        raise bad_request(f"{item.get('type')} media is not supported by the sandbox")
+    return {**fields, **_caption(params, item)}
+
+
+async def edit_message_media(core: SandboxCore, params: Params) -> Any:
+    record = bot_message(core, params)
+    item = params.get_json("media", required=True)
+    if not isinstance(item, dict):
+        raise bad_request("can't parse InputMedia JSON object")
+    if not any(key in record.message for key in ("photo", "document", "video", "animation", "audio")):
+        raise bad_request("there is no media in the message to edit")
+    changes = await _input_media(core, params, item)
+    markup = inline_markup(core, core.chat(record.chat_id), params)
+    if markup is not None:
+        changes["reply_markup"] = markup
+    removed = tuple(k for k in ("photo", "document", "caption", "caption_entities", "reply_markup")
+                    if k not in changes)
+    core.state.edit_message(record, changes, removed)
+    return record.message
 
 
 async def get_file(core: SandboxCore, params: Params) -> Any:
@@ -136,4 +156,4 @@ async def get_file(core: SandboxCore, params: Params) -> Any:
 
 
 METHODS = table(("sendPhoto", send_photo), ("sendDocument", send_document), ("sendMediaGroup", send_media_group),
-                ("getFile", get_file))
+                ("editMessageMedia", edit_message_media), ("getFile", get_file))

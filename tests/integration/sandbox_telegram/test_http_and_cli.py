@@ -82,6 +82,17 @@ def test_admin_reads_wait_and_reset(sandbox: TelegramSandbox, client: SandboxCli
     assert client.chats() == [] and client.calls() == [] and client.info()["webhook"]["url"] == ""
 
 
+def test_idle_waits_for_deliveries_and_quiet(sandbox: TelegramSandbox, client: SandboxClient) -> None:
+    assert client.wait_idle(quiet=0.1, timeout=5)["idle"]
+    client.send_text(64, "no webhook, so this stays pending")
+    with pytest.raises(TimeoutError):
+        client.wait_idle(quiet=0.1, timeout=0.3)
+    httpx.get(f"{sandbox.base_url}{sandbox.token}/getUpdates", params={"offset": 10**10})
+    started = time.monotonic()
+    assert client.wait_idle(quiet=0.2, timeout=5)["pending_update_count"] == 0
+    assert time.monotonic() - started >= 0.1
+
+
 def test_cli_prints_its_urls_and_serves(tmp_path: Path) -> None:
     token = "1234567:cli-test-token_abcdef"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}

@@ -123,4 +123,5 @@ def test_menu_button_and_album_through_the_webhook(worker: BotWorker, sandbox: T
     assert sorted(r["message"]["text"].split(",")[0] for r in replies) == ["got 1024px", "got 700px"]
     assert all(r["message"]["text"].endswith(f"group {group}") for r in replies)
     assert all(r["message"]["reply_to_message"]["media_group_id"] == group for r in replies)
+    client.wait_idle(quiet=0.05)  # the replies come while the webhook call is still open
     assert {u["status"] for u in client.updates()} == {"delivered"}

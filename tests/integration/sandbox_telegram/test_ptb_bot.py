@@ -15,6 +15,7 @@ from telegram import (
     InputMediaDocument,
     InputMediaPhoto,
     LabeledPrice,
+    MenuButtonCommands,
     Message,
     ReplyParameters,
     Update,
@@ -54,6 +55,19 @@ def test_get_me_webhook_and_commands(sandbox: TelegramSandbox) -> None:
         assert (await bot.get_webhook_info()).url == ""
         assert await bot.set_my_commands([BotCommand("start", "Start"), BotCommand("help", "Help")])
         assert [c.command for c in await bot.get_my_commands()] == ["start", "help"]
+
+    with_bot(sandbox, work)
+
+
+def test_profile_settings_round_trip(sandbox: TelegramSandbox) -> None:
+    async def work(bot: Bot) -> None:
+        assert await bot.set_my_description("Avatars from your photos", language_code="en")
+        assert (await bot.get_my_description("en")).description == "Avatars from your photos"
+        assert await bot.set_my_short_description("Aisha")
+        assert (await bot.get_my_short_description()).short_description == "Aisha"
+        assert (await bot.get_my_name()).name == "Aisha (sandbox)"
+        assert await bot.set_chat_menu_button(menu_button=MenuButtonCommands())
+        assert isinstance(await bot.get_chat_menu_button(), MenuButtonCommands)
 
     with_bot(sandbox, work)
 
@@ -141,6 +155,11 @@ def test_photos_documents_albums_and_downloads(sandbox: TelegramSandbox, client:
         recaptioned = await bot.edit_message_caption(CHAT, photo.message_id, caption="new caption")
         assert isinstance(recaptioned, Message) and recaptioned.caption == "new caption"
         assert not recaptioned.caption_entities
+        swapped = await bot.edit_message_media(InputMediaPhoto(other, caption="page 2"), CHAT, photo.message_id,
+                                               reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton(
+                                                   "Next", callback_data="page:3")]]))
+        assert isinstance(swapped, Message) and swapped.photo[-1].width == 500 and swapped.caption == "page 2"
+        assert swapped.reply_markup and swapped.edit_date
         sent_file = await bot.get_file(document.document.file_id)
         assert bytes(await sent_file.download_as_bytearray()) == pdf
         largest = await bot.get_file(album[1].photo[-1].file_id)
