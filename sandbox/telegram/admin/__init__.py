@@ -18,7 +18,8 @@ def add_admin_routes(app: web.Application, prefix: str = "/_sandbox") -> None:
     app.router.add_routes([
         web.get(prefix, reads.info), web.get(f"{prefix}/", reads.info), web.post(f"{prefix}/reset", reads.reset),
         web.get(f"{prefix}/chats", reads.list_chats), web.get(chat, reads.get_chat),
-        web.get(f"{chat}/messages", reads.list_messages), web.get(f"{chat}/feed", reads.feed),
+        web.get(f"{chat}/messages", reads.list_messages), web.get(f"{chat}/calls", reads.list_calls),
+        web.get(f"{chat}/feed", reads.feed),
         web.post(f"{chat}/user", actions.set_user), web.post(f"{chat}/messages", actions.send_text),
         web.post(f"{chat}/callback", actions.press_button), web.post(f"{chat}/photos", actions.send_photos),
         web.post(f"{chat}/documents", actions.send_documents), web.post(f"{chat}/pay", actions.pay),

@@ -82,7 +82,7 @@ async def list_calls(request: web.Request) -> web.Response:
     core = core_of(request)
     after, count = int_param(request, "after", 0), int_param(request, "count", 1)
     method = (request.query.get("method") or "").lower()
-    chat_id = request.query.get("chat_id")
+    chat_id = request.match_info.get("chat_id") or request.query.get("chat_id")
 
     def found() -> list[dict[str, Any]]:
         return [c.to_dict() for c in core.state.calls if c.seq > after and (not method or c.method.lower() == method)

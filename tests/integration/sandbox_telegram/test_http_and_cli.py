@@ -73,6 +73,8 @@ def test_admin_reads_wait_and_reset(sandbox: TelegramSandbox, client: SandboxCli
     chats = client.chats()
     assert [c["chat"]["username"] for c in chats] == ["ann"] and chats[0]["message_count"] == 2
     assert [c["method"] for c in client.calls(chat_id=63)] == ["sendMessage", "editMessageText"]
+    per_chat = httpx.get(f"{sandbox.admin_url}/chats/63/calls").json()["result"]
+    assert [c["method"] for c in per_chat] == ["sendMessage", "editMessageText"]
     with pytest.raises(AdminError) as missing:
         client.press(63, 2, data="nothing")
     assert (missing.value.status == 404 and missing.value.code == "message_not_found") or "button_not_found"
