@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import signal
 import threading
 from collections.abc import Awaitable, Callable, Coroutine
 from types import TracebackType
@@ -141,7 +143,7 @@ def _bound_port(runner: web.AppRunner) -> int:
 
 async def serve(config: SandboxConfig, extra_routes: RouteAdder | None = None,
                 announce: Callable[[str], None] = print) -> None:
-    """Serve in the current loop until cancelled (Ctrl-C), announcing the URLs once listening."""
+    """Serve in the current loop until SIGINT/SIGTERM or cancellation, announcing the URLs once listening."""
     core = SandboxCore(config)
     runner = web.AppRunner(build_app(core, extra_routes), access_log=None, shutdown_timeout=2.0)
     await runner.setup()
@@ -151,6 +153,11 @@ async def serve(config: SandboxConfig, extra_routes: RouteAdder | None = None,
         announce(f"Telegram Bot API stand-in for @{config.bot_username}\n"
                  f"  TELEGRAM_API_BASE_URL={url}/bot\n  TELEGRAM_API_FILE_URL={url}/file/bot\n"
                  f"  TELEGRAM_BOT_TOKEN={config.token}\n  admin API: {url}/_sandbox")
-        await asyncio.Event().wait()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):  # not the main thread
+                loop.add_signal_handler(signum, stop.set)
+        await stop.wait()
     finally:
         await runner.cleanup()

@@ -107,9 +107,12 @@ def test_cli_prints_its_urls_and_serves(tmp_path: Path) -> None:
         assert base.startswith("http://127.0.0.1:") and base.endswith("/bot")
         me = httpx.get(f"{base}{token}/getMe", timeout=10).json()
         assert me["ok"] and me["result"]["id"] == 1234567
+        process.terminate()  # SIGTERM stops it cleanly, as make run will
+        assert process.wait(10) == 0
     finally:
-        process.terminate()
-        process.wait(10)
+        if process.poll() is None:
+            process.kill()
+            process.wait(10)
 
 
 def test_stop_does_not_wait_for_long_polls() -> None:
