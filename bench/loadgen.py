@@ -34,7 +34,7 @@ class Result:
         return data[min(len(data) - 1, int(q / 100 * len(data)))]
 
     def line(self) -> str:
-        return (f"{self.label:34} {self.rps:9.0f} req/s   p50 {self.pct(50):7.2f} ms   p99 {self.pct(99):7.2f} ms   "
+        return (f"{self.label:38} {self.rps:9.0f} req/s   p50 {self.pct(50):7.2f} ms   p99 {self.pct(99):7.2f} ms   "
                 f"ok {self.ok}/{self.sent}" + (f"   errors {self.errors}" if self.errors else ""))
 
 

@@ -1,7 +1,7 @@
 """Benchmark: one trivial Chalice route served by `chalice local`, by the runner directly and by the runner
 behind nginx, driven by the same load generator in one run. Prints figures; not a test.
 
-    .venv/bin/python -m bench.runner_bench [--seconds 5] [--concurrency 32] [--rate 200]
+    .venv/bin/python -m bench.runner_bench [--seconds 5] [--concurrency 8] [--rate 200]
 
 Also: the runner's overhead per warm invocation against a direct in-process call of the same handler,
 and the cold start (Init Duration) of a function that imports pydantic and psycopg. Loopback only;
@@ -30,6 +30,7 @@ from infra.devservices.procs import free_port
 from infra.stack import Stack
 
 ROOT = Path(__file__).resolve().parents[1]
+COLD_RUNS = 3  # copies of the pydantic + psycopg function: each one's first call is a cold start
 APP = '''from chalice import Chalice
 
 app = Chalice(app_name="bench")
@@ -84,8 +85,8 @@ def make_collection(home: Path) -> Path:
         "functions": {
             "ping": {"source": "functions/ping", "handler": "app.app", "routes": ["GET /ping"], "layers": ["chalice"],
                      "lambda_timeout": 10},
-            "heavy": {"source": "functions/heavy", "handler": "app.handler", "layers": ["heavy"],
-                      "lambda_memory_size": 512},
+            **{f"heavy{i}": {"source": "functions/heavy", "handler": "app.handler", "layers": ["heavy"],
+                             "lambda_memory_size": 512} for i in range(1, COLD_RUNS + 1)},
         },
         "stages": {"dev": {"api_gateway_stage": "api"}},
     }
@@ -138,17 +139,17 @@ def start_chalice_local(ping_dir: Path, log: Path) -> tuple[subprocess.Popen[byt
     raise RuntimeError(f"chalice local did not start; see {log}")
 
 
-def cold_start_ms(stack: Stack, runs: int = 3) -> list[float]:
-    """Init Duration of `heavy` from the runner's REPORT lines; each run first stops the idle worker."""
-    url = f"{stack.runners[0].url}/2015-03-31/functions/heavy/invocations"
+def cold_start_ms(stack: Stack) -> list[float]:
+    """Init Duration of each `heavyN` function's first (cold) call, from the runner's REPORT lines."""
     out = []
-    for _ in range(runs):
-        req = urllib.request.Request(url, data=b"{}", method="POST")
-        urllib.request.urlopen(req, timeout=60).read()
+    for i in range(1, COLD_RUNS + 1):
+        url = f"{stack.runners[0].url}/2015-03-31/functions/heavy{i}/invocations"
+        urllib.request.urlopen(urllib.request.Request(url, data=b"{}", method="POST"), timeout=60).read()
         time.sleep(0.3)  # the REPORT line reaches the log
-        found = re.findall(r"Init Duration: ([\d.]+) ms", stack.runners[0].log.read_text())
-        out.append(float(found[-1]) if found else float("nan"))
-        time.sleep(1.2)  # idle timeout (1 s): the next call is a cold start again
+        found = [re.search(r"Init Duration: ([\d.]+) ms", line) for line in stack.runners[0].log.read_text()
+                 .splitlines() if f'"function": "heavy{i}"' in line]
+        durations = [float(m.group(1)) for m in found if m]
+        out.append(durations[-1] if durations else float("nan"))
     return out
 
 
@@ -164,12 +165,12 @@ async def drive(targets: dict[str, str], args: argparse.Namespace) -> dict[str, 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.runner_bench")
     parser.add_argument("--seconds", type=float, default=5.0, help="per measured phase (bounded)")
-    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--concurrency", type=int, default=8, help="callers (chalice local answers each "
+                        "request after ~44 ms whatever the load, so its throughput grows with this)")
     parser.add_argument("--rate", type=float, default=200.0, help="open-loop rate through nginx")
     args = parser.parse_args(argv)
     home = Path(tempfile.mkdtemp(prefix="runner-bench-"))
     env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}  # no async part: nothing but the HTTP path
-    env["RUNNER_IDLE_TIMEOUT"] = "1"
     stack = Stack(manifest=make_collection(home), env=env, state=home / "state", runner_ports=(0, 0), nginx_port=0,
                   build_dir=home / "build")
     chalice_proc: subprocess.Popen[bytes] | None = None
@@ -181,6 +182,7 @@ def main(argv: list[str] | None = None) -> int:
             "chalice local": f"http://127.0.0.1:{chalice_port}/ping",
             "runner (direct, 1 instance)": f"{stack.runners[0].url}/ping",
             "runner x2 behind nginx": f"{stack.url}/ping",
+            "runner /_runner/health (no function)": f"{stack.runners[0].url}/_runner/health",
         }, args))
         base = results["chalice local"].rps or float("nan")
         print(f"\nthroughput vs chalice local: runner {results['runner (direct, 1 instance)'].rps / base:.1f}x, "
