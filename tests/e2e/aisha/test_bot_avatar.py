@@ -13,8 +13,8 @@ import httpx
 import pytest
 import redis
 from aisha.db import Database
-from aisha.models import AvatarStatus, LedgerKind
-from aisha.services import avatars, ledger, photos
+from aisha.models import AvatarStatus, LedgerKind, PromoKind
+from aisha.services import avatars, ledger, photos, promo
 from PIL import Image
 from telegram import Chat, Message, PhotoSize, Update, User
 
@@ -213,6 +213,10 @@ def test_a_short_balance_is_refused_and_nothing_is_submitted(stack: Any, waiter:
     bo = Chatter(stack, waiter)
     avatar_id, _ = bo.to_photos("Bo")
     credit(db, bo.chat_id, 100)
+    code = f"AV{bo.chat_id}"
+    with db.transaction() as conn:  # a 20 % discount: 120 coins instead of 150, still 20 short
+        promo.create(conn, code, PromoKind.DISCOUNT_PERCENT, 20)
+        promo.redeem(conn, bo.chat_id, code)
     stack.chat.send_photos(bo.chat_id, [jpeg(seed) for seed in range(20, 30)])  # an album of 10
     counter = bo.new()[0]
     counter = waiter(lambda: "avatar:review" in buttons(m := bo.message(counter["message_id"])) and m, BOT_TIMEOUT,
@@ -220,9 +224,10 @@ def test_a_short_balance_is_refused_and_nothing_is_submitted(stack: Any, waiter:
     assert "Photos: 10 of 10–20" in counter["text"]
 
     review = bo.press(counter, "avatar:review", lambda m: f"avatar:confirm:{avatar_id}" in buttons(m))
-    assert "50 coins short" in review["text"] and "balance:show" in buttons(review)
+    assert "Price: 120 coins" in review["text"] and "150 coins without it" in review["text"]
+    assert "20 coins short" in review["text"] and "balance:show" in buttons(review)
     refused = bo.press(review, f"avatar:confirm:{avatar_id}", lambda m: "Not enough coins" in m["text"])
-    assert "costs 150, your balance is 100" in refused["text"]
+    assert "costs 120, your balance is 100" in refused["text"]
     assert buttons(refused)[0] == "balance:show"
 
     avatar, _ = avatar_of(db, avatar_id)
@@ -230,6 +235,7 @@ def test_a_short_balance_is_refused_and_nothing_is_submitted(stack: Any, waiter:
     assert not [j for j in stack.fal.jobs() if avatar.trigger_phrase in str(j["arguments"])]
     with db.transaction() as conn:
         assert ledger.balance(conn, bo.chat_id) == 100
+        assert promo.discounted_price(conn, bo.chat_id, 150, consume=False) == 120  # the discount is kept
 
 
 def test_an_expired_conversation_returns_to_the_menu(stack: Any, waiter: Any) -> None:
