@@ -48,8 +48,10 @@ class NginxProcess:
         self.test()
         log = self.settings.prefix / "logs" / "nginx.out"
         with open(log, "ab") as out:
+            # Its own session: Ctrl-C in a terminal reaches only our supervisor, which stops nginx
+            # gracefully (SIGQUIT) before the runners, instead of nginx dropping requests in flight.
             self.proc = subprocess.Popen(self._argv("-g", "daemon off;"), stdin=subprocess.DEVNULL, stdout=out,
-                                         stderr=subprocess.STDOUT)
+                                         stderr=subprocess.STDOUT, start_new_session=True)
         host, port = self.address()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
