@@ -51,7 +51,8 @@ def test_make_run_serves_through_nginx_and_stops_everything_on_ctrl_c(services: 
     proc = subprocess.Popen([sys.executable, "-m", "infra.run", "--manifest", str(COLLECTION / "chalice.json"),
                              "--ports", "0", "0", "--nginx-port", "0", "--state", str(tmp_path / "state"),
                              "--build-dir", str(tmp_path / "build")],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
     assert proc.stdout is not None
     lines = []
     try:
@@ -72,7 +73,7 @@ def test_make_run_serves_through_nginx_and_stops_everything_on_ctrl_c(services: 
         started = _descendants(proc.pid)
         assert len(started) >= 4  # two runners, their workers, nginx master and workers
     finally:
-        proc.send_signal(signal.SIGINT)
+        os.killpg(proc.pid, signal.SIGINT)  # as a terminal's Ctrl-C: to the whole foreground group
         rest, _ = proc.communicate(timeout=60)
     assert proc.returncode == 0, "".join(lines) + rest
     assert "stopped." in rest
