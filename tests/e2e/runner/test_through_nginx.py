@@ -73,6 +73,9 @@ def test_event_failing_twice_then_succeeding_runs_three_times(runner_stack: Stac
     assert entries[-1] == {"runner_pid": entries[-1]["runner_pid"], "phase": "done", "attempts": 3}
     listed = failed_cli(runner_stack, "list", "--json")
     assert listed.returncode == 0 and starts[0]["request_id"] not in listed.stdout
+    metrics = "".join(requests.get(f"{r.url}/_runner/metrics", timeout=10).text for r in runner_stack.runners)
+    assert 'runner_async_event_attempts_total{function="jobs",outcome="retried"}' in metrics
+    assert 'runner_async_event_attempts_total{function="jobs",outcome="succeeded"}' in metrics
 
 
 def test_event_always_failing_is_parked_then_replayed_with_the_cli(runner_stack: Stack, tmp_path: Path) -> None:
