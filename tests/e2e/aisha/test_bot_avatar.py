@@ -146,13 +146,13 @@ def test_from_avatar_to_a_trained_avatar_with_an_album_of_12_in_mixed_order(stac
     counter = lena.new()[0]  # ONE counter message for the whole album, edited as the photos arrive
     counter = waiter(lambda: "12 из 10–20" in (m := lena.message(counter["message_id"]))["text"] and m,
                      BOT_TIMEOUT, what="the counter to reach 12")
-    assert buttons(counter) == ["avatar:review", "avatar:cancel"]
+    assert buttons(counter) == [f"avatar:review:{avatar_id}", "avatar:cancel"]
     assert len(stack.chat.messages(lena.chat_id, after=counter["message_id"], direction="out")) == 0
     assert len(stack.chat.calls("sendMessage", chat_id=lena.chat_id)) == 5  # welcome, menu, name, gender, counter
     avatar, stored = avatar_of(db, avatar_id)
     assert len(stored) == 12 and avatar.status is AvatarStatus.PHOTOS_UPLOADING
 
-    review = lena.press(counter, "avatar:review", lambda m: f"avatar:confirm:{avatar_id}" in buttons(m))
+    review = lena.press(counter, f"avatar:review:{avatar_id}", lambda m: f"avatar:confirm:{avatar_id}" in buttons(m))
     assert "Фотографий: 12" in review["text"] and "Стоимость: 150" in review["text"]
     assert "Баланс: 300" in review["text"]
     stack.fal.configure(queue_delay=120, fetch_inputs=True)  # held in the queue; the trainer reads our zip
@@ -219,11 +219,12 @@ def test_a_short_balance_is_refused_and_nothing_is_submitted(stack: Any, waiter:
         promo.redeem(conn, bo.chat_id, code)
     stack.chat.send_photos(bo.chat_id, [jpeg(seed) for seed in range(20, 30)])  # an album of 10
     counter = bo.new()[0]
-    counter = waiter(lambda: "avatar:review" in buttons(m := bo.message(counter["message_id"])) and m, BOT_TIMEOUT,
+    counter = waiter(lambda: f"avatar:review:{avatar_id}" in buttons(m := bo.message(counter["message_id"])) and m,
+                     BOT_TIMEOUT,
                      what="the counter to reach 10")
     assert "Photos: 10 of 10–20" in counter["text"]
 
-    review = bo.press(counter, "avatar:review", lambda m: f"avatar:confirm:{avatar_id}" in buttons(m))
+    review = bo.press(counter, f"avatar:review:{avatar_id}", lambda m: f"avatar:confirm:{avatar_id}" in buttons(m))
     assert "Price: 120 coins" in review["text"] and "150 coins without it" in review["text"]
     assert "20 coins short" in review["text"] and "balance:show" in buttons(review)
     refused = bo.press(review, f"avatar:confirm:{avatar_id}", lambda m: "Not enough coins" in m["text"])
@@ -236,6 +237,16 @@ def test_a_short_balance_is_refused_and_nothing_is_submitted(stack: Any, waiter:
     with db.transaction() as conn:
         assert ledger.balance(conn, bo.chat_id) == 100
         assert promo.discounted_price(conn, bo.chat_id, 150, consume=False) == 120  # the discount is kept
+
+    # the top-up happens in the balance flow, which takes the conversation over; the review comes back
+    redis.Redis.from_url(stack.env["REDIS_URL"]).delete(f"aisha:chat:{bo.chat_id}:state")
+    credit(db, bo.chat_id, 50)
+    again = bo.press(refused, f"avatar:review:{avatar_id}", lambda m: "Balance: 150 coins" in m["text"])
+    assert "short" not in again["text"] and "balance:show" not in buttons(again)
+    bo.press(again, f"avatar:confirm:{avatar_id}", lambda m: "has started" in m["text"])
+    with db.transaction() as conn:
+        assert ledger.balance(conn, bo.chat_id) == 30
+        assert promo.discounted_price(conn, bo.chat_id, 150, consume=False) == 150  # used by this training
 
 
 def test_an_expired_conversation_returns_to_the_menu(stack: Any, waiter: Any) -> None:

@@ -49,7 +49,7 @@ def image(size: tuple[int, int], fmt: str = "JPEG") -> bytes:
 ])
 def test_the_counter_says_what_is_missing(count: int, expected: str, review: bool) -> None:
     assert counter_text(ctx(), count).endswith(expected)
-    assert ("avatar:review" in [data for row in counter_rows(ctx(), count) for _, data in row]) is review
+    assert ("avatar:review:7" in [data for row in counter_rows(ctx(), count, 7) for _, data in row]) is review
 
 
 def test_one_refusal_inline_several_listed() -> None:

@@ -22,7 +22,7 @@ def counter_text(ctx: BotContext, count: int, refusals: list[str] | None = None)
     return "\n".join(lines)
 
 
-def counter_rows(ctx: BotContext, count: int) -> Keyboard:
+def counter_rows(ctx: BotContext, count: int, avatar_id: int) -> Keyboard:
     if count >= MIN_PHOTOS:
-        return [[(ctx.t("avatar_button_review"), "avatar:review")], cancel_row(ctx)]
+        return [[(ctx.t("avatar_button_review"), f"avatar:review:{avatar_id}")], cancel_row(ctx)]
     return [cancel_row(ctx)]

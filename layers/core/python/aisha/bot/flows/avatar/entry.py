@@ -9,7 +9,17 @@ from telegram.error import TelegramError
 
 from aisha.bot.context import BotContext
 from aisha.bot.flows.avatar import review, setup, status, upload
-from aisha.bot.flows.avatar.common import GENDER, KIND, NAME, PHOTOS, PRESET, REVIEW, in_flow, in_step
+from aisha.bot.flows.avatar.common import (
+    GENDER,
+    KIND,
+    NAME,
+    PHOTOS,
+    PRESET,
+    REVIEW,
+    avatar_id_of,
+    in_flow,
+    in_step,
+)
 from aisha.bot.menu import expired, show_menu
 from aisha.bot.routing import command_of
 from aisha.errors import NotFound
@@ -56,6 +66,8 @@ async def _press(ctx: BotContext) -> None:
         await status.show(ctx, argument)
     elif action == "continue":
         await setup.resume(ctx, argument)
+    elif action == "review" and argument and avatar_id_of(ctx) != _number(argument):
+        await review.reopen(ctx, argument)  # its conversation is gone or moved on to another avatar
     elif action == "confirm" and not in_flow(ctx) and review.already_submitted(ctx, argument):
         await ctx.answer_button(ctx.t("avatar_stale_button"))  # a second tap on "Start training"
     elif not in_flow(ctx):
@@ -76,3 +88,7 @@ async def _press(ctx: BotContext) -> None:
         await review.more(ctx)
     else:
         await review.confirm(ctx, argument)
+
+
+def _number(argument: str) -> int | None:
+    return int(argument) if argument.isdigit() else None

@@ -7,6 +7,7 @@ import logging
 from aisha.bot.context import BotContext, Keyboard
 from aisha.bot.flows.avatar import marker
 from aisha.bot.flows.avatar.common import (
+    FLOW,
     MIN_PHOTOS,
     PHOTOS,
     REVIEW,
@@ -54,7 +55,7 @@ async def review(ctx: BotContext) -> None:
     if count < MIN_PHOTOS:
         ctx.update_state(PHOTOS)
         await ctx.edit_or_reply(ctx.t("avatar_review_too_few", min=MIN_PHOTOS, count=count) + "\n\n"
-                                + counter_text(ctx, count), counter_rows(ctx, count))
+                                + counter_text(ctx, count), counter_rows(ctx, count, avatar_id))
         return
     price, full, balance = _price_and_balance(ctx)
     lines = [ctx.t("avatar_review", name=avatar.name, count=count, price=price, balance=balance,
@@ -71,13 +72,29 @@ async def review(ctx: BotContext) -> None:
     await ctx.edit_or_reply("\n".join(lines), rows)
 
 
+async def reopen(ctx: BotContext, argument: str) -> None:
+    """avatar:review:<id> with no conversation (it expired, or the balance flow took over for a top-up):
+    the button names its avatar, so the review opens again while the avatar still takes photos."""
+    try:
+        avatar = load_avatar(ctx, int(argument))
+    except (ValueError, NotFound):
+        await ctx.answer_button(ctx.t("avatar_not_found"))
+        return
+    if avatar.status not in UPLOADABLE:
+        await ctx.answer_button(ctx.t("avatar_locked"))
+        return
+    ctx.set_state(FLOW, REVIEW, avatar_id=avatar.id, name=avatar.name)
+    await review(ctx)
+
+
 async def more(ctx: BotContext) -> None:
     avatar_id = avatar_id_of(ctx)
     assert avatar_id is not None
     await ctx.answer_button()
     ctx.update_state(PHOTOS)
     count = photo_count(ctx, avatar_id)
-    await ctx.edit_or_reply(ctx.t("avatar_send_photos") + "\n\n" + counter_text(ctx, count), counter_rows(ctx, count))
+    body = ctx.t("avatar_send_photos") + "\n\n" + counter_text(ctx, count)
+    await ctx.edit_or_reply(body, counter_rows(ctx, count, avatar_id))
 
 
 async def confirm(ctx: BotContext, argument: str) -> None:
@@ -97,7 +114,7 @@ async def confirm(ctx: BotContext, argument: str) -> None:
         price, _, balance = _price_and_balance(ctx)
         await ctx.edit_or_reply(ctx.t("avatar_insufficient", price=price, balance=balance),
                                 [[(ctx.t("avatar_button_topup"), "balance:show")],
-                                 [(ctx.t("avatar_button_review"), "avatar:review")], cancel_row(ctx)])
+                                 [(ctx.t("avatar_button_review"), f"avatar:review:{avatar_id}")], cancel_row(ctx)])
         return
     except UpstreamError as exc:
         log.warning("training submit failed: %s", exc, extra={"avatar_id": avatar_id})

@@ -102,4 +102,4 @@ async def resume(ctx: BotContext, argument: str) -> None:
     marker.remember(ctx, avatar.id)
     count = photo_count(ctx, avatar.id)
     body = ask_photos_text(ctx, avatar.name) + "\n\n" + counter_text(ctx, count)
-    await ctx.edit_or_reply(body, counter_rows(ctx, count))
+    await ctx.edit_or_reply(body, counter_rows(ctx, count, avatar.id))

@@ -52,12 +52,12 @@ async def receive(ctx: BotContext) -> None:
     ctx.update_state(PHOTOS)  # also renews the conversation's TTL
     marker.remember(ctx, avatar_id)
     if not group:
-        await ctx.reply(counter_text(ctx, count, [refusal] if refusal else None), counter_rows(ctx, count))
+        await ctx.reply(counter_text(ctx, count, [refusal] if refusal else None), counter_rows(ctx, count, avatar_id))
         return
     album = album or albums.Album()
     if refusal:
         album.refused.append(refusal)
-    body, rows = counter_text(ctx, count, album.refused), counter_rows(ctx, count)
+    body, rows = counter_text(ctx, count, album.refused), counter_rows(ctx, count, avatar_id)
     if album.message_id is None or not await _edit(ctx, album.message_id, body, rows):
         album.message_id = (await ctx.reply(body, rows)).message_id
     albums.save(ctx.worker.redis, ctx.chat_id, group, album)
