@@ -1,6 +1,6 @@
 """`python -m infra.nginx render|test [options]`: print the rendered configuration, or check it with nginx -t.
 
-For an on-prem host: `python -m infra.nginx render --prefix /var/lib/aisha-nginx --listen 80 \\
+For an on-prem host: `python -m infra.nginx render --prefix /var/lib/aisha-nginx --listen 80 --user www-data \\
     --upstream 127.0.0.1:8001 --upstream 127.0.0.1:8002 > /etc/nginx/aisha.conf`, then run nginx with
 `-p /var/lib/aisha-nginx -c /etc/nginx/aisha.conf` (the file is a whole nginx.conf, not a server block).
 """
@@ -24,13 +24,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-body", default="6m")
     parser.add_argument("--internal-allow", action="append", default=[], help="CIDR allowed on /_runner/ and "
                         "the Invoke API besides loopback (repeat)")
+    parser.add_argument("--user", help="worker user (e.g. www-data; it must own --prefix). Default: the current "
+                        "user when run as root, none otherwise")
     parser.add_argument("--tls-cert", type=Path, help="PEM certificate chain: TLS on --listen")
     parser.add_argument("--tls-key", type=Path, help="PEM private key")
     parser.add_argument("--telegram-allow", action="append", default=[], help="CIDR allowed on /webhook/telegram")
     args = parser.parse_args(argv)
     settings = NginxSettings(prefix=args.prefix, listen=args.listen, upstreams=args.upstream or DEFAULT_UPSTREAMS,
                              max_body=args.max_body, internal_allow=args.internal_allow,
-                             telegram_allow=args.telegram_allow, tls_cert=args.tls_cert, tls_key=args.tls_key)
+                             telegram_allow=args.telegram_allow, tls_cert=args.tls_cert, tls_key=args.tls_key,
+                             user=args.user)
     try:
         if args.command == "render":
             sys.stdout.write(render(settings))

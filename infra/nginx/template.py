@@ -76,6 +76,8 @@ def _check(settings: NginxSettings) -> None:
     if not settings.upstreams:
         raise NginxConfigError("at least one upstream runner instance is needed")
     token = re.compile(r"^[\w.:\[\]/-]+$")
+    if settings.user is not None and not re.match(r"^[a-z_][a-z0-9_-]*( [a-z_][a-z0-9_-]*)?$", settings.user):
+        raise NginxConfigError(f"invalid user {settings.user!r}")
     for value in (settings.listen, *settings.upstreams, *settings.internal_allow, *settings.telegram_allow,
                   settings.fail_timeout, settings.max_body, settings.connect_timeout, settings.read_timeout):
         if not token.match(value):

@@ -46,3 +46,5 @@ def test_injection_is_refused(tmp_path: Path, field: str) -> None:
         render(NginxSettings(prefix=tmp_path, **{field: "80; include /etc/passwd"}))
     with pytest.raises(NginxConfigError):
         render(NginxSettings(prefix=tmp_path, upstreams=[]))
+    with pytest.raises(NginxConfigError):
+        render(NginxSettings(prefix=tmp_path, user="root; evil"))
