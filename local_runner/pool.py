@@ -145,7 +145,3 @@ class FunctionPool:
         self.metrics.warm_workers.labels(self.name).set(len(self._idle))
         self.metrics.busy_workers.labels(self.name).set(self._in_flight)
 
-
-def cap_for(reserved: int | None, default_cap: int) -> int:
-    return default_cap if reserved is None else reserved
-

@@ -15,7 +15,7 @@ import signal
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from local_runner.logs import LogSink
 
@@ -54,7 +54,6 @@ class WorkerSpec:
     poll_interval: float = 0.05
     log_tail_bytes: int = 4096
     generation: int = 0
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 def _error_payload(request_id: str, error_type: str, detail: str) -> bytes:
