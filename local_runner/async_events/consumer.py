@@ -124,7 +124,7 @@ class EventConsumer:
     def _spawn(self, event: QueuedEvent) -> None:
         if event.entry_id in self._inflight:
             return
-        task = asyncio.create_task(self._handle(event), name=f"event-{event.request_id}")
+        task = asyncio.create_task(self._guarded(event), name=f"event-{event.request_id}")
         self._inflight[event.entry_id] = task
         key = event.entry_id
 
@@ -132,6 +132,13 @@ class EventConsumer:
             self._inflight.pop(key, None)
 
         task.add_done_callback(done)
+
+    async def _guarded(self, event: QueuedEvent) -> None:
+        try:
+            await self._handle(event)
+        except Exception:  # Redis failed while recording the outcome: the entry stays pending, is reclaimed
+            log.exception("event %s of %s: outcome not recorded; it will be reclaimed and run again",
+                          event.request_id, event.function_name)
 
     async def _handle(self, event: QueuedEvent) -> None:
         s = self.settings

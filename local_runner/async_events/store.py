@@ -78,6 +78,7 @@ class EventStore:
         self._move = self.redis.register_script(_MOVE)
         self._promote = self.redis.register_script(_PROMOTE)
         self._replay = self.redis.register_script(_REPLAY)
+        self._claim_cursor = "0-0"
 
     async def close(self) -> None:
         await self.redis.aclose()
@@ -115,11 +116,12 @@ class EventStore:
         s = self.settings
         try:
             reply: Any = await self.redis.xautoclaim(s.stream, s.group, s.consumer, int(s.claim_idle * 1000),
-                                                     start_id="0-0", count=count)
+                                                     start_id=self._claim_cursor, count=count)
         except ResponseError as exc:
             if "NOGROUP" not in str(exc):
                 raise
             return []
+        self._claim_cursor = _str(reply[0])  # the next call goes on from here; "0-0" once the scan wrapped
         events = []
         claimed: list[Any] = reply[1]
         for entry_id, fields in claimed:

@@ -206,3 +206,25 @@ def test_consumers_of_gone_instances_are_forgotten_when_they_own_nothing(event_s
             await store.close()
 
     run(scenario())
+
+
+def test_many_orphans_are_all_reclaimed_one_at_a_time(event_settings, run) -> None:
+    async def scenario() -> None:
+        queue = EventQueue(settings=event_settings)
+        for i in range(4):
+            await queue.enqueue("fn", b"{}", f"orphan-{i}")
+        dead = EventStore(event_settings.with_(consumer="dead"))
+        await dead.ensure_group()
+        assert len(await dead.read_new(10, 10)) == 4
+        await dead.close()
+        invoker = ScriptedInvoker()
+        alive = EventConsumer(None, invoker, settings=event_settings.with_(consumer="alive", concurrency=1))
+        await alive.start()
+        await wait_for(lambda: len(invoker.calls) == 4, timeout=10)
+        await wait_for(lambda: alive.busy == 0)
+        await alive.stop()
+        assert sorted(rid or "" for _f, _p, rid in invoker.calls) == [f"orphan-{i}" for i in range(4)]
+        assert await _stats(event_settings) == {"stream": 0, "pending": 0, "delayed": 0, "failed": 0}
+        await queue.close()
+
+    run(scenario())
