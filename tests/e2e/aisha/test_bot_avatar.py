@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import random
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -231,6 +232,14 @@ def test_a_short_balance_is_refused_and_nothing_is_submitted(stack: Any, waiter:
     review = bo.press(counter, f"avatar:review:{avatar_id}", lambda m: f"avatar:confirm:{avatar_id}" in buttons(m))
     assert "Price: 120 coins" in review["text"] and "150 coins without it" in review["text"]
     assert "20 coins short" in review["text"] and "balance:show" in buttons(review)
+    client = redis.Redis.from_url(stack.env["REDIS_URL"])
+    minute = int(time.time() // 60)
+    limits = [f"aisha:rl:paid:{bo.chat_id}:{m}" for m in (minute, minute + 1)]
+    for key in limits:  # five paid actions this minute already
+        client.set(key, 5, ex=120)
+    stack.chat.press(bo.chat_id, review["message_id"], data=f"avatar:confirm:{avatar_id}")
+    assert bo.new()[0]["text"].startswith("Too many paid actions")
+    client.delete(*limits)
     refused = bo.press(review, f"avatar:confirm:{avatar_id}", lambda m: "Not enough coins" in m["text"])
     assert "costs 120, your balance is 100" in refused["text"]
     assert buttons(refused)[0] == "balance:show"
