@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import signal
 import sys
 import threading
@@ -36,6 +37,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--build-dir", type=Path, default=None, help="default: <manifest folder>/build")
     parser.add_argument("--keep-services", action="store_true", help="leave the services running at exit")
     return parser
+
+
+def _masked(url: str) -> str:
+    """A URL without its password: settings may come from the environment and never get printed."""
+    return re.sub(r"://([^:/@]*):[^@/]*@", r"://\1:***@", url)
 
 
 def _stop_services(names: Sequence[str]) -> None:
@@ -71,10 +77,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  nginx    {stack.url}   (webhooks: /webhook/fal/..., /webhook/telegram; /health)")
         for runner in stack.runners:
             print(f"  runner   {runner.url}   (logs: {runner.log})")
-        print(f"  services {', '.join(f'{k}={v}' for k, v in sorted(services.env.items()) if 'URL' in k)}")
+        urls = (f"{k}={_masked(v)}" for k, v in sorted(services.env.items()) if k.endswith("URL"))
+        print(f"  services {', '.join(urls)}")
         print("Ctrl-C stops everything started here.", flush=True)
+        reported: set[int] = set()
         while not stop.wait(1.0):
             dead = [r for r in stack.runners if not r.alive()]
+            for runner in dead:
+                if runner.port not in reported:
+                    reported.add(runner.port)
+                    print(f"runner on port {runner.port} exited; nginx sends its traffic to the others "
+                          f"(see {runner.log})", file=sys.stderr)
             if dead and len(dead) == len(stack.runners):
                 print("every runner instance exited; stopping", file=sys.stderr)
                 return 1
