@@ -49,10 +49,3 @@ def test_injection_is_refused(tmp_path: Path, field: str) -> None:
     with pytest.raises(NginxConfigError):
         render(NginxSettings(prefix=tmp_path, user="root; evil"))
 
-
-def test_make_run_never_prints_a_password() -> None:
-    from infra.run import _masked
-
-    assert _masked("postgresql://u:secret@h:5/db") == "postgresql://u:***@h:5/db"
-    assert _masked("redis://:pw@h:1/0") == "redis://:***@h:1/0"
-    assert _masked("postgresql://aisha@127.0.0.1:5/a") == "postgresql://aisha@127.0.0.1:5/a"
