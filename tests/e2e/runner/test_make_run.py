@@ -10,8 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
 import pytest
-import requests
 
 ROOT = Path(__file__).resolve().parents[3]
 COLLECTION = ROOT / "tests" / "fixtures" / "e2e_collection"
@@ -67,9 +67,9 @@ def test_make_run_serves_through_nginx_and_stops_everything_on_ctrl_c(services: 
         nginx_url = re.search(r"nginx\s+(http://127\.0\.0\.1:\d+)", text)
         runner_urls = re.findall(r"runner\s+(http://127\.0\.0\.1:\d+)", text)
         assert nginx_url and len(runner_urls) == 2, text
-        assert requests.get(f"{nginx_url.group(1)}/hello", timeout=10).status_code == 200
+        assert httpx.get(f"{nginx_url.group(1)}/hello", timeout=10).status_code == 200
         for url in runner_urls:
-            assert requests.get(f"{url}/_runner/health", timeout=10).status_code == 200
+            assert httpx.get(f"{url}/_runner/health", timeout=10).status_code == 200
         started = _descendants(proc.pid)
         assert len(started) >= 4  # two runners, their workers, nginx master and workers
     finally:
@@ -80,5 +80,5 @@ def test_make_run_serves_through_nginx_and_stops_everything_on_ctrl_c(services: 
     time.sleep(0.2)
     assert [pid for pid in started if _alive(pid)] == []
     for url in runner_urls:
-        with pytest.raises(requests.ConnectionError):
-            requests.get(f"{url}/_runner/health", timeout=2)
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(f"{url}/_runner/health", timeout=2)

@@ -11,8 +11,8 @@ import time
 from pathlib import Path
 
 import boto3
+import httpx
 import pytest
-import requests
 from botocore.config import Config
 
 from infra.stack import Stack
@@ -41,7 +41,7 @@ def _wait(check, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]
 def test_http_through_nginx_reaches_both_instances(runner_stack: Stack) -> None:
     pids = set()
     for _ in range(20):
-        r = requests.get(f"{runner_stack.url}/hello", headers={"X-Forwarded-For": "198.51.100.7"}, timeout=10)
+        r = httpx.get(f"{runner_stack.url}/hello", headers={"X-Forwarded-For": "198.51.100.7"}, timeout=10)
         assert r.status_code == 200
         pids.add(r.json()["runner_pid"])
     assert r.json()["source_ip"] == "198.51.100.7"
@@ -73,7 +73,7 @@ def test_event_failing_twice_then_succeeding_runs_three_times(runner_stack: Stac
     assert entries[-1] == {"runner_pid": entries[-1]["runner_pid"], "phase": "done", "attempts": 3}
     listed = failed_cli(runner_stack, "list", "--json")
     assert listed.returncode == 0 and starts[0]["request_id"] not in listed.stdout
-    metrics = "".join(requests.get(f"{r.url}/_runner/metrics", timeout=10).text for r in runner_stack.runners)
+    metrics = "".join(httpx.get(f"{r.url}/_runner/metrics", timeout=10).text for r in runner_stack.runners)
     assert 'runner_async_event_attempts_total{function="jobs",outcome="retried"}' in metrics
     assert 'runner_async_event_attempts_total{function="jobs",outcome="succeeded"}' in metrics
 
@@ -135,8 +135,8 @@ def test_event_of_a_killed_instance_is_finished_by_the_other(runner_stack: Stack
 def test_concurrent_requests_through_nginx(runner_stack: Stack) -> None:
     def call(i: int) -> int:
         if i % 2:
-            return requests.post(f"{runner_stack.url}/webhook/fal/done", data=b"{}", timeout=15).status_code
-        return requests.get(f"{runner_stack.url}/hello", timeout=15).status_code
+            return httpx.post(f"{runner_stack.url}/webhook/fal/done", content=b"{}", timeout=15).status_code
+        return httpx.get(f"{runner_stack.url}/hello", timeout=15).status_code
 
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
         statuses = list(pool.map(call, range(200)))
@@ -152,9 +152,9 @@ def test_requests_succeed_while_one_instance_is_stopped(runner_stack: Stack) -> 
         i = 0
         while not stop.is_set() or i < 40:
             if i % 2:
-                r = requests.post(f"{runner_stack.url}/webhook/telegram", data=b'{"update_id": 1}', timeout=15)
+                r = httpx.post(f"{runner_stack.url}/webhook/telegram", content=b'{"update_id": 1}', timeout=15)
             else:
-                r = requests.get(f"{runner_stack.url}/hello", timeout=15)
+                r = httpx.get(f"{runner_stack.url}/hello", timeout=15)
             statuses.append(r.status_code)
             if r.status_code != 200:
                 failures.append(f"{r.request.method} {r.url} {r.status_code} {r.text}")
@@ -172,5 +172,5 @@ def test_requests_succeed_while_one_instance_is_stopped(runner_stack: Stack) -> 
     assert len(statuses) >= 160
     survivor = runner_stack.runners[1].proc
     assert survivor is not None
-    pids = {requests.get(f"{runner_stack.url}/hello", timeout=10).json()["runner_pid"] for _ in range(6)}
+    pids = {httpx.get(f"{runner_stack.url}/hello", timeout=10).json()["runner_pid"] for _ in range(6)}
     assert pids == {survivor.pid}
