@@ -7,6 +7,7 @@ first use; clients only ever get short-lived presigned URLs.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import BinaryIO
 
 import boto3
 from botocore.client import BaseClient
@@ -76,6 +77,14 @@ class Storage:
         except (ClientError, BotoCoreError) as exc:
             raise StorageError(f"cannot store {bucket}/{key}: {exc}") from exc
         return StoredObject(bucket, key, len(data), content_type)
+
+    def put_file(self, bucket: str, key: str, fileobj: BinaryIO, content_type: str) -> None:
+        """Stream a file-like object (multipart for large ones) without holding it in memory."""
+        self.ensure_bucket(bucket)
+        try:
+            self._client.upload_fileobj(fileobj, bucket, key, ExtraArgs={"ContentType": content_type})
+        except (ClientError, BotoCoreError) as exc:
+            raise StorageError(f"cannot store {bucket}/{key}: {exc}") from exc
 
     def get(self, bucket: str, key: str) -> bytes:
         try:

@@ -44,7 +44,8 @@ async def _run(worker: WorkerState, flow: Flow, event: dict[str, Any]) -> dict[s
                                        welcome_bonus=worker.settings.welcome_bonus)
     # payments are never rate limited: a dropped successful_payment would lose coins the user paid for
     paying = update.pre_checkout_query is not None or bool(update.message and update.message.successful_payment)
-    allowed, first_refusal = (True, False) if paying else under_message_limit(worker, user.id)
+    exempt = paying or _later_part_of_album(worker, update)
+    allowed, first_refusal = (True, False) if exempt else under_message_limit(worker, user.id)
     if not allowed:
         if update.callback_query:
             await bot.answer_callback_query(update.callback_query.id)
@@ -55,3 +56,12 @@ async def _run(worker: WorkerState, flow: Flow, event: dict[str, Any]) -> dict[s
                      chat_id=chat_id, user=user, state=load_state(worker.redis, chat_id), created=created)
     await flow(ctx)
     return {"ok": True}
+
+
+def _later_part_of_album(worker: WorkerState, update: Update) -> bool:
+    """An album counts as one message toward the rate limit: its first photo is counted, not the rest."""
+    group = update.message.media_group_id if update.message else None
+    if not group:
+        return False
+    first = worker.redis.set(f"aisha:rl:album:{group}", 1, nx=True, ex=600)
+    return not first
