@@ -61,6 +61,20 @@ def test_boto3_invoke_all_three_types_through_nginx(runner_stack: Stack, tmp_pat
     _wait(lambda: any(e["phase"] == "done" for e in _journal(journal)))
 
 
+def test_a_burst_of_events_runs_each_once_on_the_shared_group(runner_stack: Stack, tmp_path: Path) -> None:
+    client = _lambda(runner_stack)
+    journals = [tmp_path / f"burst-{i}.jsonl" for i in range(20)]
+    for journal in journals:
+        assert client.invoke(FunctionName="jobs", InvocationType="Event",
+                             Payload=json.dumps({"journal": str(journal), "sleep": 0.1}))["StatusCode"] == 202
+    _wait(lambda: all(any(e["phase"] == "done" for e in _journal(j)) for j in journals))
+    time.sleep(0.5)
+    entries = [_journal(j) for j in journals]
+    assert all(len(e) == 2 for e in entries)  # one start, one done: nothing ran twice
+    pids = {e[0]["runner_pid"] for e in entries}
+    assert pids <= {r.proc.pid for r in runner_stack.runners if r.proc}
+
+
 def test_event_failing_twice_then_succeeding_runs_three_times(runner_stack: Stack, tmp_path: Path) -> None:
     journal = tmp_path / "flaky.jsonl"
     _lambda(runner_stack).invoke(FunctionName="jobs", InvocationType="Event",
