@@ -15,10 +15,11 @@ import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 
-from .config import SandboxConfig
+from .config import SandboxConfig, is_loopback
 from .errors import conflict
 from .state import SandboxState
 
@@ -177,32 +178,13 @@ class UpdateDispatcher:
             await asyncio.sleep(self.config.retry_delay(len(head.attempts)))
 
     async def _attempt(self, webhook: Webhook, record: UpdateRecord) -> bool:
-        if self._session is None:
-            self._session = aiohttp.ClientSession()
-        headers = {"Content-Type": "application/json"}
-        if webhook.secret_token:
-            headers["X-Telegram-Bot-Api-Secret-Token"] = webhook.secret_token
         started = self.state.clock()
-        status: int | None = None
-        error: str | None = None
-        reply: Any = None
-        async with self._slots:
-            try:
-                timeout = aiohttp.ClientTimeout(total=self.config.delivery_timeout)
-                async with self._session.post(webhook.url, data=json.dumps(record.update), headers=headers,
-                                              timeout=timeout, allow_redirects=False) as response:
-                    status = response.status
-                    body = await response.read()
-                    if 200 <= status < 300:
-                        reply = _method_reply(body, response.content_type)
-                    else:
-                        error = f"Wrong response from the webhook: {status} {response.reason or ''}".strip()
-            except TimeoutError:
-                error = "Read timeout expired"
-            except aiohttp.ClientConnectorError:
-                error = "Connection refused"
-            except aiohttp.ClientError as exc:
-                error = f"Connection error: {type(exc).__name__}"
+        host = urlsplit(webhook.url).hostname or ""
+        if self.config.allow_remote_urls or is_loopback(host):
+            async with self._slots:
+                status, error, reply = await self._post(webhook, record)
+        else:
+            status, error, reply = None, "Failed to resolve host: the sandbox delivers to loopback webhooks only", None
         self.state.last_activity = self.state.clock()
         record.attempts.append({"at": started, "duration": self.state.clock() - started, "url": webhook.url,
                                 "status": status, "error": error})
@@ -214,6 +196,29 @@ class UpdateDispatcher:
         if reply is not None and self.reply_handler is not None:
             await self.reply_handler(reply)
         return True
+
+    async def _post(self, webhook: Webhook, record: UpdateRecord) -> tuple[int | None, str | None, Any]:
+        """One POST of the update: (HTTP status, Telegram's error text or None, a method call in the answer)."""
+        if self._session is None:
+            self._session = aiohttp.ClientSession()
+        headers = {"Content-Type": "application/json"}
+        if webhook.secret_token:
+            headers["X-Telegram-Bot-Api-Secret-Token"] = webhook.secret_token
+        timeout = aiohttp.ClientTimeout(total=self.config.delivery_timeout)
+        try:
+            async with self._session.post(webhook.url, data=json.dumps(record.update), headers=headers,
+                                          timeout=timeout, allow_redirects=False) as response:
+                body = await response.read()
+                if 200 <= response.status < 300:
+                    return response.status, None, _method_reply(body, response.content_type)
+                wrong = f"Wrong response from the webhook: {response.status} {response.reason or ''}".strip()
+                return response.status, wrong, None
+        except TimeoutError:
+            return None, "Read timeout expired", None
+        except aiohttp.ClientConnectorError:
+            return None, "Connection refused", None
+        except aiohttp.ClientError as exc:
+            return None, f"Connection error: {type(exc).__name__}", None
 
     # -- getUpdates ------------------------------------------------------------------------------------
     async def get_updates(self, offset: int | None, limit: int, timeout: float,

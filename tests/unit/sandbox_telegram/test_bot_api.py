@@ -237,3 +237,16 @@ def test_reply_parameters_need_an_integer_message_id() -> None:
         assert status == 200
 
     run(work)
+
+
+def test_updates_are_not_sent_off_the_machine() -> None:
+    async def work(core: SandboxCore) -> None:
+        _, body = await call(core, "setWebhook", url="https://bot.example.org/webhook/telegram")
+        assert body["ok"]
+        update, _ = core.users.send_text(7, "hi")
+        await core.state.notifier.wait_for(lambda: bool(update.attempts), 5)
+        assert update.attempts[0]["status"] is None and update.status == "pending"
+        _, info = await call(core, "getWebhookInfo")
+        assert info["result"]["last_error_message"].endswith("the sandbox delivers to loopback webhooks only")
+
+    run(work)
