@@ -43,6 +43,7 @@ class EventConsumer:
         self._metrics = event_metrics(registry)
         self._inflight: dict[str, asyncio.Task[None]] = {}
         self._loops: list[asyncio.Task[None]] = []
+        self._refresher: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
 
     async def start(self) -> None:
@@ -50,6 +51,7 @@ class EventConsumer:
         self._stopping.clear()
         self._loops = [asyncio.create_task(self._read_loop(), name="events-read"),
                        asyncio.create_task(self._maintain_loop(), name="events-maintain")]
+        self._refresher = asyncio.create_task(self._refresh_loop(), name="events-refresh")
 
     async def stop(self) -> None:
         """Stop taking events, let the running ones finish (up to drain_timeout), then close.
@@ -65,11 +67,15 @@ class EventConsumer:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
         running = list(self._inflight.values())
-        if running:
+        if running:  # still refreshed meanwhile, so no other instance takes them over while they finish
             _done, late = await asyncio.wait(running, timeout=self.drain_timeout)
             for task in late:
                 task.cancel()
             await asyncio.gather(*late, return_exceptions=True)
+        if self._refresher is not None:
+            self._refresher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._refresher
         await self.store.close()
 
     @property
@@ -94,9 +100,19 @@ class EventConsumer:
             for event in events:
                 self._spawn(event)
 
+    async def _refresh_loop(self) -> None:
+        """Reset the idle time of our running entries every third of claim_idle, until stop() ends."""
+        while True:
+            await asyncio.sleep(self.settings.claim_idle / 3)
+            if self._inflight:
+                try:
+                    await self.store.refresh(list(self._inflight))
+                except Exception as exc:
+                    log.warning("could not refresh running events: %s", exc)
+
     async def _maintain_loop(self) -> None:
-        """Promote due retries, refresh our in-flight entries, reclaim those of silent consumers."""
-        last_refresh = last_stats = last_prune = 0.0
+        """Promote due retries, update the queue gauges, reclaim the entries of silent consumers."""
+        last_stats = last_prune = 0.0
         while not self._stopping.is_set():
             try:
                 await self.store.promote_due()
@@ -108,9 +124,6 @@ class EventConsumer:
                 if now - last_prune >= PRUNE_EVERY:
                     await self.store.prune_consumers(PRUNE_IDLE)
                     last_prune = now
-                if self._inflight and now - last_refresh >= self.settings.claim_idle / 3:
-                    await self.store.refresh(list(self._inflight))
-                    last_refresh = now
                 if self._free() > 0:
                     for event in await self.store.reclaim(self._free()):
                         log.warning("reclaimed event %s of %s (attempt %d)", event.request_id,

@@ -228,3 +228,24 @@ def test_many_orphans_are_all_reclaimed_one_at_a_time(event_settings, run) -> No
         await queue.close()
 
     run(scenario())
+
+
+def test_a_stopping_consumer_finishes_its_event_without_it_being_stolen(event_settings, run) -> None:
+    async def scenario() -> None:
+        settings = event_settings.with_(claim_idle=1.0)
+        slow, other = ScriptedInvoker(hold=2.5), ScriptedInvoker()
+        queue = EventQueue(settings=settings)
+        leaving = EventConsumer(None, slow, settings=settings.with_(consumer="leaving"))
+        staying = EventConsumer(None, other, settings=settings.with_(consumer="staying"))
+        await leaving.start()
+        await queue.enqueue("fn", b"{}", "req-drain")
+        await wait_for(lambda: slow.started.is_set())
+        await staying.start()
+        await leaving.stop()  # drains: waits for the running event, refreshing it meanwhile
+        await asyncio.sleep(0.3)
+        await staying.stop()
+        assert slow.count("req-drain") == 1 and other.calls == []
+        assert await _stats(settings) == {"stream": 0, "pending": 0, "delayed": 0, "failed": 0}
+        await queue.close()
+
+    run(scenario())
