@@ -16,6 +16,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 _PHOTO_LIMITS = (90, 320, 800, 1280, 2560)
 _THUMB_LIMIT = 320
+Variants = list[tuple[bytes, int, int]]  # (JPEG bytes, width, height), smallest first
 
 
 class NotAnImage(ValueError):
@@ -57,20 +58,22 @@ def _jpeg(image: Image.Image) -> bytes:
     return out.getvalue()
 
 
-def _open_rgb(data: bytes) -> Image.Image:
+def _open_rgb(data: bytes, draft: int | None = None) -> Image.Image:
     try:
         opened = Image.open(io.BytesIO(data))
+        if draft is not None:  # JPEG: decode at a reduced scale, enough for a thumbnail
+            opened.draft("RGB", (draft, draft))
         opened.load()
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
         raise NotAnImage(str(exc)) from exc
     return ImageOps.exif_transpose(opened).convert("RGB")
 
 
-def photo_variants(data: bytes) -> list[tuple[bytes, int, int]]:
+def photo_variants(data: bytes) -> Variants:
     """JPEG copies of an image the way Telegram stores a photo: growing sizes, the last one the largest."""
     image = _open_rgb(data)
     longest = max(image.size)
-    variants: list[tuple[bytes, int, int]] = []
+    variants: Variants = []
     for limit in _PHOTO_LIMITS:
         if limit >= longest:
             break
@@ -122,9 +125,13 @@ class FileStore:
 
     def add_photo(self, data: bytes, origin: str = "user") -> list[dict[str, Any]]:
         """Store an image as a photo; returns its ``PhotoSize`` list. Raises ``NotAnImage``."""
+        return self.store_photo(photo_variants(data), origin)
+
+    def store_photo(self, variants: Variants, origin: str = "user") -> list[dict[str, Any]]:
+        """Store the ``photo_variants`` of an image (computed off the event loop: 0.6 s for 12 MP)."""
         sizes: list[dict[str, Any]] = []
         members: list[StoredFile] = []
-        for jpeg, width, height in photo_variants(data):
+        for jpeg, width, height in variants:
             stored = self._add("photos", "AgACAgIAAxkBAAI", jpeg, "image/jpeg", ".jpg", width=width, height=height,
                                origin=origin)
             members.append(stored)
@@ -147,7 +154,7 @@ class FileStore:
         stored.document = document
         if mime.startswith("image/"):
             try:
-                image = _open_rgb(data)
+                image = _open_rgb(data, draft=_THUMB_LIMIT)
             except NotAnImage:
                 return document
             image.thumbnail((_THUMB_LIMIT, _THUMB_LIMIT))

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import secrets
 from typing import TYPE_CHECKING, Any
 
 from .delivery import ALL_UPDATE_KINDS, UpdateRecord
 from .errors import AdminError
-from .files import NotAnImage
+from .files import NotAnImage, photo_variants
 from .formatting import command_entities
 from .interactions import CallbackQuery, Checkout
 from .state import ChatRecord, MessageRecord
@@ -105,15 +106,16 @@ class UserSimulator:
                    "chat_instance": str(-(10**18) + chat_id), "data": callback}
         return self.core.dispatcher.enqueue("callback_query", payload, chat_id), query_id
 
-    def send_photos(self, chat_id: int, images: list[bytes], caption: str | None = None,
-                    profile: Profile = None) -> list[tuple[UpdateRecord, MessageRecord]]:
+    async def send_photos(self, chat_id: int, images: list[bytes], caption: str | None = None,
+                          profile: Profile = None) -> list[tuple[UpdateRecord, MessageRecord]]:
         """One photo, or an album (2-10) whose messages share a media_group_id, each its own update."""
         if not 1 <= len(images) <= 10:
             raise AdminError(400, "bad_album", "send 1 to 10 photos at a time")
-        try:
-            sizes = [self.core.files.add_photo(data) for data in images]
+        try:  # resizing is CPU work: off the loop, so deliveries and calls go on meanwhile
+            variants = await asyncio.to_thread(lambda: [photo_variants(data) for data in images])
         except NotAnImage as exc:
             raise AdminError(400, "not_an_image", f"not an image: {exc}") from None
+        sizes = [self.core.files.store_photo(v) for v in variants]
         return self._album(chat_id, [{"photo": s} for s in sizes], caption, profile)
 
     def send_documents(self, chat_id: int, documents: list[tuple[bytes, str | None, str | None]],

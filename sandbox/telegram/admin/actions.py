@@ -41,8 +41,9 @@ def _sent(pairs: list[Any]) -> dict[str, Any]:
 
 async def send_photos(request: web.Request) -> web.Response:
     files, fields = await uploads(request)
-    pairs = core_of(request).users.send_photos(int_param(request, "chat_id"), [data for data, _, _ in files],
-                                             fields.get("caption") or None)
+    images = [data for data, _, _ in files]
+    pairs = await core_of(request).users.send_photos(int_param(request, "chat_id"), images,
+                                                     fields.get("caption") or None)
     return ok(_sent(pairs))
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..errors import bad_request, too_large
-from ..files import NotAnImage, StoredFile
+from ..files import NotAnImage, StoredFile, photo_variants
 from ..params import Params
 from .common import bot_message, inline_markup, reply_fields, send, table, text_fields
 
@@ -46,7 +47,7 @@ async def _source(core: SandboxCore, params: Params, name: str, value: Any) -> _
     return _Source(stored=stored)
 
 
-def _photo_sizes(core: SandboxCore, source: _Source) -> list[dict[str, Any]]:
+async def _photo_sizes(core: SandboxCore, source: _Source) -> list[dict[str, Any]]:
     if source.stored is not None:
         if source.stored.photo_group is None:
             raise bad_request("can't use file of type Document as Photo")
@@ -54,10 +55,11 @@ def _photo_sizes(core: SandboxCore, source: _Source) -> list[dict[str, Any]]:
     data = source.data or b""
     if len(data) > core.config.max_photo_upload_size:
         raise too_large()
-    try:
-        return core.files.add_photo(data, origin="bot")
+    try:  # CPU work off the loop
+        variants = await asyncio.to_thread(photo_variants, data)
     except NotAnImage:
         raise bad_request("IMAGE_PROCESS_FAILED") from None
+    return core.files.store_photo(variants, origin="bot")
 
 
 def _document(core: SandboxCore, source: _Source) -> dict[str, Any]:
@@ -71,7 +73,7 @@ def _document(core: SandboxCore, source: _Source) -> dict[str, Any]:
 async def send_photo(core: SandboxCore, params: Params) -> Any:
     chat = core.chat(params.chat_id() or 0)
     source = await _source(core, params, "photo", params.values.get("photo"))
-    fields: dict[str, Any] = {"photo": _photo_sizes(core, source), **_caption(params)}
+    fields: dict[str, Any] = {"photo": await _photo_sizes(core, source), **_caption(params)}
     if params.get_bool("has_spoiler"):
         fields["has_media_spoiler"] = True
     return send(core, chat, fields, params).message
@@ -119,7 +121,7 @@ async def _input_media(core: SandboxCore, params: Params, item: dict[str, Any]) 
     """The message fields of one InputMedia (photo or document) with its caption."""
     source = await _source(core, params, "media", item.get("media"))
     if item.get("type") == "photo":
-        fields: dict[str, Any] = {"photo": _photo_sizes(core, source)}
+        fields: dict[str, Any] = {"photo": await _photo_sizes(core, source)}
     elif item.get("type") == "document":
         fields = {"document": _document(core, source)}
     else:
