@@ -20,6 +20,7 @@ import httpx
 import pytest
 
 from infra.devservices.procs import free_port
+from sandbox.chatpage import add_chat_page
 from sandbox.fal import FalSandbox
 from sandbox.fal import SandboxConfig as FalConfig
 from sandbox.telegram import SandboxClient, TelegramSandbox
@@ -40,6 +41,11 @@ class Stack:
     @property
     def url(self) -> str:
         return self.urls[0]
+
+    @property
+    def chat_page_url(self) -> str:
+        """The chat page (sandbox.chatpage) on the Telegram stand-in; ``?chat=<id>&name=&lang=`` picks the user."""
+        return f"{self.telegram.url}/chat"
 
     def settings(self) -> Any:
         from aisha.config import load_settings
@@ -78,7 +84,7 @@ def _use_fal_hosts(env: dict[str, str]) -> None:
 def stack(services: dict[str, str], database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     home = tmp_path_factory.mktemp("stack")
     fal = FalSandbox(home / "certs", FalConfig(queue_delay=0.2, processing_delay=0.3, retry_time_scale=0.002)).start()
-    telegram = TelegramSandbox(time_scale=0.01).start()
+    telegram = TelegramSandbox(time_scale=0.01, extra_routes=add_chat_page).start()
     ports = [free_port(), free_port()]
     tag = uuid.uuid4().hex[:8]
     env = {
