@@ -1,8 +1,10 @@
 """`make run`: the local services, two runner instances and nginx in front of them, until Ctrl-C.
 
-Ports: runners 8001 and 8002, nginx 8080, each replaced by a free port when taken. On Ctrl-C or SIGTERM
-everything this started is stopped: nginx, the runners (which drain), and the services it brought up
-(services that were already running are left alone).
+Without FAL_KEY / TELEGRAM_BOT_TOKEN the local FAL and Telegram stand-ins take their place, the bot's
+webhook is registered with the stand-in, and the chat page is printed: the whole product on one machine.
+Ports: runners 8001 and 8002, nginx 8080, the Telegram stand-in 8081, each replaced by a free port when
+taken. On Ctrl-C or SIGTERM everything this started is stopped: nginx, the runners (which drain), the
+stand-ins, and the services it brought up (services that were already running are left alone).
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from infra.devservices.orchestrate import down, state_dir, status
 from infra.devservices.postgres import Postgres
 from infra.devservices.redis_server import RedisServer
 from infra.devservices.s3 import S3Server
-from infra.stack import Stack, StackError
+from infra.stack import Stack, StackError, pick_port
+from infra.standins import StandIns
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -67,18 +70,24 @@ def main(argv: list[str] | None = None) -> int:
     before = {name for name, port in status(ROOT).items() if port is not None}
     services = up(ROOT)
     ours = [name for name in ("postgres", "redis", "s3") if name in services.started_here and name not in before]
-    env = {**os.environ, **services.env}
+    standins = StandIns(args.state)
+    env = {**os.environ, **services.env, **standins.start(os.environ)}
+    nginx_port = pick_port(args.nginx_port, set(args.ports))
+    env.setdefault("PUBLIC_BASE_URL", f"http://127.0.0.1:{nginx_port}")
     stack = Stack(manifest=args.manifest, env=env, state=args.state, runner_ports=args.ports,
-                  nginx_port=args.nginx_port, stage=args.stage, build_dir=args.build_dir)
+                  nginx_port=nginx_port, stage=args.stage, build_dir=args.build_dir)
     try:
         print("building functions and layers ...", flush=True)
         stack.start()
+        standins.register_webhook(env["PUBLIC_BASE_URL"])
         print("Aisha functions are running:")
         print(f"  nginx    {stack.url}   (webhooks: /webhook/fal/..., /webhook/telegram; /health)")
         for runner in stack.runners:
             print(f"  runner   {runner.url}   (logs: {runner.log})")
         urls = (f"{k}={_masked(v)}" for k, v in sorted(services.env.items()) if k.endswith("URL"))
         print(f"  services {', '.join(urls)}")
+        for line in standins.describe():
+            print(line)
         print("Ctrl-C stops everything started here.", flush=True)
         reported: set[int] = set()
         while not stop.wait(1.0):
@@ -102,6 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         print("stopping ...", flush=True)
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not leave half a stop behind
         stack.stop()
+        standins.stop()
         if not args.keep_services and ours:
             _stop_services(ours)
         print("stopped.", flush=True)

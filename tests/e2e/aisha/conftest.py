@@ -94,7 +94,6 @@ def stack(services: dict[str, str], database_url: str, tmp_path_factory: pytest.
         "TELEGRAM_BOT_TOKEN": telegram.token, "TELEGRAM_API_BASE_URL": telegram.base_url,
         "TELEGRAM_WEBHOOK_SECRET": secrets.token_urlsafe(24),
         "PUBLIC_BASE_URL": f"http://127.0.0.1:{ports[0]}",
-        "LAMBDA_ENDPOINT_URL": f"http://127.0.0.1:{ports[0]}",
         "WELCOME_BONUS": "0", "LOG_LEVEL": "INFO", "FAL_JWKS_MIN_REFRESH_SECONDS": "0.5",
         "RUNNER_EVENTS_PREFIX": f"test:{tag}:events", "RUNNER_EVENTS_BACKOFF": "0.3,0.6",
         "RUNNER_EVENTS_CLAIM_IDLE": "5",
