@@ -17,6 +17,7 @@
   let rev = 0;
   let typingTimer = null;
   let toastTimer = null;
+  let idle = "bot"; // the header's subtitle when nothing happens
 
   async function call(method, path, body) {
     const init = { method, headers: {} };
@@ -116,7 +117,7 @@
     const words = { typing: "typing…", upload_photo: "sending a photo…", upload_document: "sending a file…" };
     status(words[action.action] || `${action.action.replace(/_/g, " ")}…`, "active");
     clearTimeout(typingTimer);
-    typingTimer = setTimeout(() => status("bot"), 5000);
+    typingTimer = setTimeout(() => status(idle), 5000);
   }
 
   function apply(feed) {
@@ -142,7 +143,7 @@
       const text = answer.answer && answer.answer.text;
       if (text) (answer.answer.show_alert ? alertBox : toast)(text);
     }
-    if (botSpoke) { clearTimeout(typingTimer); status("bot"); }
+    if (botSpoke) { clearTimeout(typingTimer); status(idle); }
     rev = feed.rev;
     document.body.dataset.rev = String(rev);
     if (stick || feed.messages.some((m) => m.direction === "in")) scrollDown();
@@ -156,7 +157,7 @@
           records.clear(); payments.clear(); list.replaceChildren(); rev = 0;
           continue;
         }
-        if ($("bot-status").classList.contains("offline")) status("bot");
+        if ($("bot-status").classList.contains("offline")) status(idle);
         apply(feed);
         document.body.dataset.ready = "1";
       } catch (error) {
@@ -257,8 +258,9 @@
       $("bot-name").textContent = bot.first_name || bot.username || "Bot";
       $("bot-avatar").textContent = (bot.first_name || "B").slice(0, 1).toUpperCase();
       document.title = `${bot.first_name || "Bot"}: chat`;
+      if (!(info.webhook && info.webhook.url)) idle = "bot · no webhook set: the bot gets updates only by getUpdates";
       await call("POST", `/chats/${chatId}/user`, profile);
-      status("bot");
+      status(idle);
     } catch (error) {
       status("connecting…", "offline");
     }

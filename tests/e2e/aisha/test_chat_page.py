@@ -8,6 +8,7 @@ are missing the test fails and says how to install them.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import random
@@ -235,8 +236,11 @@ def test_an_avatar_and_two_images_through_the_chat_page(stack: Any, browser: Web
         browser.set_window_size(900, 1600)  # the last steps at once
         browser.execute_script("document.getElementById('messages').scrollTop = 1e9")
         page.shot("images")
+        errors = [e for e in browser.get_log("browser") if e.get("source") == "javascript"]
+        assert not errors, f"the page's script failed: {errors}"
     except Exception:
-        page.shot("failure")
+        with contextlib.suppress(Exception):
+            page.shot("failure")
         raise
     finally:
         _keep("avatar", page.taken)
@@ -272,7 +276,8 @@ def test_a_stars_top_up_and_a_file_through_the_chat_page(stack: Any, browser: We
         page.see("while an avatar is being created")
         page.shot("file")
     except Exception:
-        page.shot("failure")
+        with contextlib.suppress(Exception):
+            page.shot("failure")
         raise
     finally:
         _keep("stars", page.taken)
