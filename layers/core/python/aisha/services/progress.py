@@ -1,0 +1,64 @@
+"""Training progress: where each training stands at FAL, as a percentage we can show the user.
+
+FAL's trainers report no step count, so the percentage is the time trained so far against the
+preset's usual duration, held below 100 until the LoRA is actually stored; while FAL still has the
+job queued it is 0 with the queue position. A stored percentage only grows.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from aisha.db import Database
+from aisha.errors import FalError
+from aisha.fal.client import FalGateway
+from aisha.models import Avatar, Preset
+from aisha.services import avatars
+
+log = logging.getLogger(__name__)
+USUAL_SECONDS = {Preset.FAST: 8 * 60, Preset.BALANCED: 18 * 60, Preset.QUALITY: 30 * 60}
+CEILING = 95
+
+
+@dataclass(frozen=True)
+class Progress:
+    avatar: Avatar
+    percent: int
+    queue_position: int | None  # set while FAL has it queued (1 = next)
+
+
+def estimate(avatar: Avatar, running_since: datetime | None, now: datetime) -> int:
+    if running_since is None:
+        return 0
+    elapsed = (now - running_since).total_seconds()
+    return max(0, min(CEILING, int(elapsed * 100 / USUAL_SECONDS[avatar.preset])))
+
+
+def training_progress(db: Database, fal: FalGateway, *, now: datetime | None = None,
+                      quiet_seconds: int = 60) -> list[Progress]:
+    """Trainings submitted more than `quiet_seconds` ago (a short one is not worth a progress message)."""
+    now = now or datetime.now(UTC)
+    with db.transaction() as conn:
+        rows = conn.execute(f"SELECT {avatars.COLUMNS} FROM avatars WHERE status = 'training' "
+                            "AND fal_request_id IS NOT NULL AND training_started_at < %s - make_interval(secs => %s) "
+                            "ORDER BY id LIMIT 500", (now, quiet_seconds)).fetchall()
+    found: list[Progress] = []
+    for row in rows:
+        avatar = Avatar.model_validate(row)
+        try:
+            status = fal.status(avatar.fal_model or "", avatar.fal_request_id or "")
+        except FalError as exc:  # the next run asks again; one FAL hiccup is no reason to stop the rest
+            log.warning("FAL status of avatar %s: %s", avatar.id, exc.message)
+            continue
+        if status.state == "IN_QUEUE":
+            found.append(Progress(avatar, 0, (status.position or 0) + 1))
+            continue
+        percent = max(avatar.progress, estimate(avatar, avatar.training_started_at, now))
+        if percent != avatar.progress:
+            with db.transaction() as conn:
+                conn.execute("UPDATE avatars SET progress = GREATEST(progress, %s) WHERE id = %s AND "
+                             "status = 'training'", (percent, avatar.id))
+        found.append(Progress(avatar, percent, None))
+    return found

@@ -1,0 +1,49 @@
+"""One progress message per training, edited as it advances (its id kept in Redis)."""
+
+from __future__ import annotations
+
+import redis
+from telegram import Bot
+from telegram.error import BadRequest
+
+from aisha.services.progress import Progress
+from aisha.texts import text
+
+_KEY = "aisha:progress:{avatar_id}:{request_id}"  # one message per training run, not per avatar
+_TTL = 2 * 24 * 3600
+
+
+def render(progress: Progress, language: str) -> str:
+    name = progress.avatar.name
+    if progress.queue_position is not None:
+        return text(language, "progress_queued", name=name, position=progress.queue_position)
+    filled = progress.percent // 10
+    bar = "▓" * filled + "░" * (10 - filled)
+    return text(language, "progress_training", name=name, bar=bar, percent=progress.percent)
+
+
+async def publish(bot: Bot, client: redis.Redis, progress: Progress, language: str) -> bool:
+    """Send or edit the avatar's progress message; True when the user saw something new."""
+    key = _KEY.format(avatar_id=progress.avatar.id, request_id=progress.avatar.fal_request_id)
+    body = render(progress, language)
+    known = {_str(k): _str(v) for k, v in client.hgetall(key).items()}  # type: ignore[union-attr]
+    if known.get("text") == body:
+        return False
+    chat_id = progress.avatar.user_id
+    try:
+        if "message_id" in known:
+            message_id = int(known["message_id"])
+            await bot.edit_message_text(body, chat_id=chat_id, message_id=message_id)
+        else:
+            message_id = (await bot.send_message(chat_id, body)).message_id
+    except BadRequest as exc:
+        if "not modified" in str(exc).lower():
+            return False
+        raise
+    client.hset(key, mapping={"message_id": message_id, "text": body})
+    client.expire(key, _TTL)
+    return True
+
+
+def _str(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value

@@ -1,0 +1,94 @@
+"""Progress messages while an avatar trains: the scheduled avatar_progress function, through the runner."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+import pytest
+from aisha.fal.client import FalGateway
+from aisha.resources import Resources
+from aisha.services import avatars
+
+from tests.e2e.aisha.bot_kit import make_avatar, new_user
+
+TRAINER = "fal-ai/flux-lora-portrait-trainer"
+
+
+@pytest.fixture(scope="module")
+def res(stack: Any) -> Iterator[Resources]:
+    resources = Resources(stack.settings())
+    yield resources
+    resources.db.close()
+
+
+def _run_progress(stack: Any) -> dict[str, Any]:
+    client = boto3.client("lambda", endpoint_url=stack.url, region_name="us-east-1", aws_access_key_id="x",
+                          aws_secret_access_key="x")
+    answer = client.invoke(FunctionName="avatar_progress", Payload=b"{}")
+    body = json.loads(answer["Payload"].read())
+    assert "FunctionError" not in answer, body
+    return dict(body)
+
+
+def _training(stack: Any, res: Resources, user_id: int, minutes_ago: int) -> int:
+    """An avatar whose training FAL really holds (slow stand-in), submitted `minutes_ago`."""
+    fal = FalGateway(stack.env["FAL_KEY"])
+    request_id = fal.submit(TRAINER, {"images_data_url": "https://example.invalid/photos.zip",
+                                      "trigger_phrase": "aishatest", "steps": 2500},
+                            webhook_url="http://127.0.0.1:9/unused")
+    avatar = make_avatar(res, user_id, "Mila", completed=False)
+    with res.db.transaction() as conn:
+        conn.execute("UPDATE avatars SET status = 'training', fal_request_id = %s, fal_model = %s, "
+                     "training_started_at = %s WHERE id = %s",
+                     (request_id, TRAINER, datetime.now(UTC) - timedelta(minutes=minutes_ago), avatar.id))
+    return avatar.id
+
+
+def _progress_messages(stack: Any, chat_id: int) -> list[str]:
+    return [m["message"]["text"] for m in stack.chat.messages(chat_id, direction="out")
+            if "обучается" in m["message"].get("text", "") or "очереди" in m["message"].get("text", "")]
+
+
+def test_a_training_gets_one_message_edited_as_it_advances(stack: Any, res: Resources) -> None:
+    stack.fal.configure(queue_delay=0.0, processing_delay=600.0)
+    try:
+        user_id = new_user(stack, res)
+        avatar_id = _training(stack, res, user_id, minutes_ago=9)  # balanced: usually 18 minutes
+        first = _run_progress(stack)
+        assert first["training"] >= 1
+        texts = _progress_messages(stack, user_id)
+        assert len(texts) == 1 and "50%" in texts[0] and "Mila" in texts[0]
+        with res.db.transaction() as conn:
+            assert avatars.get(conn, avatar_id).progress == 50
+
+        _run_progress(stack)  # nothing new: no new message, no edit
+        edits_before = len(stack.chat.calls("editMessageText", chat_id=user_id))
+        with res.db.transaction() as conn:
+            conn.execute("UPDATE avatars SET training_started_at = training_started_at - interval '5 minutes' "
+                         "WHERE id = %s", (avatar_id,))
+        _run_progress(stack)
+        texts = _progress_messages(stack, user_id)
+        assert len(texts) == 1 and "77%" in texts[0]  # the same message, edited
+        assert len(stack.chat.calls("editMessageText", chat_id=user_id)) == edits_before + 1
+        assert len(stack.chat.calls("sendMessage", chat_id=user_id)) == 3  # welcome, menu, one progress message
+    finally:
+        stack.fal.configure(queue_delay=0.2, processing_delay=0.3)
+
+
+def test_a_queued_training_shows_its_place_and_a_fresh_one_stays_quiet(stack: Any, res: Resources) -> None:
+    stack.fal.configure(queue_delay=600.0)
+    try:
+        waiting = new_user(stack, res)
+        _training(stack, res, waiting, minutes_ago=3)
+        fresh = new_user(stack, res)
+        _training(stack, res, fresh, minutes_ago=0)
+        _run_progress(stack)
+        texts = _progress_messages(stack, waiting)
+        assert len(texts) == 1 and "позиция" in texts[0]
+        assert _progress_messages(stack, fresh) == []
+    finally:
+        stack.fal.configure(queue_delay=0.2)
