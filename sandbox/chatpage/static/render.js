@@ -39,8 +39,23 @@ const ChatRender = (() => {
     return node;
   }
 
-  function formatted(text, entities, actions) {
+  // Telegram marks /commands in bot messages as bot_command entities; the stand-in's HTML parser does not.
+  function withCommands(text, given) {
+    const entities = [...(given || [])];
+    if (entities.some((e) => e.type === "bot_command")) return entities;
+    for (const match of text.matchAll(/(^|[\s(])(\/[a-zA-Z0-9_]{1,32})(?=$|[\s.,;:!?)])/g)) {
+      const offset = match.index + match[1].length;
+      const length = match[2].length;
+      if (!entities.some((e) => offset < e.offset + e.length && e.offset < offset + length)) {
+        entities.push({ type: "bot_command", offset, length });
+      }
+    }
+    return entities.sort((a, b) => a.offset - b.offset);
+  }
+
+  function formatted(text, given, actions) {
     const box = el("div", "text");
+    const entities = withCommands(text, given);
     if (!entities || !entities.length) { box.textContent = text; return box; }
     const cuts = new Set([0, text.length]);
     for (const e of entities) { cuts.add(e.offset); cuts.add(Math.min(e.offset + e.length, text.length)); }
@@ -173,6 +188,16 @@ const ChatRender = (() => {
     return rows.length ? box : null;
   }
 
+  function replyQuote(message) {
+    const target = message.reply_to_message;
+    if (!target) return null;
+    const box = el("div", "reply-quote");
+    box.appendChild(el("div", "reply-name", (target.from && target.from.first_name) || ""));
+    const about = target.text || target.caption || (target.photo ? "Photo" : target.document ? "File" : "Message");
+    box.appendChild(el("div", "reply-text", about));
+    return box;
+  }
+
   function serviceText(message) {
     const paid = message.successful_payment;
     if (paid) {
@@ -204,6 +229,8 @@ const ChatRender = (() => {
     line.dataset.direction = direction === "out" ? "bot" : "user";
     if (first.media_group_id) line.dataset.mediaGroup = first.media_group_id;
     const bubble = el("div", "bubble");
+    const quote = replyQuote(first);
+    if (quote) bubble.appendChild(quote);
     const captioned = messages.find((m) => m.caption) || first;
     const text = captioned.text ?? captioned.caption;
     const entities = captioned.entities || captioned.caption_entities;
@@ -214,7 +241,7 @@ const ChatRender = (() => {
     for (const m of messages) if (m.document) bubble.appendChild(documentCard(m.document));
     if (first.invoice) bubble.appendChild(invoiceBox(first, payments.get(first.message_id), actions));
     if (text) bubble.appendChild(formatted(text, entities, actions));
-    if (!bubble.childNodes.length) bubble.appendChild(el("div", "text", unknownKind(first)));
+    if (bubble.childNodes.length === (quote ? 1 : 0)) bubble.appendChild(el("div", "text", unknownKind(first)));
     bubble.appendChild(meta(messages[messages.length - 1]));
     line.appendChild(bubble);
     const buttons = keyboard(first, actions);
