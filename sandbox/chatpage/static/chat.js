@@ -247,6 +247,18 @@
       });
     }
     $("alert-ok").addEventListener("click", () => { $("alert").hidden = true; });
+    $("user-box").addEventListener("click", switchUser);
+  }
+
+  // Write as another user: the page reloads with ?chat=<id>&name=<name> (the other query values kept).
+  function switchUser() {
+    const id = window.prompt("Write as the user with id (a private chat's id is the user's id):", String(chatId));
+    if (!id || !/^[1-9][0-9]{0,14}$/.test(id.trim())) return;
+    const name = window.prompt("Their first name:", id.trim() === String(chatId) ? profile.first_name : "");
+    const next = new URLSearchParams(location.search);
+    next.set("chat", id.trim());
+    if (name && name.trim()) next.set("name", name.trim()); else next.delete("name");
+    location.search = next.toString();
   }
 
   async function start() {
