@@ -1,5 +1,5 @@
-"""Every 5 minutes: finish trainings and generations whose webhook never came."""
+"""Every 5 minutes: finish FAL work whose webhook never came, resend unsent messages, requeue stuck updates."""
 
-from aisha.handlers.fal import reconcile_handler as handler
+from aisha.handlers.reconcile import reconcile_handler as handler
 
 __all__ = ["handler"]

@@ -98,3 +98,43 @@ def test_a_malformed_update_is_refused_and_journaled(stack: Any) -> None:
     good = {"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": stack.env["TELEGRAM_WEBHOOK_SECRET"]}
     response = httpx.post(f"{stack.url}/webhook/telegram", content=b'{"update_id": "seven"', headers=good)
     assert response.status_code == 400 and response.json()["error"] == "malformed_update"
+
+
+def _reconcile(stack: Any) -> dict[str, Any]:
+    import boto3
+
+    client = boto3.client("lambda", endpoint_url=stack.url, region_name="us-east-1", aws_access_key_id="x",
+                          aws_secret_access_key="x")
+    answer = client.invoke(FunctionName="fal_reconcile", Payload=b"{}")
+    body = json.loads(answer["Payload"].read())
+    assert "FunctionError" not in answer, body
+    return dict(body)
+
+
+def test_an_update_whose_dispatcher_died_is_handled_by_the_sweep_then_parked_if_it_never_finishes(
+    stack: Any,
+) -> None:
+    chat_id = _chat(stack, "en")
+    update_id = random.randint(10**9, 2 * 10**9)
+    body = json.dumps(_update(chat_id, update_id, "/help"))
+    with psycopg.connect(stack.env["DATABASE_URL"]) as conn:  # journaled, then its dispatcher was killed
+        conn.execute("INSERT INTO webhook_events (provider, endpoint, delivery_key, claimed_key, body, signature, "
+                     "status, processing_attempts, last_seen_at) VALUES ('telegram', '/webhook/telegram', %s, %s, "
+                     "%s, 'valid', 'processing', 1, now() - interval '1 hour')",
+                     (str(update_id), str(update_id), body.encode()))
+    assert _reconcile(stack)["telegram_chats_requeued"] >= 1
+    reply = stack.chat.wait_bot_messages(chat_id, timeout=BOT_TIMEOUT)[0]["message"]["text"]
+    assert reply.startswith("I train a personal avatar")
+    assert _journal(stack, update_id) == [("processed",)]
+
+    poison = update_id + 1
+    with psycopg.connect(stack.env["DATABASE_URL"]) as conn:  # killed mid-handling three times already
+        conn.execute("INSERT INTO webhook_events (provider, endpoint, delivery_key, claimed_key, body, signature, "
+                     "status, processing_attempts, last_seen_at) VALUES ('telegram', '/webhook/telegram', %s, %s, "
+                     "%s, 'valid', 'processing', 3, now() - interval '1 hour')",
+                     (str(poison), str(poison), json.dumps(_update(chat_id, poison, "/help")).encode()))
+    _reconcile(stack)
+    deadline = time.monotonic() + BOT_TIMEOUT
+    while _journal(stack, poison) != [("parked",)]:
+        assert time.monotonic() < deadline, _journal(stack, poison)
+        time.sleep(0.2)

@@ -11,7 +11,7 @@ import httpx
 from aisha.errors import AishaError, FalError
 from aisha.handlers.apigw import headers, json_response, raw_body
 from aisha.handlers.process_state import WorkerState, state
-from aisha.services import fal_results, fal_webhooks, reconcile
+from aisha.services import fal_results, fal_webhooks
 from aisha.telegram import outbox
 
 log = logging.getLogger("aisha.fal")
@@ -21,7 +21,7 @@ TRAINING_PROCESSOR = "fal_process_training"
 GENERATION_PROCESSOR = "fal_process_generation"
 
 
-def _request_id(context: Any) -> str:
+def request_id_of(context: Any) -> str:
     return str(getattr(context, "aws_request_id", "") or "")
 
 
@@ -30,7 +30,7 @@ def webhook_handler(endpoint: str, processor: str) -> Handler:
 
     def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
         worker = state()
-        extra = {"request_id": _request_id(context), "endpoint": endpoint}
+        extra = {"request_id": request_id_of(context), "endpoint": endpoint}
         receipt = fal_webhooks.receive(worker.db, worker.jwks, endpoint, headers(event), raw_body(event))
         if receipt.status != 200:
             log.warning("FAL delivery refused: %s", receipt.body["error"],
@@ -67,7 +67,7 @@ def fetch_file(url: str) -> bytes:
         raise FalError(f"cannot download a result file: {exc.__class__.__name__}", code="fal_file_unavailable") from exc
 
 
-def _send_notifications(worker: WorkerState, keys: list[str]) -> None:
+def send_notifications(worker: WorkerState, keys: list[str]) -> None:
     for key in keys:
         outbox.deliver(worker.db, key, worker.notifier.send, worker.loop.run)
 
@@ -78,27 +78,9 @@ def process_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     buckets = fal_results.Buckets(loras=worker.settings.s3_bucket_loras, images=worker.settings.s3_bucket_images)
     event_id = int(event["event_id"])
     outcome = fal_results.process(worker.db, worker.storage, buckets, event_id, fetch_file)
-    _send_notifications(worker, outcome.notifications)
-    log.info("FAL delivery %s", outcome.status, extra={"request_id": _request_id(context), "event_id": event_id})
+    send_notifications(worker, outcome.notifications)
+    log.info("FAL delivery %s", outcome.status, extra={"request_id": request_id_of(context), "event_id": event_id})
     return {"event_id": event_id, "outcome": outcome.status}
-
-
-def reconcile_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Scheduled: finish work whose webhook was lost; retry unsent messages; park the unmatched."""
-    worker = state()
-    s = worker.settings
-    report = reconcile.reconcile(worker.db, worker.fal, older_than=s.reconcile_after_seconds,
-                                 park_after=s.park_unmatched_after_seconds)
-    for kind, event_id in report.to_process:
-        worker.invoker.invoke_event(TRAINING_PROCESSOR if kind == "training" else GENERATION_PROCESSOR,
-                                    {"event_id": event_id})
-    unsent = outbox.pending_keys(worker.db, older_than_seconds=60)
-    _send_notifications(worker, unsent)
-    summary = {"checked": report.checked, "still_running": report.still_running,
-               "handed_on": len(report.to_process), "parked": report.parked, "errors": report.errors,
-               "notifications_retried": len(unsent)}
-    log.info("reconciled", extra={"request_id": _request_id(context), **summary})
-    return summary
 
 
 def progress_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

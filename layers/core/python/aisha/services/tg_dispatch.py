@@ -21,15 +21,23 @@ from aisha.services import chat_queue, journal
 log = logging.getLogger(__name__)
 InvokeSync = Callable[[str, dict[str, Any]], tuple[Any, str | None]]
 _DONE = {EventStatus.PROCESSED, EventStatus.PARKED, EventStatus.REJECTED}
+MAX_ATTEMPTS = 3
 
 
 def handle_event(db: Database, client: redis.Redis, event_id: int, invoke: InvokeSync) -> str:
     """Run one journaled update through its handler; returns the journal status it ends in."""
     with db.transaction() as conn:
-        event = journal.get(conn, event_id)
+        event = journal.get(conn, event_id, lock=True)
         if event.status in _DONE:
             return event.status.value
-        journal.mark(conn, event_id, EventStatus.PROCESSING)
+        tries = conn.execute(
+            "UPDATE webhook_events SET status = 'processing', processing_attempts = processing_attempts + 1, "
+            "last_seen_at = now() WHERE id = %s RETURNING processing_attempts", (event_id,)).fetchone()
+        if tries is not None and tries["processing_attempts"] > MAX_ATTEMPTS:
+            # its handler died or timed out every time: an operator looks at it, the chat goes on
+            journal.mark(conn, event_id, EventStatus.PARKED, error_code="handler_never_finished",
+                         error=f"no handler run finished in {MAX_ATTEMPTS} attempts")
+            return EventStatus.PARKED.value
     update = json.loads(event.body)
     chat_id = _chat_id(update)
     function = route(update, load_state(client, chat_id) if chat_id is not None else None)
@@ -63,3 +71,22 @@ def _safe(db: Database, client: redis.Redis, event_id: int, invoke: InvokeSync) 
         handle_event(db, client, event_id, invoke)
     except Exception:  # never let one update stop the chat's queue
         log.exception("dispatch of event %s failed", event_id)
+
+
+def requeue_stuck(db: Database, client: redis.Redis, *, older_than_seconds: int) -> list[int]:
+    """Updates journaled but never finished (their dispatcher was killed, or never queued): queue
+    them again for their chats; returns the chat ids to drain."""
+    with db.transaction() as conn:
+        rows = conn.execute(
+            "SELECT id, body FROM webhook_events WHERE provider = 'telegram' "
+            "AND status IN ('received', 'processing') AND last_seen_at < now() - make_interval(secs => %s) "
+            "ORDER BY id LIMIT 500", (older_than_seconds,)).fetchall()
+    chats: list[int] = []
+    for row in rows:
+        chat_id = _chat_id(json.loads(row["body"]))
+        if chat_id is None:
+            continue
+        chat_queue.push(client, chat_id, int(row["id"]))
+        if chat_id not in chats:
+            chats.append(chat_id)
+    return chats

@@ -1,0 +1,41 @@
+"""The scheduled sweep: nothing waits forever.
+
+FAL work whose webhook was lost is finished through the normal processing path; deliveries that
+never matched are parked; messages that did not go out are sent again; Telegram updates whose
+dispatcher died are queued again for their chats.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from aisha.handlers.fal import GENERATION_PROCESSOR, TRAINING_PROCESSOR, request_id_of, send_notifications
+from aisha.handlers.process_state import state
+from aisha.handlers.telegram import DISPATCHER
+from aisha.services import reconcile, tg_dispatch
+from aisha.telegram import outbox
+
+log = logging.getLogger("aisha.reconcile")
+
+
+def reconcile_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Scheduled: finish work whose webhook was lost; retry unsent messages; park the unmatched."""
+    worker = state()
+    s = worker.settings
+    report = reconcile.reconcile(worker.db, worker.fal, older_than=s.reconcile_after_seconds,
+                                 park_after=s.park_unmatched_after_seconds)
+    for kind, event_id in report.to_process:
+        worker.invoker.invoke_event(TRAINING_PROCESSOR if kind == "training" else GENERATION_PROCESSOR,
+                                    {"event_id": event_id})
+    # Telegram updates whose dispatcher died: queued again for their chats (parked after 3 tries)
+    stuck_chats = tg_dispatch.requeue_stuck(worker.db, worker.redis, older_than_seconds=s.reconcile_after_seconds)
+    for chat_id in stuck_chats:
+        worker.invoker.invoke_event(DISPATCHER, {"chat_id": chat_id})
+    unsent = outbox.pending_keys(worker.db, older_than_seconds=60)
+    send_notifications(worker, unsent)
+    summary = {"checked": report.checked, "still_running": report.still_running,
+               "handed_on": len(report.to_process), "parked": report.parked, "errors": report.errors,
+               "notifications_retried": len(unsent), "telegram_chats_requeued": len(stuck_chats)}
+    log.info("reconciled", extra={"request_id": request_id_of(context), **summary})
+    return summary
