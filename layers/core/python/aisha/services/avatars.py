@@ -8,6 +8,7 @@ from typing import Any
 from aisha.db import Connection
 from aisha.errors import ClientError, Conflict, NotFound
 from aisha.models import Avatar, AvatarStatus, Gender, Preset, TrainingType
+from aisha.services import rows
 from aisha.services.statemachine import AVATAR_TRANSITIONS, check_transition
 
 COLUMNS = (
@@ -43,47 +44,35 @@ def create(conn: Connection, user_id: int, name: str, gender: Gender, training_t
 
 
 def get(conn: Connection, avatar_id: int, *, user_id: int | None = None, lock: bool = False) -> Avatar:
-    query = f"SELECT {COLUMNS} FROM avatars WHERE id = %s" + (" FOR UPDATE" if lock else "")
-    row = conn.execute(query, (avatar_id,)).fetchone()
+    row = rows.one(conn, "avatars", COLUMNS, "id", avatar_id, lock=lock)
     if row is None or (user_id is not None and row["user_id"] != user_id):
         raise NotFound(f"no avatar {avatar_id}", code="avatar_not_found")
     return Avatar.model_validate(row)
 
 
 def by_request_id(conn: Connection, fal_request_id: str, *, lock: bool = False) -> Avatar | None:
-    query = f"SELECT {COLUMNS} FROM avatars WHERE fal_request_id = %s" + (" FOR UPDATE" if lock else "")
-    row = conn.execute(query, (fal_request_id,)).fetchone()
+    row = rows.one(conn, "avatars", COLUMNS, "fal_request_id", fal_request_id, lock=lock)
     return Avatar.model_validate(row) if row else None
 
 
 def list_for_user(conn: Connection, user_id: int) -> list[Avatar]:
-    rows = conn.execute(f"SELECT {COLUMNS} FROM avatars WHERE user_id = %s ORDER BY id", (user_id,)).fetchall()
-    return [Avatar.model_validate(row) for row in rows]
+    found = conn.execute(f"SELECT {COLUMNS} FROM avatars WHERE user_id = %s ORDER BY id", (user_id,)).fetchall()
+    return [Avatar.model_validate(row) for row in found]
 
 
 def transition(conn: Connection, avatar_id: int, target: AvatarStatus, **fields: Any) -> Avatar:
     """Move the avatar to `target` (IllegalTransition if the table forbids it), setting `fields`."""
-    unknown = set(fields) - _SETTABLE
-    if unknown:
-        raise ValueError(f"cannot set {sorted(unknown)} on an avatar")
+    rows.settable("an avatar", fields, _SETTABLE)
     current = get(conn, avatar_id, lock=True)
     check_transition("avatar", AVATAR_TRANSITIONS, current.status, target)
-    assignments = ", ".join(f"{name} = %s" for name in fields)
-    row = conn.execute(
-        f"UPDATE avatars SET status = %s, updated_at = now(){', ' + assignments if fields else ''} "
-        f"WHERE id = %s RETURNING {COLUMNS}",
-        (target.value, *fields.values(), avatar_id),
-    ).fetchone()
-    return Avatar.model_validate(row)
+    return Avatar.model_validate(rows.update(conn, "avatars", COLUMNS, avatar_id, {"status": target.value, **fields},
+                                             touch=True))
 
 
 def set_main(conn: Connection, user_id: int, avatar_id: int) -> Avatar:
     get(conn, avatar_id, user_id=user_id, lock=True)
     conn.execute("UPDATE avatars SET is_main = false WHERE user_id = %s AND is_main", (user_id,))
-    row = conn.execute(
-        f"UPDATE avatars SET is_main = true, updated_at = now() WHERE id = %s RETURNING {COLUMNS}", (avatar_id,)
-    ).fetchone()
-    return Avatar.model_validate(row)
+    return Avatar.model_validate(rows.update(conn, "avatars", COLUMNS, avatar_id, {"is_main": True}, touch=True))
 
 
 def rename(conn: Connection, user_id: int, avatar_id: int, name: str) -> Avatar:
@@ -91,10 +80,7 @@ def rename(conn: Connection, user_id: int, avatar_id: int, name: str) -> Avatar:
     if not 1 <= len(name) <= 64:
         raise ClientError("an avatar name has 1 to 64 characters", code="invalid_name")
     get(conn, avatar_id, user_id=user_id, lock=True)
-    row = conn.execute(
-        f"UPDATE avatars SET name = %s, updated_at = now() WHERE id = %s RETURNING {COLUMNS}", (name, avatar_id)
-    ).fetchone()
-    return Avatar.model_validate(row)
+    return Avatar.model_validate(rows.update(conn, "avatars", COLUMNS, avatar_id, {"name": name}, touch=True))
 
 
 def delete(conn: Connection, user_id: int, avatar_id: int) -> list[str]:
@@ -103,8 +89,8 @@ def delete(conn: Connection, user_id: int, avatar_id: int) -> list[str]:
     avatar = get(conn, avatar_id, user_id=user_id, lock=True)
     if avatar.status is AvatarStatus.TRAINING:
         raise Conflict("an avatar cannot be deleted while it trains", code="avatar_training")
-    rows = conn.execute("SELECT s3_key FROM avatar_photos WHERE avatar_id = %s", (avatar_id,)).fetchall()
-    keys = [row["s3_key"] for row in rows] + [k for k in (avatar.lora_key, avatar.config_key) if k]
+    photo_rows = conn.execute("SELECT s3_key FROM avatar_photos WHERE avatar_id = %s", (avatar_id,)).fetchall()
+    keys = [row["s3_key"] for row in photo_rows] + [k for k in (avatar.lora_key, avatar.config_key) if k]
     conn.execute("DELETE FROM avatars WHERE id = %s", (avatar_id,))  # photos cascade, generations keep NULL
     if avatar.is_main:
         conn.execute(

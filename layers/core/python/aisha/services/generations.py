@@ -9,6 +9,7 @@ from psycopg.types.json import Jsonb
 from aisha.db import Connection
 from aisha.errors import ClientError, Conflict, NotFound
 from aisha.models import Generation, GenerationImage, GenerationStatus
+from aisha.services import rows
 from aisha.services.statemachine import GENERATION_TRANSITIONS, check_transition
 
 COLUMNS = (
@@ -36,32 +37,23 @@ def create(conn: Connection, user_id: int, prompt: str, *, num_images: int, cost
 
 
 def get(conn: Connection, generation_id: int, *, user_id: int | None = None, lock: bool = False) -> Generation:
-    query = f"SELECT {COLUMNS} FROM generations WHERE id = %s" + (" FOR UPDATE" if lock else "")
-    row = conn.execute(query, (generation_id,)).fetchone()
+    row = rows.one(conn, "generations", COLUMNS, "id", generation_id, lock=lock)
     if row is None or (user_id is not None and row["user_id"] != user_id):
         raise NotFound(f"no generation {generation_id}", code="generation_not_found")
     return Generation.model_validate(row)
 
 
 def by_request_id(conn: Connection, fal_request_id: str, *, lock: bool = False) -> Generation | None:
-    query = f"SELECT {COLUMNS} FROM generations WHERE fal_request_id = %s" + (" FOR UPDATE" if lock else "")
-    row = conn.execute(query, (fal_request_id,)).fetchone()
+    row = rows.one(conn, "generations", COLUMNS, "fal_request_id", fal_request_id, lock=lock)
     return Generation.model_validate(row) if row else None
 
 
 def transition(conn: Connection, generation_id: int, target: GenerationStatus, **fields: Any) -> Generation:
-    unknown = set(fields) - _SETTABLE
-    if unknown:
-        raise ValueError(f"cannot set {sorted(unknown)} on a generation")
+    rows.settable("a generation", fields, _SETTABLE)
     current = get(conn, generation_id, lock=True)
     check_transition("generation", GENERATION_TRANSITIONS, current.status, target)
-    assignments = ", ".join(f"{name} = %s" for name in fields)
-    row = conn.execute(
-        f"UPDATE generations SET status = %s{', ' + assignments if fields else ''} "
-        f"WHERE id = %s RETURNING {COLUMNS}",
-        (target.value, *fields.values(), generation_id),
-    ).fetchone()
-    return Generation.model_validate(row)
+    return Generation.model_validate(rows.update(conn, "generations", COLUMNS, generation_id,
+                                                 {"status": target.value, **fields}))
 
 
 def add_image(conn: Connection, generation_id: int, position: int, s3_key: str, content_type: str, *,
@@ -80,19 +72,19 @@ def add_image(conn: Connection, generation_id: int, position: int, s3_key: str, 
 
 
 def images(conn: Connection, generation_id: int) -> list[GenerationImage]:
-    rows = conn.execute(
+    found = conn.execute(
         f"SELECT {_IMAGE_COLUMNS} FROM generation_images WHERE generation_id = %s ORDER BY position",
         (generation_id,),
     ).fetchall()
-    return [GenerationImage.model_validate(row) for row in rows]
+    return [GenerationImage.model_validate(row) for row in found]
 
 
 def list_for_user(conn: Connection, user_id: int, *, limit: int = 10, offset: int = 0) -> list[Generation]:
-    rows = conn.execute(
+    found = conn.execute(
         f"SELECT {COLUMNS} FROM generations WHERE user_id = %s ORDER BY id DESC LIMIT %s OFFSET %s",
         (user_id, limit, offset),
     ).fetchall()
-    return [Generation.model_validate(row) for row in rows]
+    return [Generation.model_validate(row) for row in found]
 
 
 def delete(conn: Connection, user_id: int, generation_id: int) -> list[str]:
