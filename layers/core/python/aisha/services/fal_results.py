@@ -12,10 +12,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from pydantic import ValidationError
 
-from aisha.db import Database
+from aisha.db import Connection, Database
 from aisha.errors import AishaError
 from aisha.keys import image_key, lora_key
 from aisha.models import (
@@ -101,8 +102,28 @@ def _process(db: Database, storage: Storage, buckets: Buckets, event: WebhookEve
 
 def _done(db: Database, event: WebhookEvent) -> Outcome:
     with db.transaction() as conn:
-        journal.mark(conn, event.id, EventStatus.PROCESSED)
+        return _duplicate(conn, event)
+
+
+def _duplicate(conn: Connection, event: WebhookEvent) -> Outcome:
+    """The work was settled by an earlier delivery: this one only gets its journal mark."""
+    journal.mark(conn, event.id, EventStatus.PROCESSED)
     return Outcome("duplicate")
+
+
+def _settle(conn: Connection, event: WebhookEvent, user_id: int, note: str, kind: str,
+            payload: dict[str, Any]) -> Outcome:
+    """In the transaction of the state change: queue the user's message, mark the delivery processed."""
+    language = users.get_user(conn, user_id).language.value
+    outbox.enqueue(conn, note, user_id, kind, {**payload, "language": language})
+    journal.mark(conn, event.id, EventStatus.PROCESSED)
+    return Outcome("processed", [note])
+
+
+def _refund(conn: Connection, charge_id: int | None, reason: str) -> int:
+    """Coins given back for a failed job (0 when it was free or is already refunded)."""
+    refund = ledger.refund_once(conn, charge_id, reason=reason) if charge_id is not None else None
+    return refund.amount if refund else 0
 
 
 def _copy(storage: Storage, bucket: str, key: str, url: str, content_type: str, fetch: Fetch) -> None:
@@ -131,38 +152,23 @@ def _training(db: Database, storage: Storage, buckets: Buckets, event: WebhookEv
         _copy(storage, buckets.loras, config, output.config_file.url, "application/json", fetch)
 
     with db.transaction() as conn:
-        current = avatars.get(conn, avatar.id, lock=True)
-        if current.status is not AvatarStatus.TRAINING:
-            journal.mark(conn, event.id, EventStatus.PROCESSED)
-            return Outcome("duplicate")
+        if avatars.get(conn, avatar.id, lock=True).status is not AvatarStatus.TRAINING:
+            return _duplicate(conn, event)
         avatars.transition(conn, avatar.id, AvatarStatus.COMPLETED, lora_key=lora, config_key=config, progress=100,
                            finished_at=datetime.now(UTC), error=None)
-        language = users.get_user(conn, avatar.user_id).language.value
-        key = f"avatar:{avatar.id}:{hook.request_id}:ready"
-        outbox.enqueue(conn, key, avatar.user_id, "avatar_ready",
-                       {"avatar_id": avatar.id, "name": avatar.name, "language": language})
-        journal.mark(conn, event.id, EventStatus.PROCESSED)
-    return Outcome("processed", [key])
+        return _settle(conn, event, avatar.user_id, f"avatar:{avatar.id}:{hook.request_id}:ready", "avatar_ready",
+                       {"avatar_id": avatar.id, "name": avatar.name})
 
 
 def _training_failed(db: Database, event: WebhookEvent, avatar: Avatar, reason: str) -> Outcome:
     with db.transaction() as conn:
         current = avatars.get(conn, avatar.id, lock=True)
         if current.status is not AvatarStatus.TRAINING:
-            journal.mark(conn, event.id, EventStatus.PROCESSED)
-            return Outcome("duplicate")
+            return _duplicate(conn, event)
         avatars.transition(conn, avatar.id, AvatarStatus.ERROR, error=reason[:1000], finished_at=datetime.now(UTC))
-        refund = None
-        if current.training_charge_id is not None:
-            refund = ledger.refund_once(conn, current.training_charge_id,
-                                        reason=f"training of avatar {avatar.id} failed")
-        language = users.get_user(conn, avatar.user_id).language.value
-        key = f"avatar:{avatar.id}:{event.delivery_key}:failed"
-        outbox.enqueue(conn, key, avatar.user_id, "avatar_failed", {
-            "name": avatar.name, "reason": _plain_reason(language), "coins": refund.amount if refund else 0,
-            "language": language})
-        journal.mark(conn, event.id, EventStatus.PROCESSED)
-    return Outcome("processed", [key])
+        coins = _refund(conn, current.training_charge_id, f"training of avatar {avatar.id} failed")
+        return _settle(conn, event, avatar.user_id, f"avatar:{avatar.id}:{event.delivery_key}:failed",
+                       "avatar_failed", {"name": avatar.name, "coins": coins})
 
 
 def _generation(db: Database, storage: Storage, buckets: Buckets, event: WebhookEvent, hook: FalWebhook,
@@ -191,42 +197,23 @@ def _generation(db: Database, storage: Storage, buckets: Buckets, event: Webhook
         kept.append((position, key, content_type, image.width, image.height))
 
     with db.transaction() as conn:
-        current = generations.get(conn, generation.id, lock=True)
-        if current.status is not GenerationStatus.QUEUED:
-            journal.mark(conn, event.id, EventStatus.PROCESSED)
-            return Outcome("duplicate")
+        if generations.get(conn, generation.id, lock=True).status is not GenerationStatus.QUEUED:
+            return _duplicate(conn, event)
         for position, key, content_type, width, height in kept:
             generations.add_image(conn, generation.id, position, key, content_type, width=width, height=height)
         generations.transition(conn, generation.id, GenerationStatus.COMPLETED, finished_at=datetime.now(UTC))
-        language = users.get_user(conn, generation.user_id).language.value
-        note = f"generation:{generation.id}:done"
-        outbox.enqueue(conn, note, generation.user_id, "generation_done", {
+        return _settle(conn, event, generation.user_id, f"generation:{generation.id}:done", "generation_done", {
             "prompt": generation.prompt, "keys": [k for _, k, _, _, _ in kept],
-            "hidden": len(output.images) - len(kept), "language": language})
-        journal.mark(conn, event.id, EventStatus.PROCESSED)
-    return Outcome("processed", [note])
+            "hidden": len(output.images) - len(kept)})
 
 
 def _generation_failed(db: Database, event: WebhookEvent, generation: Generation, reason: str) -> Outcome:
     with db.transaction() as conn:
         current = generations.get(conn, generation.id, lock=True)
         if current.status is not GenerationStatus.QUEUED:
-            journal.mark(conn, event.id, EventStatus.PROCESSED)
-            return Outcome("duplicate")
+            return _duplicate(conn, event)
         generations.transition(conn, generation.id, GenerationStatus.FAILED, error=reason[:1000],
                                finished_at=datetime.now(UTC))
-        refund = None
-        if current.charge_id is not None:
-            refund = ledger.refund_once(conn, current.charge_id, reason=f"generation {generation.id} failed")
-        language = users.get_user(conn, generation.user_id).language.value
-        note = f"generation:{generation.id}:failed"
-        outbox.enqueue(conn, note, generation.user_id, "generation_failed", {
-            "reason": _plain_reason(language), "coins": refund.amount if refund else 0, "language": language})
-        journal.mark(conn, event.id, EventStatus.PROCESSED)
-    return Outcome("processed", [note])
-
-
-def _plain_reason(language: str) -> str:
-    from aisha.texts import text
-
-    return text(language, "reason_unknown")
+        coins = _refund(conn, current.charge_id, f"generation {generation.id} failed")
+        return _settle(conn, event, generation.user_id, f"generation:{generation.id}:failed", "generation_failed",
+                       {"coins": coins})

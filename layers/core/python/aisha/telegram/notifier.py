@@ -34,7 +34,7 @@ async def _avatar_ready(n: Notifier, chat_id: int, p: dict[str, Any]) -> None:
 async def _avatar_failed(n: Notifier, chat_id: int, p: dict[str, Any]) -> None:
     lang = p.get("language", "ru")
     key = "avatar_failed" if p.get("coins") else "avatar_failed_no_refund"
-    await n.bot.send_message(chat_id, text(lang, key, name=p["name"], reason=p["reason"], coins=p.get("coins", 0)))
+    await n.bot.send_message(chat_id, text(lang, key, name=p["name"], reason=_reason(lang, p), coins=p.get("coins", 0)))
 
 
 async def _generation_done(n: Notifier, chat_id: int, p: dict[str, Any]) -> None:
@@ -56,7 +56,12 @@ async def _generation_done(n: Notifier, chat_id: int, p: dict[str, Any]) -> None
 
 async def _generation_failed(n: Notifier, chat_id: int, p: dict[str, Any]) -> None:
     lang = p.get("language", "ru")
-    await n.bot.send_message(chat_id, text(lang, "generation_failed", reason=p["reason"], coins=p.get("coins", 0)))
+    await n.bot.send_message(chat_id, text(lang, "generation_failed", reason=_reason(lang, p), coins=p.get("coins", 0)))
+
+
+def _reason(lang: str, p: dict[str, Any]) -> str:
+    # FAL's own error text is for operators (kept on the row); the user gets plain words
+    return str(p.get("reason") or text(lang, "reason_unknown"))
 
 
 RENDERERS: dict[str, Render] = {
