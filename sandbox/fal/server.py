@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 from aiohttp import web
 
+from sandbox.background import BackgroundLoop
 from sandbox.fal import admin, routes
 from sandbox.fal.config import SandboxConfig
 from sandbox.fal.core import CORE, SandboxCore
@@ -60,8 +60,7 @@ class FalSandbox:
         self.host, self.port, self.http_port, self.run_port = host, port, http_port, run_port
         self.certs: CertFiles | None = None
         self._runners: list[web.AppRunner] = []
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
+        self._background = BackgroundLoop("fal-sandbox")
 
     # in a running loop ----------------------------------------------------------------------------------
     async def serve(self) -> None:
@@ -91,42 +90,11 @@ class FalSandbox:
 
     # on a thread of its own ------------------------------------------------------------------------------
     def start(self, timeout: float = 30.0) -> FalSandbox:
-        if self._thread is not None:
-            raise RuntimeError("FalSandbox already started")
-        ready = threading.Event()
-        failure: list[BaseException] = []
-
-        def main() -> None:
-            loop = asyncio.new_event_loop()
-            self._loop = loop
-            try:
-                loop.run_until_complete(self.serve())
-            except BaseException as exc:  # reported to start()'s caller
-                failure.append(exc)
-                ready.set()
-                loop.close()
-                return
-            ready.set()
-            loop.run_forever()
-            loop.run_until_complete(self.close())
-            loop.close()
-
-        self._thread = threading.Thread(target=main, name="fal-sandbox", daemon=True)
-        self._thread.start()
-        if not ready.wait(timeout):
-            raise RuntimeError("FalSandbox did not start in time")
-        if failure:
-            self._thread.join()
-            self._thread = None
-            raise failure[0]
+        self._background.start(self.serve, self.close, timeout)
         return self
 
     def stop(self) -> None:
-        if self._thread is None or self._loop is None:
-            return
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=30)
-        self._thread, self._loop = None, None
+        self._background.stop()
 
     def __enter__(self) -> FalSandbox:
         return self.start()
@@ -136,13 +104,7 @@ class FalSandbox:
 
     def call(self, fn: Callable[[], Awaitable[T]], timeout: float = 30.0) -> T:
         """Run `fn()` on the stand-in's loop from another thread and return its result."""
-        if self._loop is None:
-            raise RuntimeError("FalSandbox is not running on its own thread")
-
-        async def run() -> T:
-            return await fn()
-
-        return asyncio.run_coroutine_threadsafe(run(), self._loop).result(timeout)
+        return self._background.call(fn, timeout)
 
     # what clients need --------------------------------------------------------------------------------------
     @property

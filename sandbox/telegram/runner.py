@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-import threading
 from collections.abc import Awaitable, Callable, Coroutine
 from types import TracebackType
 from typing import Any, TypeVar
 
 from aiohttp import web
 
+from ..background import BackgroundLoop
 from .config import SandboxConfig
 from .core import SandboxCore
 from .server import build_app
@@ -32,8 +32,7 @@ class TelegramSandbox:
         self.config = config or SandboxConfig(**overrides)
         self.core = SandboxCore(self.config)
         self._extra_routes = extra_routes
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
+        self._background = BackgroundLoop("telegram-sandbox")
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
 
@@ -66,34 +65,7 @@ class TelegramSandbox:
 
     # -- lifecycle -------------------------------------------------------------------------------------
     def start(self) -> TelegramSandbox:
-        if self._thread is not None:
-            raise RuntimeError("already started")
-        loop = asyncio.new_event_loop()
-        ready = threading.Event()
-        failure: list[BaseException] = []
-
-        def run() -> None:
-            asyncio.set_event_loop(loop)
-            try:
-                loop.run_until_complete(self._startup())
-            except BaseException as exc:  # reported to start()'s caller
-                failure.append(exc)
-                ready.set()
-                loop.close()
-                return
-            ready.set()
-            loop.run_forever()
-            loop.run_until_complete(loop.shutdown_asyncgens())
-            loop.close()
-
-        self._loop = loop
-        self._thread = threading.Thread(target=run, name="telegram-sandbox", daemon=True)
-        self._thread.start()
-        ready.wait(30)
-        if failure:
-            self._thread.join()
-            self._thread = self._loop = None
-            raise failure[0]
+        self._background.start(self._startup, self._shutdown)
         return self
 
     async def _startup(self) -> None:
@@ -105,25 +77,23 @@ class TelegramSandbox:
         await site.start()
         self._port = _bound_port(self._runner)
 
+    async def _shutdown(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
     def stop(self) -> None:
-        loop, thread, runner = self._loop, self._thread, self._runner
-        if loop is None or thread is None:
-            return
-        if runner is not None:
-            asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(30)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(30)
-        self._loop = self._thread = self._runner = None
+        self._background.stop()
 
     def run(self, work: Callable[[SandboxCore], Awaitable[T] | Coroutine[Any, Any, T]] | None = None) -> T | None:
         """Run ``work(core)`` on the sandbox's loop and return its result (to poke the state from a test)."""
-        if self._loop is None or work is None:
+        if not self._background.running or work is None:
             return None
 
         async def wrapped() -> T:
             return await work(self.core)
 
-        return asyncio.run_coroutine_threadsafe(wrapped(), self._loop).result(60)
+        return self._background.call(wrapped, 60)
 
     def __enter__(self) -> TelegramSandbox:
         return self.start()
