@@ -112,3 +112,29 @@ def make_avatar(res: Resources, user_id: int, name: str, *, completed: bool = Tr
                          (target, lora_key if target == "completed" else None, avatar.id))
             avatar = avatars.get(conn, avatar.id)
     return avatar
+
+
+def new_chat(stack: Any, first_name: str = "Ann", language: str = "ru") -> int:
+    """A fresh private chat in the Telegram stand-in (nothing sent yet)."""
+    chat_id = random.randint(10**8, 10**9)
+    stack.chat.set_user(chat_id, first_name=first_name, language_code=language)
+    return chat_id
+
+
+def message(stack: Any, chat_id: int, message_id: int) -> dict[str, Any]:
+    """A message of the chat as it is now (edits applied)."""
+    return dict(next(m["message"] for m in stack.chat.messages(chat_id) if m["message_id"] == message_id))
+
+
+def invoke(stack: Any, function: str, payload: bytes = b"{}") -> dict[str, Any]:
+    """Run a function once through the runner's Invoke API (as a schedule would) and return its answer."""
+    import json
+
+    import boto3
+
+    client = boto3.client("lambda", endpoint_url=stack.url, region_name="us-east-1", aws_access_key_id="x",
+                          aws_secret_access_key="x")
+    answer = client.invoke(FunctionName=function, Payload=payload)
+    body = json.loads(answer["Payload"].read())
+    assert "FunctionError" not in answer, body
+    return dict(body)

@@ -7,9 +7,7 @@ from __future__ import annotations
 import importlib
 import os
 import secrets
-import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -18,12 +16,15 @@ from typing import Any
 
 import httpx
 import pytest
+from aisha.resources import Resources
 
 from infra.devservices.procs import free_port
+from infra.stack import RunnerProcess
 from sandbox.chatpage import add_chat_page
 from sandbox.fal import FalSandbox
 from sandbox.fal import SandboxConfig as FalConfig
 from sandbox.telegram import SandboxClient, TelegramSandbox
+from tests.e2e.aisha.bot_kit import wait_for
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -35,8 +36,7 @@ class Stack:
     fal: FalSandbox
     telegram: TelegramSandbox
     chat: SandboxClient
-    logs: list[Path]
-    procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    runners: list[RunnerProcess] = field(default_factory=list)
 
     @property
     def url(self) -> str:
@@ -53,21 +53,7 @@ class Stack:
         return load_settings(self.env)
 
     def log_text(self) -> str:
-        return "\n".join(p.read_text(errors="replace")[-20000:] for p in self.logs)
-
-
-def _wait_ready(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"runner exited at start:\n{log.read_text()[-3000:]}")
-        try:
-            if httpx.get(f"{url}/_runner/ready", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise TimeoutError(f"runner at {url} not ready:\n{log.read_text()[-3000:]}")
+        return "\n".join(r.log.read_text(errors="replace")[-20000:] for r in self.runners)
 
 
 def _use_fal_hosts(env: dict[str, str]) -> None:
@@ -98,44 +84,33 @@ def stack(services: dict[str, str], database_url: str, tmp_path_factory: pytest.
         "RUNNER_EVENTS_PREFIX": f"test:{tag}:events", "RUNNER_EVENTS_BACKOFF": "0.3,0.6",
         "RUNNER_EVENTS_CLAIM_IDLE": "5",
     }
-    procs, logs, urls = [], [], []
-    for port in ports:
-        log = home / f"runner-{port}.log"
-        out = open(log, "wb")
-        procs.append(subprocess.Popen([sys.executable, "-m", "local_runner", "serve", "--port", str(port)],
-                                      cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT))
-        logs.append(log)
-        urls.append(f"http://127.0.0.1:{port}")
-    for url, proc, log in zip(urls, procs, logs, strict=True):
-        _wait_ready(url, proc, log)
+    runners = [RunnerProcess(port, ROOT / "chalice.json", env, home / f"runner-{port}.log") for port in ports]
+    for runner in runners:
+        runner.start()
+    for runner in runners:
+        runner.wait_healthy(120)
+    urls = [runner.url for runner in runners]
     httpx.post(f"{telegram.base_url}{telegram.token}/setWebhook",
                json={"url": f"{urls[0]}/webhook/telegram", "secret_token": env["TELEGRAM_WEBHOOK_SECRET"]},
                timeout=10).raise_for_status()
     _use_fal_hosts(env)
     chat = SandboxClient(telegram.url)
-    yield Stack(urls, env, fal, telegram, chat, logs, procs)
+    yield Stack(urls, env, fal, telegram, chat, runners)
     chat.close()
-    for proc in procs:
-        proc.terminate()
-    for proc in procs:
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    for runner in runners:
+        runner.stop()
     telegram.stop()
     fal.stop()
-
-
-def wait_for(check: Any, timeout: float = 30.0, interval: float = 0.1, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture
 def waiter() -> Any:
     return wait_for
+
+
+@pytest.fixture(scope="session")
+def res(stack: Stack) -> Iterator[Resources]:
+    """The core layer's clients on the stack's database, bucket and Redis."""
+    resources = Resources(stack.settings())
+    yield resources
+    resources.db.close()

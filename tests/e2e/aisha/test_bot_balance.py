@@ -20,6 +20,8 @@ from aisha.models import LedgerKind, PromoKind
 from aisha.services import ledger, promo
 from telegram import Chat, Message, SuccessfulPayment, Update, User
 
+from tests.e2e.aisha.bot_kit import buttons, message, new_chat
+
 BOT_TIMEOUT = 40
 
 
@@ -31,18 +33,7 @@ def database(stack: Any) -> Iterator[Database]:
 
 
 def _chat(stack: Any, language: str = "ru") -> int:
-    chat_id = random.randint(10**8, 10**9)
-    stack.chat.set_user(chat_id, first_name="Oleg", language_code=language)
-    return chat_id
-
-
-def _buttons(message: dict[str, Any]) -> list[str]:
-    rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
-    return [button["callback_data"] for row in rows for button in row]
-
-
-def _message(stack: Any, chat_id: int, message_id: int) -> dict[str, Any]:
-    return next(m["message"] for m in stack.chat.messages(chat_id) if m["message_id"] == message_id)
+    return new_chat(stack, "Oleg", language)
 
 
 def _say(stack: Any, chat_id: int, text: str) -> dict[str, Any]:
@@ -66,26 +57,26 @@ def test_balance_and_history_with_pages(stack: Any, database: Database, waiter: 
     chat_id = _chat(stack, "en")
     shown = _say(stack, chat_id, "/balance")
     assert "Your balance: 0 coins" in shown["message"]["text"]
-    assert _buttons(shown["message"]) == ["balance:topup", "balance:history:0", "balance:promo", "menu:show"]
+    assert buttons(shown["message"]) == ["balance:topup", "balance:history:0", "balance:promo", "menu:show"]
 
     with database.transaction() as conn:
         ledger.credit(conn, chat_id, 250, LedgerKind.TOPUP, reason="test")
         for number in range(11):
             ledger.charge(conn, chat_id, 5, reason=f"image {number}")
     stack.chat.press(chat_id, shown["message_id"], data="balance:history:0")
-    page = waiter(lambda: "page 1" in (m := _message(stack, chat_id, shown["message_id"])).get("text", "") and m,
+    page = waiter(lambda: "page 1" in (m := message(stack, chat_id, shown["message_id"])).get("text", "") and m,
                   BOT_TIMEOUT, what="history page 1")
     assert page["text"].count("charge · -5") == 10 and "top-up" not in page["text"]
-    assert "balance:history:1" in _buttons(page)
+    assert "balance:history:1" in buttons(page)
 
     stack.chat.press(chat_id, shown["message_id"], data="balance:history:1")
-    older = waiter(lambda: "page 2" in (m := _message(stack, chat_id, shown["message_id"])).get("text", "") and m,
+    older = waiter(lambda: "page 2" in (m := message(stack, chat_id, shown["message_id"])).get("text", "") and m,
                    BOT_TIMEOUT, what="history page 2")
     assert "top-up · +250" in older["text"] and older["text"].count("charge · -5") == 1
-    assert "balance:history:0" in _buttons(older) and "balance:history:2" not in _buttons(older)
+    assert "balance:history:0" in buttons(older) and "balance:history:2" not in buttons(older)
 
     stack.chat.press(chat_id, shown["message_id"], data="balance:show")
-    waiter(lambda: "Your balance: 195 coins" in _message(stack, chat_id, shown["message_id"]).get("text", ""),
+    waiter(lambda: "Your balance: 195 coins" in message(stack, chat_id, shown["message_id"]).get("text", ""),
            BOT_TIMEOUT, what="balance after history")
 
 
@@ -102,7 +93,7 @@ def test_a_promo_code_is_redeemed_once_and_refusals_say_why(stack: Any, database
 
     shown = _say(stack, chat_id, "/balance")
     stack.chat.press(chat_id, shown["message_id"], data="balance:promo")
-    waiter(lambda: "промокод" in _message(stack, chat_id, shown["message_id"]).get("text", ""), BOT_TIMEOUT,
+    waiter(lambda: "промокод" in message(stack, chat_id, shown["message_id"]).get("text", ""), BOT_TIMEOUT,
            what="promo question")
     answer = _say(stack, chat_id, code.lower())  # typed as free text, any case
     assert f"Промокод {code} активирован: +100 монет. Баланс: 100 монет." in answer["message"]["text"]
@@ -123,7 +114,7 @@ def test_a_promo_code_is_redeemed_once_and_refusals_say_why(stack: Any, database
 
 def _invoice(stack: Any, chat_id: int) -> dict[str, Any]:
     shown = _say(stack, chat_id, "/topup")
-    assert _buttons(shown["message"])[:3] == ["balance:buy:250", "balance:buy:500", "balance:buy:1000"]
+    assert buttons(shown["message"])[:3] == ["balance:buy:250", "balance:buy:500", "balance:buy:1000"]
     stack.chat.press(chat_id, shown["message_id"], data="balance:buy:500")
     invoice = stack.chat.wait_bot_messages(chat_id, after=shown["message_id"], timeout=BOT_TIMEOUT)[0]
     assert invoice["message"]["invoice"]["currency"] == "XTR"

@@ -13,22 +13,13 @@ import httpx
 import psycopg
 from telegram import Chat, Message, Update, User
 
+from tests.e2e.aisha.bot_kit import buttons, invoke, message, new_chat, wait_for
+
 BOT_TIMEOUT = 20
 
 
 def _chat(stack: Any, language: str = "ru") -> int:
-    chat_id = random.randint(10**8, 10**9)
-    stack.chat.set_user(chat_id, first_name="Lena", language_code=language)
-    return chat_id
-
-
-def _buttons(message: dict[str, Any]) -> list[str]:
-    rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
-    return [button["callback_data"] for row in rows for button in row]
-
-
-def _message(stack: Any, chat_id: int, message_id: int) -> dict[str, Any]:
-    return next(m["message"] for m in stack.chat.messages(chat_id) if m["message_id"] == message_id)
+    return new_chat(stack, "Lena", language)
 
 
 def _journal(stack: Any, update_id: int) -> list[tuple[str, ...]]:
@@ -37,21 +28,21 @@ def _journal(stack: Any, update_id: int) -> list[tuple[str, ...]]:
                             (str(update_id),)).fetchall()
 
 
-def test_start_registers_and_shows_the_menu_then_language_switches(stack: Any, waiter: Any) -> None:
+def test_start_registers_and_shows_the_menu_then_language_switches(stack: Any) -> None:
     chat_id = _chat(stack)
     stack.chat.send_text(chat_id, "/start")
     welcome, menu = (m["message"] for m in stack.chat.wait_bot_messages(chat_id, count=2, timeout=BOT_TIMEOUT))
     assert "Lena" in welcome["text"] and "Привет" in welcome["text"]
     assert "Главное меню" in menu["text"]
-    assert _buttons(menu) == ["avatar:new", "gen:new", "gallery:avatars:0", "balance:show", "lang:choose",
+    assert buttons(menu) == ["avatar:new", "gen:new", "gallery:avatars:0", "balance:show", "lang:choose",
                               "help:show"]
     with psycopg.connect(stack.env["DATABASE_URL"]) as conn:
         assert conn.execute("SELECT language FROM users WHERE id = %s", (chat_id,)).fetchone() == ("ru",)
 
     stack.chat.press(chat_id, menu["message_id"], data="lang:choose")
-    waiter(lambda: "lang:set:en" in _buttons(_message(stack, chat_id, menu["message_id"])), BOT_TIMEOUT)
+    wait_for(lambda: "lang:set:en" in buttons(message(stack, chat_id, menu["message_id"])), BOT_TIMEOUT)
     stack.chat.press(chat_id, menu["message_id"], data="lang:set:en")
-    waiter(lambda: "Main menu" in _message(stack, chat_id, menu["message_id"]).get("text", ""), BOT_TIMEOUT)
+    wait_for(lambda: "Main menu" in message(stack, chat_id, menu["message_id"]).get("text", ""), BOT_TIMEOUT)
     with psycopg.connect(stack.env["DATABASE_URL"]) as conn:
         assert conn.execute("SELECT language FROM users WHERE id = %s", (chat_id,)).fetchone() == ("en",)
 
@@ -102,17 +93,6 @@ def test_a_malformed_update_is_refused_and_journaled(stack: Any) -> None:
     assert response.status_code == 400 and response.json()["error"] == "malformed_update"
 
 
-def _reconcile(stack: Any) -> dict[str, Any]:
-    import boto3
-
-    client = boto3.client("lambda", endpoint_url=stack.url, region_name="us-east-1", aws_access_key_id="x",
-                          aws_secret_access_key="x")
-    answer = client.invoke(FunctionName="fal_reconcile", Payload=b"{}")
-    body = json.loads(answer["Payload"].read())
-    assert "FunctionError" not in answer, body
-    return dict(body)
-
-
 def test_an_update_whose_dispatcher_died_is_handled_by_the_sweep_then_parked_if_it_never_finishes(
     stack: Any,
 ) -> None:
@@ -124,7 +104,7 @@ def test_an_update_whose_dispatcher_died_is_handled_by_the_sweep_then_parked_if_
                      "status, processing_attempts, last_seen_at) VALUES ('telegram', '/webhook/telegram', %s, %s, "
                      "%s, 'valid', 'processing', 1, now() - interval '1 hour')",
                      (str(update_id), str(update_id), body.encode()))
-    assert _reconcile(stack)["telegram_chats_requeued"] >= 1
+    assert invoke(stack, "fal_reconcile")["telegram_chats_requeued"] >= 1
     reply = stack.chat.wait_bot_messages(chat_id, timeout=BOT_TIMEOUT)[0]["message"]["text"]
     assert reply.startswith("I train a personal avatar")
     _until_journal(stack, update_id, "processed")  # marked once the handler's answer is back
@@ -135,7 +115,7 @@ def test_an_update_whose_dispatcher_died_is_handled_by_the_sweep_then_parked_if_
                      "status, processing_attempts, last_seen_at) VALUES ('telegram', '/webhook/telegram', %s, %s, "
                      "%s, 'valid', 'processing', 3, now() - interval '1 hour')",
                      (str(poison), str(poison), json.dumps(_update(chat_id, poison, "/help")).encode()))
-    _reconcile(stack)
+    invoke(stack, "fal_reconcile")
     _until_journal(stack, poison, "parked")
 
 

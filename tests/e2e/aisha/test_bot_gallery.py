@@ -3,7 +3,6 @@ and generated images (pages, view from the bucket, regenerate priced and confirm
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -25,13 +24,6 @@ from tests.e2e.aisha.bot_kit import (
     wait_for,
     wait_text,
 )
-
-
-@pytest.fixture(scope="module")
-def res(stack: Any) -> Iterator[Resources]:
-    resources = Resources(stack.settings())
-    yield resources
-    resources.db.close()
 
 
 def _main_of(res: Resources, user_id: int) -> list[str]:

@@ -4,23 +4,14 @@ price and confirm -> FAL stand-in -> webhook -> images in the chat; refusals cha
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 import redis
 from aisha.models import PromoKind
 from aisha.resources import Resources
 from aisha.services import promo
 
 from tests.e2e.aisha.bot_kit import BOT_TIMEOUT, balance, make_avatar, new_user, press, wait_button, wait_for, wait_text
-
-
-@pytest.fixture(scope="module")
-def res(stack: Any) -> Iterator[Resources]:
-    resources = Resources(stack.settings())
-    yield resources
-    resources.db.close()
 
 
 def _job(stack: Any, known: set[str]) -> dict[str, Any]:

@@ -3,10 +3,7 @@ function -> journal -> Event -> processing function -> bucket, database, Telegra
 
 from __future__ import annotations
 
-import io
 import random
-import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,27 +12,13 @@ from aisha.fal.client import FalGateway
 from aisha.models import AvatarStatus, Gender, GenerationStatus, LedgerKind, TrainingType
 from aisha.resources import Resources
 from aisha.services import avatars, generations, ledger, photos, submissions, users
-from PIL import Image
 
-
-@pytest.fixture(scope="module")
-def res(stack: Any) -> Iterator[Resources]:
-    resources = Resources(stack.settings())
-    yield resources
-    resources.db.close()
+from tests.e2e.aisha.bot_kit import bot_messages, photo, wait_for
 
 
 @pytest.fixture(scope="module")
 def fal(stack: Any) -> FalGateway:
     return FalGateway(stack.env["FAL_KEY"])
-
-
-def photo(seed: int) -> bytes:
-    image = Image.new("RGB", (600, 700), (seed * 7 % 256, seed * 13 % 256, seed * 29 % 256))
-    image.putpixel((seed % 600, 1), (255, 255, 255))
-    out = io.BytesIO()
-    image.save(out, "JPEG")
-    return out.getvalue()
 
 
 def new_user(db: Database, coins: int) -> int:
@@ -59,19 +42,6 @@ def ready_avatar(res: Resources, user_id: int) -> int:
     return avatar_id
 
 
-def wait(check: Any, timeout: float = 30, what: str = "it") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := check():
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def bot_messages(stack: Any, chat_id: int) -> list[dict[str, Any]]:
-    return [m["message"] for m in stack.chat.messages(chat_id, direction="out")]
-
-
 def test_training_from_submit_to_the_users_message(stack: Any, res: Resources, fal: FalGateway) -> None:
     user_id = new_user(res.db, 200)
     stack.chat.set_user(user_id, first_name="Ann")
@@ -87,9 +57,9 @@ def test_training_from_submit_to_the_users_message(stack: Any, res: Resources, f
             current = avatars.get(conn, avatar_id)
         return current if current.status is AvatarStatus.COMPLETED else None
 
-    done = wait(completed, what="the avatar to complete")
+    done = wait_for(completed, what="the avatar to complete")
     assert res.storage.get(res.settings.s3_bucket_loras, done.lora_key)
-    messages = wait(lambda: bot_messages(stack, user_id), what="the bot's message")
+    messages = wait_for(lambda: bot_messages(stack, user_id), what="the bot's message")
     assert len(messages) == 1 and "Ann" in messages[0]["text"]
     buttons = messages[0]["reply_markup"]["inline_keyboard"]
     assert buttons[0][0]["callback_data"] == f"generate:{avatar_id}"
@@ -109,7 +79,7 @@ def test_generation_of_two_images_arrives_as_an_album(stack: Any, res: Resources
             current = generations.get(conn, generation.id)
             return generations.images(conn, generation.id) if current.status is GenerationStatus.COMPLETED else None
 
-    images = wait(completed, what="the generation to complete")
+    images = wait_for(completed, what="the generation to complete")
     assert len(images) == 2
     for image in images:
         assert res.storage.get(res.settings.s3_bucket_images, image.s3_key)[:4] == b"\x89PNG"
@@ -129,10 +99,10 @@ def test_a_failed_training_is_refunded_and_explained(stack: Any, res: Resources,
     stack.fal.configure(failure_rate=1.0)  # decided when the job ends
     try:
         submissions.start_training(res.db, res.storage, fal, res.settings, user_id=user_id, avatar_id=avatar_id)
-        wait(failed, what="the avatar to fail")
+        wait_for(failed, what="the avatar to fail")
     finally:
         stack.fal.configure(failure_rate=0.0)
-    message = wait(lambda: bot_messages(stack, user_id), what="the apology")[0]
+    message = wait_for(lambda: bot_messages(stack, user_id), what="the apology")[0]
     assert "150" in message["text"]
     with res.db.transaction() as conn:
         assert ledger.balance(conn, user_id) == 150
@@ -173,7 +143,7 @@ def test_fal_status_and_result_through_fal_client(stack: Any, fal: FalGateway) -
     request_id = fal.submit("fal-ai/flux-lora", {"prompt": "a red kite", "num_images": 1, "seed": 3},
                             webhook_url="http://127.0.0.1:9/unused")
     assert fal.status("fal-ai/flux-lora", request_id).state in {"IN_QUEUE", "IN_PROGRESS", "COMPLETED"}
-    wait(lambda: fal.status("fal-ai/flux-lora", request_id).state == "COMPLETED", what="the job")
+    wait_for(lambda: fal.status("fal-ai/flux-lora", request_id).state == "COMPLETED", what="the job")
     result = fal.result("fal-ai/flux-lora", request_id)
     assert result["seed"] == 3 and len(result["images"]) == 1
     from aisha.errors import FalError

@@ -7,27 +7,19 @@ import json
 import random
 import subprocess
 import sys
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import boto3
-import pytest
 from aisha.db import Database
 from aisha.fal.client import FalGateway
 from aisha.models import EventStatus, GenerationStatus, LedgerKind
 from aisha.resources import Resources
 from aisha.services import generations, ledger, submissions, users
 
+from tests.e2e.aisha.bot_kit import invoke, wait_for
+
 ROOT = Path(__file__).resolve().parents[3]
-
-
-@pytest.fixture(scope="module")
-def res(stack: Any) -> Any:
-    resources = Resources(stack.settings())
-    yield resources
-    resources.db.close()
 
 
 def _user(db: Database, coins: int) -> int:
@@ -36,15 +28,6 @@ def _user(db: Database, coins: int) -> int:
         users.register(conn, user_id, first_name="Eve")
         ledger.credit(conn, user_id, coins, LedgerKind.TOPUP)
     return user_id
-
-
-def _until(check: Any, timeout: float = 30) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := check():
-            return value
-        time.sleep(0.1)
-    raise AssertionError("timed out")
 
 
 def _failed_cli(stack: Any, *args: str) -> str:
@@ -68,7 +51,7 @@ def test_file_server_down_is_retried_then_parked_then_replayed(stack: Any, res: 
                     and p["function_name"] == "fal_process_generation"
                     and _event_of(res, json.loads(p["payload"])["event_id"]) == generation.fal_request_id]
 
-        parked_events = _until(parked, timeout=40)
+        parked_events = wait_for(parked, timeout=40)
         assert parked_events[0]["attempts"] == 3
         with res.db.transaction() as conn:
             assert generations.get(conn, generation.id).status is GenerationStatus.QUEUED  # nothing half-written
@@ -86,7 +69,7 @@ def test_file_server_down_is_retried_then_parked_then_replayed(stack: Any, res: 
         with res.db.transaction() as conn:
             return generations.get(conn, generation.id).status is GenerationStatus.COMPLETED
 
-    _until(completed)
+    wait_for(completed)
     assert len(res.storage.list_keys(res.settings.s3_bucket_images, f"{user_id}/")) == 1
 
 
@@ -107,20 +90,16 @@ def test_reconciliation_finishes_a_generation_whose_webhook_never_came(stack: An
         generations.transition(conn, generation.id, GenerationStatus.QUEUED, fal_request_id=request_id,
                                fal_model="fal-ai/flux-lora", charge_id=charge.id,
                                queued_at=datetime.now(UTC) - timedelta(hours=1))
-    _until(lambda: fal.status("fal-ai/flux-lora", request_id).state == "COMPLETED")
+    wait_for(lambda: fal.status("fal-ai/flux-lora", request_id).state == "COMPLETED")
 
-    client = boto3.client("lambda", endpoint_url=stack.url, region_name="us-east-1",
-                          aws_access_key_id="x", aws_secret_access_key="x")
-    answer = client.invoke(FunctionName="fal_reconcile", InvocationType="RequestResponse", Payload=b"{}")
-    summary = json.loads(answer["Payload"].read())
-    assert "FunctionError" not in answer, summary
+    summary = invoke(stack, "fal_reconcile")
     assert summary["handed_on"] >= 1
 
     def completed() -> bool:
         with res.db.transaction() as conn:
             return generations.get(conn, generation.id).status is GenerationStatus.COMPLETED
 
-    _until(completed)
+    wait_for(completed)
     assert len(stack.chat.calls("sendPhoto", chat_id=user_id, wait=10)) == 1
     with res.db.transaction() as conn:
         event = conn.execute("SELECT endpoint, signature, status FROM webhook_events WHERE delivery_key = %s",

@@ -2,36 +2,16 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import boto3
-import pytest
 from aisha.fal.client import FalGateway
 from aisha.resources import Resources
 from aisha.services import avatars
 
-from tests.e2e.aisha.bot_kit import make_avatar, new_user
+from tests.e2e.aisha.bot_kit import invoke, make_avatar, new_user
 
 TRAINER = "fal-ai/flux-lora-portrait-trainer"
-
-
-@pytest.fixture(scope="module")
-def res(stack: Any) -> Iterator[Resources]:
-    resources = Resources(stack.settings())
-    yield resources
-    resources.db.close()
-
-
-def _run_progress(stack: Any) -> dict[str, Any]:
-    client = boto3.client("lambda", endpoint_url=stack.url, region_name="us-east-1", aws_access_key_id="x",
-                          aws_secret_access_key="x")
-    answer = client.invoke(FunctionName="avatar_progress", Payload=b"{}")
-    body = json.loads(answer["Payload"].read())
-    assert "FunctionError" not in answer, body
-    return dict(body)
 
 
 def _training(stack: Any, res: Resources, user_id: int, minutes_ago: int) -> int:
@@ -58,19 +38,19 @@ def test_a_training_gets_one_message_edited_as_it_advances(stack: Any, res: Reso
     try:
         user_id = new_user(stack, res)
         avatar_id = _training(stack, res, user_id, minutes_ago=9)  # balanced: usually 18 minutes
-        first = _run_progress(stack)
+        first = invoke(stack, "avatar_progress")
         assert first["training"] >= 1
         texts = _progress_messages(stack, user_id)
         assert len(texts) == 1 and "50%" in texts[0] and "Mila" in texts[0]
         with res.db.transaction() as conn:
             assert avatars.get(conn, avatar_id).progress == 50
 
-        _run_progress(stack)  # nothing new: no new message, no edit
+        invoke(stack, "avatar_progress")  # nothing new: no new message, no edit
         edits_before = len(stack.chat.calls("editMessageText", chat_id=user_id))
         with res.db.transaction() as conn:
             conn.execute("UPDATE avatars SET training_started_at = training_started_at - interval '5 minutes' "
                          "WHERE id = %s", (avatar_id,))
-        _run_progress(stack)
+        invoke(stack, "avatar_progress")
         texts = _progress_messages(stack, user_id)
         assert len(texts) == 1 and "77%" in texts[0]  # the same message, edited
         assert len(stack.chat.calls("editMessageText", chat_id=user_id)) == edits_before + 1
@@ -86,7 +66,7 @@ def test_a_queued_training_shows_its_place_and_a_fresh_one_stays_quiet(stack: An
         _training(stack, res, waiting, minutes_ago=3)
         fresh = new_user(stack, res)
         _training(stack, res, fresh, minutes_ago=0)
-        _run_progress(stack)
+        invoke(stack, "avatar_progress")
         texts = _progress_messages(stack, waiting)
         assert len(texts) == 1 and "позиция" in texts[0]
         assert _progress_messages(stack, fresh) == []
