@@ -11,17 +11,21 @@ from typing import Any
 
 from aisha.config import Settings, load_settings
 from aisha.health import check
+from aisha.storage import Storage
 
 CHECK_TIMEOUT_SECONDS = 2.0
 
 
 @cache
-def _settings() -> Settings:  # read once per worker process, on first use (not at import)
-    return load_settings()
+def _process() -> tuple[Settings, Storage]:  # made once per worker process, on first use (not at import)
+    settings = load_settings()
+    return settings, Storage(endpoint_url=settings.s3_endpoint_url, region=settings.s3_region,
+                             timeout=CHECK_TIMEOUT_SECONDS)
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    healthy, report = check(_settings(), timeout=CHECK_TIMEOUT_SECONDS)
+    settings, storage = _process()
+    healthy, report = check(settings, timeout=CHECK_TIMEOUT_SECONDS, storage=storage)
     return {
         "statusCode": 200 if healthy else 503,
         "headers": {"Content-Type": "application/json", "Cache-Control": "no-store"},

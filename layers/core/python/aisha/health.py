@@ -38,24 +38,22 @@ def _redis(settings: Settings, timeout: float) -> None:
         client.close()
 
 
-def _bucket(settings: Settings, timeout: float) -> None:
-    storage = Storage(endpoint_url=settings.s3_endpoint_url, region=settings.s3_region, timeout=timeout)
-    storage.ping(settings.s3_bucket_photos)
+def check(settings: Settings, *, timeout: float = 2.0, storage: Storage | None = None) -> tuple[bool, dict[str, Any]]:
+    """Run every check in parallel, each bounded by `timeout`; returns (healthy, report).
 
-
-CHECKS: dict[str, Callable[[Settings, float], None]] = {
-    "postgres": _postgres,
-    "redis": _redis,
-    "storage": _bucket,
-}
-
-
-def check(settings: Settings, *, timeout: float = 2.0) -> tuple[bool, dict[str, Any]]:
-    """Run every check in parallel, each bounded by `timeout`; returns (healthy, report)."""
+    Pass a long-lived `storage` to spare building a boto3 client on every check; the database and
+    Redis are connected afresh each time, since reaching them is what is being checked.
+    """
+    bucket = storage or Storage(endpoint_url=settings.s3_endpoint_url, region=settings.s3_region, timeout=timeout)
+    checks: dict[str, Callable[[], None]] = {
+        "postgres": lambda: _postgres(settings, timeout),
+        "redis": lambda: _redis(settings, timeout),
+        "storage": lambda: bucket.ping(settings.s3_bucket_photos),
+    }
     components: list[Component] = []
-    pool = ThreadPoolExecutor(max_workers=len(CHECKS))
+    pool = ThreadPoolExecutor(max_workers=len(checks))
     started = time.monotonic()
-    futures = {name: pool.submit(fn, settings, timeout) for name, fn in CHECKS.items()}
+    futures = {name: pool.submit(fn) for name, fn in checks.items()}
     for name, future in futures.items():
         remaining = max(0.0, timeout + 0.5 - (time.monotonic() - started))
         try:
