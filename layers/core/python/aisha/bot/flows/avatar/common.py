@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aisha.bot.context import BotContext
+from aisha.errors import NotFound
 from aisha.models import Avatar, AvatarStatus, Preset
 from aisha.services import avatars, photos
 
@@ -32,6 +33,20 @@ def avatar_id_of(ctx: BotContext) -> int | None:
 def load_avatar(ctx: BotContext, avatar_id: int) -> Avatar:
     with ctx.worker.db.transaction() as conn:
         return avatars.get(conn, avatar_id, user_id=ctx.user.id)
+
+
+async def uploadable_from_button(ctx: BotContext, argument: str) -> Avatar | None:
+    """The user's avatar named by a button (`avatar:<action>:<id>`) if it still takes photos; otherwise
+    the button is answered with why and None is returned."""
+    try:
+        avatar = load_avatar(ctx, int(argument))
+    except (ValueError, NotFound):
+        await ctx.answer_button(ctx.t("avatar_not_found"))
+        return None
+    if avatar.status not in UPLOADABLE:
+        await ctx.answer_button(ctx.t("avatar_locked"))
+        return None
+    return avatar
 
 
 def photo_count(ctx: BotContext, avatar_id: int) -> int:

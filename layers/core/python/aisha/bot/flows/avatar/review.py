@@ -18,6 +18,7 @@ from aisha.bot.flows.avatar.common import (
     load_avatar,
     photo_count,
     status_label,
+    uploadable_from_button,
 )
 from aisha.bot.flows.avatar.counter import counter_rows, counter_text
 from aisha.bot.menu import show_menu
@@ -75,13 +76,8 @@ async def review(ctx: BotContext) -> None:
 async def reopen(ctx: BotContext, argument: str) -> None:
     """avatar:review:<id> with no conversation (it expired, or the balance flow took over for a top-up):
     the button names its avatar, so the review opens again while the avatar still takes photos."""
-    try:
-        avatar = load_avatar(ctx, int(argument))
-    except (ValueError, NotFound):
-        await ctx.answer_button(ctx.t("avatar_not_found"))
-        return
-    if avatar.status not in UPLOADABLE:
-        await ctx.answer_button(ctx.t("avatar_locked"))
+    avatar = await uploadable_from_button(ctx, argument)
+    if avatar is None:
         return
     ctx.set_state(FLOW, REVIEW, avatar_id=avatar.id, name=avatar.name)
     await review(ctx)

@@ -13,13 +13,12 @@ from aisha.bot.flows.avatar.common import (
     NAME,
     PHOTOS,
     PRESET,
-    UPLOADABLE,
     cancel_row,
     duration,
     photo_count,
+    uploadable_from_button,
 )
 from aisha.bot.flows.avatar.counter import counter_rows, counter_text
-from aisha.errors import NotFound
 from aisha.images import MIN_SHORT_SIDE
 from aisha.models import Gender, Preset, TrainingType
 from aisha.services import avatars
@@ -88,14 +87,8 @@ def ask_photos_text(ctx: BotContext, avatar_name: str) -> str:
 
 async def resume(ctx: BotContext, argument: str) -> None:
     """avatar:continue:<id> (from the gallery or the photo hint): back to the photos of a draft."""
-    try:
-        with ctx.worker.db.transaction() as conn:
-            avatar = avatars.get(conn, int(argument), user_id=ctx.user.id)
-    except (ValueError, NotFound):
-        await ctx.answer_button(ctx.t("avatar_not_found"))
-        return
-    if avatar.status not in UPLOADABLE:
-        await ctx.answer_button(ctx.t("avatar_locked"))
+    avatar = await uploadable_from_button(ctx, argument)
+    if avatar is None:
         return
     await ctx.answer_button()
     ctx.set_state(FLOW, PHOTOS, avatar_id=avatar.id, name=avatar.name)
