@@ -6,6 +6,8 @@ first use; clients only ever get short-lived presigned URLs.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -72,56 +74,38 @@ class Storage:
 
     def put(self, bucket: str, key: str, data: bytes, content_type: str) -> StoredObject:
         self.ensure_bucket(bucket)
-        try:
+        with _translated("store", f"{bucket}/{key}"):
             self._client.put_object(Bucket=bucket, Key=key, Body=data, ContentType=content_type)
-        except (ClientError, BotoCoreError) as exc:
-            raise StorageError(f"cannot store {bucket}/{key}: {exc}") from exc
         return StoredObject(bucket, key, len(data), content_type)
 
     def put_file(self, bucket: str, key: str, fileobj: BinaryIO, content_type: str) -> None:
         """Stream a file-like object (multipart for large ones) without holding it in memory."""
         self.ensure_bucket(bucket)
-        try:
+        with _translated("store", f"{bucket}/{key}"):
             self._client.upload_fileobj(fileobj, bucket, key, ExtraArgs={"ContentType": content_type})
-        except (ClientError, BotoCoreError) as exc:
-            raise StorageError(f"cannot store {bucket}/{key}: {exc}") from exc
 
     def get(self, bucket: str, key: str) -> bytes:
-        try:
-            response = self._client.get_object(Bucket=bucket, Key=key)
-            return bytes(response["Body"].read())
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in _MISSING:
-                raise NotFound(f"no object {bucket}/{key}") from exc
-            raise StorageError(f"cannot read {bucket}/{key}: {exc}") from exc
-        except BotoCoreError as exc:
-            raise StorageError(f"cannot read {bucket}/{key}: {exc}") from exc
+        with _translated("read", f"{bucket}/{key}"):
+            return bytes(self._client.get_object(Bucket=bucket, Key=key)["Body"].read())
 
     def exists(self, bucket: str, key: str) -> bool:
         try:
-            self._client.head_object(Bucket=bucket, Key=key)
-            return True
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in _MISSING:
-                return False
-            raise StorageError(f"cannot check {bucket}/{key}: {exc}") from exc
-        except BotoCoreError as exc:
-            raise StorageError(f"cannot check {bucket}/{key}: {exc}") from exc
+            with _translated("check", f"{bucket}/{key}"):
+                self._client.head_object(Bucket=bucket, Key=key)
+        except NotFound:
+            return False
+        return True
 
     def delete(self, bucket: str, key: str) -> None:
-        try:
+        with _translated("delete", f"{bucket}/{key}"):
             self._client.delete_object(Bucket=bucket, Key=key)
-        except (ClientError, BotoCoreError) as exc:
-            raise StorageError(f"cannot delete {bucket}/{key}: {exc}") from exc
 
     def list_keys(self, bucket: str, prefix: str) -> list[str]:
         self.ensure_bucket(bucket)
         keys: list[str] = []
-        try:
+        with _translated("list", f"{bucket}/{prefix}"):
             for page in self._client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
                 keys.extend(item["Key"] for item in page.get("Contents", []))
-        except (ClientError, BotoCoreError) as exc:
-            raise StorageError(f"cannot list {bucket}/{prefix}: {exc}") from exc
         return keys
 
     def presign_get(self, bucket: str, key: str, expires: int | None = None) -> str:
@@ -139,10 +123,20 @@ class Storage:
 
     def ping(self, bucket: str) -> None:
         try:
-            self._client.head_bucket(Bucket=bucket)
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in _MISSING:
-                return  # reachable; the bucket is made on first write
-            raise StorageError(f"storage error: {exc}") from exc
-        except BotoCoreError as exc:
-            raise StorageError(f"storage unreachable: {exc}") from exc
+            with _translated("reach", bucket):
+                self._client.head_bucket(Bucket=bucket)
+        except NotFound:
+            return  # reachable; the bucket is made on first write
+
+
+@contextmanager
+def _translated(action: str, where: str) -> Iterator[None]:
+    """boto3's failures as ours: a missing object or bucket is NotFound, anything else a StorageError."""
+    try:
+        yield
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in _MISSING:
+            raise NotFound(f"no object {where}") from exc
+        raise StorageError(f"cannot {action} {where}: {exc}") from exc
+    except BotoCoreError as exc:
+        raise StorageError(f"cannot {action} {where}: {exc}") from exc
