@@ -34,16 +34,8 @@ async def edit_message_text(core: SandboxCore, params: Params) -> Any:
         raise bad_request("there is no text in the message to edit")
     chat = core.chat(record.chat_id)
     changes = text_fields(text, params)
-    markup = inline_markup(core, chat, params)
     removed: tuple[str, ...] = ("entities",) if "entities" not in changes else ()
-    if markup is not None:
-        changes["reply_markup"] = markup
-    else:
-        removed += ("reply_markup",)
-    if _same(record.message, changes, removed):
-        raise not_modified()
-    core.state.edit_message(record, changes, removed)
-    return record.message
+    return _edit(core, chat, record, params, changes, removed)
 
 
 async def edit_message_caption(core: SandboxCore, params: Params) -> Any:
@@ -51,6 +43,13 @@ async def edit_message_caption(core: SandboxCore, params: Params) -> Any:
     chat = core.chat(record.chat_id)
     changes = caption_fields(params)
     removed: tuple[str, ...] = tuple(k for k in ("caption", "caption_entities") if k not in changes)
+    return _edit(core, chat, record, params, changes, removed)
+
+
+def _edit(core: SandboxCore, chat: Any, record: Any, params: Params, changes: dict[str, Any],
+          removed: tuple[str, ...]) -> Any:
+    """Apply an edit with the keyboard it carries (none given: the keyboard goes), as Telegram does;
+    an edit that changes nothing is Telegram's "message is not modified"."""
     markup = inline_markup(core, chat, params)
     if markup is not None:
         changes["reply_markup"] = markup

@@ -56,12 +56,19 @@ async def show_list(ctx: BotContext, page: int, *, prefix: str | None = None) ->
     await ctx.edit_or_reply(f"{prefix}\n\n{body}" if prefix else body, rows)
 
 
-async def show_card(ctx: BotContext, avatar_id: int, *, prefix: str | None = None) -> None:
+async def _owned(ctx: BotContext, avatar_id: int) -> Avatar | None:
+    """The user's avatar, or None after showing the list with "not found" (deleted meanwhile)."""
     try:
         with ctx.worker.db.transaction() as conn:
-            avatar = avatars.get(conn, avatar_id, user_id=ctx.user.id)
+            return avatars.get(conn, avatar_id, user_id=ctx.user.id)
     except NotFound:
         await show_list(ctx, 0, prefix=ctx.t("gal_not_found"))
+        return None
+
+
+async def show_card(ctx: BotContext, avatar_id: int, *, prefix: str | None = None) -> None:
+    avatar = await _owned(ctx, avatar_id)
+    if avatar is None:
         return
     body = ctx.t("gal_avatar_card", name=avatar.name, main=_main(ctx, avatar),
                  status=ctx.t(f"gal_status_{avatar.status.value}"), created=f"{avatar.created_at:%Y-%m-%d}")
@@ -90,11 +97,8 @@ async def set_main(ctx: BotContext, avatar_id: int) -> None:
 
 
 async def ask_name(ctx: BotContext, avatar_id: int) -> None:
-    try:
-        with ctx.worker.db.transaction() as conn:
-            avatar = avatars.get(conn, avatar_id, user_id=ctx.user.id)
-    except NotFound:
-        await show_list(ctx, 0, prefix=ctx.t("gal_not_found"))
+    avatar = await _owned(ctx, avatar_id)
+    if avatar is None:
         return
     ctx.set_state(FLOW, "rename", avatar_id=avatar_id)
     await ctx.reply(ctx.t("gal_ask_name", name=avatar.name), [[(ctx.t("button_cancel"), "cancel:gallery")]])
@@ -116,11 +120,8 @@ async def take_name(ctx: BotContext, avatar_id: int, name: str) -> None:
 
 
 async def ask_delete(ctx: BotContext, avatar_id: int) -> None:
-    try:
-        with ctx.worker.db.transaction() as conn:
-            avatar = avatars.get(conn, avatar_id, user_id=ctx.user.id)
-    except NotFound:
-        await show_list(ctx, 0, prefix=ctx.t("gal_not_found"))
+    avatar = await _owned(ctx, avatar_id)
+    if avatar is None:
         return
     if avatar.status is AvatarStatus.TRAINING:
         await show_card(ctx, avatar_id, prefix=ctx.t("gal_avatar_training"))
