@@ -93,6 +93,8 @@ def report_line(request_id: str, duration_ms: float, memory_mb: int, max_used_mb
             f"Memory Size: {memory_mb} MB\tMax Memory Used: {max_used_mb} MB")
     if init_ms is not None:
         line += f"\tInit Duration: {init_ms:.2f} ms"
-    if error_type is not None:
+    if error_type == "Sandbox.Timedout":  # Lambda words a timeout (of the init or the invoke) this way
+        line += "\tStatus: timeout"
+    elif error_type is not None:
         line += f"\tStatus: error\tError Type: {error_type}"
     return line

@@ -19,6 +19,7 @@ Format (JSON; paths are relative to the manifest's folder)::
           "lambda_timeout": 30,                     # Chalice's own per-function keys, defaults for
           "lambda_memory_size": 256,                #   every stage; also allowed at the top level
           "reserved_concurrency": 4,                #   (defaults for all functions) and per stage
+          "provisioned_concurrency": 1,             # Lambda's name: workers kept initialised (<= reserved)
           "environment_variables": {"A": "1"}
         }
       },
@@ -36,7 +37,8 @@ Settings resolve like Chalice's: built-in defaults < top level < `functions.<nam
 `stages.<stage>.lambda_functions.<name>`; `environment_variables` are merged along the same order. A value
 `${NAME}` (the whole value) in `environment_variables` is replaced by the runner's own environment
 variable NAME (the variable is left out when NAME is unset), so secrets stay out of the manifest.
-Defaults: lambda_timeout 60 s (1..900), lambda_memory_size 128 MB (128..10240), no reserved concurrency.
+Defaults: lambda_timeout 60 s (1..900), lambda_memory_size 128 MB (128..10240), no reserved concurrency,
+no provisioned concurrency (0; at most the reserved concurrency when that is set).
 
 Every error is a `ManifestError` naming the function and the key.
 """
@@ -53,7 +55,8 @@ from typing import Any
 
 from local_runner.errors import ManifestError
 
-LAMBDA_KEYS = ("lambda_timeout", "lambda_memory_size", "reserved_concurrency", "environment_variables")
+LAMBDA_KEYS = ("lambda_timeout", "lambda_memory_size", "reserved_concurrency", "provisioned_concurrency",
+               "environment_variables")
 FUNCTION_KEYS = {"source", "handler", "routes", "layers", "schedules", *LAMBDA_KEYS}
 HTTP_METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"}
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -94,6 +97,7 @@ class Function:
     lambda_timeout: int = 60
     lambda_memory_size: int = 128
     reserved_concurrency: int | None = None
+    provisioned_concurrency: int = 0
     environment_variables: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -215,7 +219,8 @@ def _function(name: str, spec: dict[str, Any], cfgs: list[dict[str, Any]], root:
     for layer in fn_layers:
         if layer not in layers:
             raise ManifestError(f"unknown layer {layer!r}", function=name, key="layers")
-    merged: dict[str, Any] = {"lambda_timeout": 60, "lambda_memory_size": 128, "reserved_concurrency": None}
+    merged: dict[str, Any] = {"lambda_timeout": 60, "lambda_memory_size": 128, "reserved_concurrency": None,
+                              "provisioned_concurrency": 0}
     env: dict[str, str] = {}
     for cfg in cfgs:
         for key in LAMBDA_KEYS:
@@ -226,9 +231,12 @@ def _function(name: str, spec: dict[str, Any], cfgs: list[dict[str, Any]], root:
     memory = _int(merged["lambda_memory_size"], name, "lambda_memory_size", 128, 10240)
     rc = merged["reserved_concurrency"]
     reserved = None if rc is None else _int(rc, name, "reserved_concurrency", 0, 10000)
+    provisioned = _int(merged["provisioned_concurrency"], name, "provisioned_concurrency", 0,
+                       10000 if reserved is None else reserved)
     return Function(name=name, source=source, handler=handler, routes=_routes(spec.get("routes", []), name),
                     layers=tuple(fn_layers), schedules=_schedules(spec.get("schedules", []), name),
                     lambda_timeout=timeout, lambda_memory_size=memory, reserved_concurrency=reserved,
+                    provisioned_concurrency=provisioned,
                     environment_variables=env)
 
 

@@ -25,6 +25,11 @@ class Metrics:
                                        ["function"], buckets=BUCKETS, registry=r)
         self.warm_workers = Gauge("runner_warm_workers", "Idle workers ready to serve", ["function"], registry=r)
         self.busy_workers = Gauge("runner_busy_workers", "Workers running an invocation", ["function"], registry=r)
+        self.inits_in_flight = Gauge("runner_inits_in_flight", "Workers starting (init phase)", ["function"],
+                                     registry=r)
+        self.queued = Gauge("runner_queued_invocations", "Invocations waiting for a worker", ["function"], registry=r)
+        self.budget_used = Gauge("runner_budget_used", "Instance worker budget in use (workers, memory_mb, "
+                                 "connections) beside its limit", ["resource", "kind"], registry=r)
         self.http_requests = Counter("runner_http_requests", "HTTP requests by kind and status",
                                      ["kind", "status"], registry=r)
 

@@ -14,6 +14,7 @@ import time
 import uuid
 from collections.abc import Iterable
 
+from local_runner.budget import Budget, Limits
 from local_runner.build import Builder
 from local_runner.config import RunnerConfig
 from local_runner.errors import RequestTooLarge, Throttled
@@ -21,12 +22,13 @@ from local_runner.invoke import UNHANDLED, InvocationResult
 from local_runner.logs import LogSink, report_line
 from local_runner.manifest import Function, Manifest
 from local_runner.metrics import Metrics
-from local_runner.pool import FunctionPool
+from local_runner.pool import FunctionPool, PoolLimits
 from local_runner.runtime import ensure_runtime, worker_command
 from local_runner.runtime_api import RuntimeApi
 from local_runner.worker import Invocation, Outcome, WorkerSpec
 
 RUNTIME_ENV = "AWS_Lambda_python{0.major}.{0.minor}"
+PROVISIONED_INIT_SECONDS = 130.0  # Lambda: a provisioned init may take max(130 s, the function timeout)
 
 
 class Runner:
@@ -39,6 +41,9 @@ class Runner:
         self.builder = Builder(manifest, config.build_root, zips=False)
         self.api = RuntimeApi()
         self.pools: dict[str, FunctionPool] = {}
+        c = config
+        self.budget = Budget(Limits.resolve(c.max_workers, c.max_memory_mb, c.max_inits, c.connections_per_worker,
+                                            c.max_connections))
         self.runtime_dir = config.build_root / "runtime"
         self._reaper: asyncio.Task[None] | None = None
         self.started = False
@@ -50,10 +55,10 @@ class Runner:
         await loop.run_in_executor(None, self.builder.build_all)
         await self.api.start()
         for fn in self.manifest.functions.values():
-            limit = self.config.max_workers_per_function if fn.reserved_concurrency is None \
-                else fn.reserved_concurrency
-            self.pools[fn.name] = FunctionPool(self.worker_spec(fn), limit, self.config.throttle_wait,
-                                               self.api, self.sink, self.metrics)
+            self.pools[fn.name] = FunctionPool(self.worker_spec(fn), self.pool_limits(fn), self.api, self.sink,
+                                               self.metrics, self.budget)
+        for pool in self.pools.values():  # provisioned workers start now, within the init limits
+            pool.scale()
         self._reaper = asyncio.create_task(self._reap_loop())
         self.started = True
 
@@ -85,12 +90,33 @@ class Runner:
     def workers_spawnable(self) -> bool:
         return self.started and (self.runtime_dir / "awslambdaric").is_dir()
 
+    def provisioned_ready(self) -> bool:
+        """Every function's provisioned workers have been initialised (once, since start)."""
+        return self.started and all(p.provisioned_ready for p in self.pools.values())
+
+    def pool_limits(self, fn: Function) -> PoolLimits:
+        c = self.config
+        limit = c.max_workers_per_function if fn.reserved_concurrency is None else fn.reserved_concurrency
+        return PoolLimits(concurrency=limit, throttle_wait=c.throttle_wait,
+                          max_inits=c.max_inits_per_function or self.budget.limits.max_inits,
+                          max_queue=c.max_queue_per_function, provisioned=fn.provisioned_concurrency,
+                          provisioned_init_timeout=max(PROVISIONED_INIT_SECONDS, float(fn.lambda_timeout)))
+
+    def budget_figures(self) -> dict[str, tuple[int, int]]:
+        """(in use, limit) per resource of the instance budget; limit 0 means none."""
+        b, lim = self.budget, self.budget.limits
+        return {"workers": (b.workers, lim.max_workers), "memory_mb": (b.memory_mb, lim.max_memory_mb),
+                "connections": (b.connections, lim.max_connections), "inits": (b.inits, lim.max_inits)}
+
     async def _reap_loop(self) -> None:
         interval = max(0.2, min(self.config.idle_timeout / 4, 5.0))
         while True:
             await asyncio.sleep(interval)
             for pool in self.pools.values():
                 pool.reap_idle(self.config.idle_timeout)
+            for resource, (used, limit) in self.budget_figures().items():
+                self.metrics.budget_used.labels(resource, "used").set(used)
+                self.metrics.budget_used.labels(resource, "limit").set(limit)
 
     # -- the execution environment ---------------------------------------------------------------------
     def arn(self, name: str) -> str:
@@ -119,7 +145,7 @@ class Runner:
         })
         return WorkerSpec(function=fn.name, command=worker_command(), env=env, cwd=str(task_root),
                           memory_mb=fn.lambda_memory_size,
-                          init_timeout=max(self.config.init_timeout, float(fn.lambda_timeout)),
+                          init_timeout=self.config.init_timeout,
                           poll_interval=self.config.memory_poll_interval)
 
     # -- the invoke path -------------------------------------------------------------------------------
@@ -139,13 +165,15 @@ class Runner:
             self.metrics.invocations.labels(fn.name, "throttled").inc()
             self.metrics.throttles.labels(fn.name).inc()
             raise
-        assert worker is not None
-        cold = worker.invocations == 0
+        cold = worker.invocations == 0 and not worker.provisioned
         self.sink.emit(fn.name, rid, f"START RequestId: {rid} Version: $LATEST")
         started = time.monotonic()
         try:
-            if init_error is not None:
-                outcome = Outcome(init_error, _error_type(init_error) or "Runtime.Unknown", worker_lost=True)
+            if init_error is not None:  # the init this caller waited for failed: its REPORT says how long
+                cold = True
+                started -= (worker.init_duration_ms or 0) / 1000
+                outcome = Outcome(init_error, _error_type(init_error) or "Runtime.Unknown", worker_lost=True,
+                                  timed_out=worker.init_timed_out)
             else:
                 inv = Invocation(rid, payload or b"{}", float(fn.lambda_timeout), self.arn(fn.name),
                                  _trace_id(), client_context=client_context)

@@ -1,7 +1,9 @@
 """`serve`: the runner, its HTTP front, the async event consumer and scheduler, signals and draining.
 
-SIGTERM (or SIGINT): /_runner/ready turns 503, the listening socket closes, in-flight HTTP requests and
-invocations finish (up to `drain_timeout`), the event consumer and scheduler stop, then the workers.
+`/_runner/ready` answers 503 until every function's provisioned workers are initialised (and while
+Redis, when configured, does not answer). SIGTERM (or SIGINT): /_runner/ready turns 503, the listening
+socket closes, in-flight HTTP requests and invocations finish (up to `drain_timeout`), the event consumer
+and scheduler stop, then the workers.
 """
 
 from __future__ import annotations
@@ -105,7 +107,7 @@ class Server:
             await self.async_parts.start()
         parts = self.async_parts
         self.front = Front(self.runner, events=parts.queue if parts else None, api_timeout=self.config.api_timeout,
-                           extra_ready=parts.ready if parts else None)
+                           extra_ready=self.ready_checks)
         self._app_runner = web.AppRunner(self.front.app(), handle_signals=False, access_log=None,
                                          shutdown_timeout=self.drain_timeout)
         await self._app_runner.setup()
@@ -116,6 +118,13 @@ class Server:
             self._reloader.start()
         log.info("serving %d functions on http://%s:%d (stage %s)", len(self.manifest.functions), self.host,
                  self.port, self.manifest.stage)
+
+    async def ready_checks(self) -> dict[str, Any]:
+        """Beyond the front's own: provisioned workers initialised, Redis reachable when configured."""
+        checks: dict[str, Any] = {"provisioned": self.runner.provisioned_ready()}
+        if self.async_parts is not None:
+            checks.update(await self.async_parts.ready())
+        return checks
 
     async def stop(self) -> None:
         assert self.front is not None and self._app_runner is not None

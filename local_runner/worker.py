@@ -76,8 +76,10 @@ def read_rss_kb(pid: int) -> tuple[int, int]:
 
 
 class Worker:
-    def __init__(self, spec: WorkerSpec, port: int, sink: LogSink, on_dead: Callable[[Worker], None]) -> None:
+    def __init__(self, spec: WorkerSpec, port: int, sink: LogSink, on_dead: Callable[[Worker], None], *,
+                 provisioned: bool = False) -> None:
         self.spec = spec
+        self.provisioned = provisioned  # started ahead of demand (AWS_LAMBDA_INITIALIZATION_TYPE)
         self.port = port
         self.sink = sink
         self._on_dead = on_dead
@@ -85,6 +87,7 @@ class Worker:
         self.state = "starting"
         self.spawned = time.monotonic()
         self.init_duration_ms: float | None = None
+        self.init_timed_out = False
         self.last_used = time.monotonic()
         self.max_rss_kb = 0
         self.current: Invocation | None = None
@@ -105,6 +108,9 @@ class Worker:
     async def start(self) -> None:
         stream = time.strftime("%Y/%m/%d/[$LATEST]", time.gmtime()) + uuid.uuid4().hex
         env = dict(self.spec.env, AWS_LAMBDA_RUNTIME_API=f"127.0.0.1:{self.port}", AWS_LAMBDA_LOG_STREAM_NAME=stream)
+        if self.provisioned:
+            env["AWS_LAMBDA_INITIALIZATION_TYPE"] = "provisioned-concurrency"
+        self.spawned = time.monotonic()  # the init limit counts from the launch, not from any wait before it
         read_fd, write_fd = os.pipe()
         os.set_blocking(read_fd, False)
         try:
@@ -117,14 +123,19 @@ class Worker:
         asyncio.get_running_loop().add_reader(read_fd, self._drain_output)
         self._tasks = [asyncio.create_task(self._watch_exit()), asyncio.create_task(self._watch_memory())]
 
-    async def wait_ready(self) -> bytes | None:
-        """None when the worker reached its first /next; the init error payload otherwise."""
+    async def wait_ready(self, timeout: float | None = None) -> bytes | None:
+        """None when the worker reached its first /next; the init error payload otherwise (the worker is then
+        dead and `init_duration_ms` says how long the failed init took)."""
+        limit = self.spec.init_timeout if timeout is None else timeout
         try:
-            return await asyncio.wait_for(asyncio.shield(self._ready), self.spec.init_timeout)
+            error = await asyncio.wait_for(asyncio.shield(self._ready), limit)
         except TimeoutError:
+            self.init_timed_out = True
             self.kill()
-            return _error_payload("", "Sandbox.Timedout",
-                                  f"Init phase timed out after {self.spec.init_timeout:.2f} seconds")
+            error = _error_payload("", "Sandbox.Timedout", f"Init phase timed out after {limit:.2f} seconds")
+        if error is not None and self.init_duration_ms is None:
+            self.init_duration_ms = (time.monotonic() - self.spawned) * 1000
+        return error
 
     def kill(self) -> None:
         if self.proc is not None and self.proc.returncode is None:

@@ -17,8 +17,10 @@ def test_report_line_as_lambda_writes_it() -> None:
     line = report_line("rid", 12.345, 256, 40, 101.5)
     assert line == ("REPORT RequestId: rid\tDuration: 12.35 ms\tBilled Duration: 115 ms\tMemory Size: 256 MB\t"
                     "Max Memory Used: 40 MB\tInit Duration: 101.50 ms")
-    warm_error = report_line("rid", 3.0, 128, 20, None, "Sandbox.Timedout")
-    assert "Init Duration" not in warm_error and warm_error.endswith("Status: error\tError Type: Sandbox.Timedout")
+    warm_error = report_line("rid", 3.0, 128, 20, None, "Runtime.ExitError")
+    assert "Init Duration" not in warm_error and warm_error.endswith("Status: error\tError Type: Runtime.ExitError")
+    assert report_line("rid", 3.0, 128, 20, 500.0, "Sandbox.Timedout").endswith(
+        "Init Duration: 500.00 ms\tStatus: timeout")
 
 
 def test_log_sink_writes_json_lines_and_keeps_the_tail() -> None:
