@@ -109,8 +109,20 @@ class Budget:
         others = self._starved - {pool.name}
         if not others:
             return False
-        share = max(1, self.limits.max_workers // (len(others) + 1))
+        share = max(1, self._capacity(pool.spec.memory_mb) // (len(others) + 1))
         return pool.worker_count > max(share, pool.provisioned)
+
+    def worker_idle(self) -> None:
+        """A worker went idle: a pool waiting for room may now stop it (see `_victim`)."""
+        self._schedule_wake()
+
+    def _capacity(self, memory_mb: int) -> int:
+        """How many workers of this size the instance holds at most."""
+        lim = self.limits
+        cap = min(lim.max_workers, lim.max_memory_mb // max(1, memory_mb))
+        if lim.max_connections > 0 and lim.connections_per_worker > 0:
+            cap = min(cap, lim.max_connections // lim.connections_per_worker)
+        return cap
 
     def _victim(self, pool: FunctionPool) -> Worker | None:
         candidates = [w for p in self.pools if p is not pool and p.worker_count > p.provisioned

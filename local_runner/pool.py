@@ -180,6 +180,7 @@ class FunctionPool:
                 fut.set_result((worker, None))
                 return
         self._idle.append(worker)
+        self.budget.worker_idle()
 
     # -- scaling ---------------------------------------------------------------------------------------
     def scale(self) -> None:
