@@ -187,7 +187,8 @@ class FunctionPool:
         """Start the inits the queue and the provisioned count call for, within every limit."""
         while not self._stopped:
             need = self.queued - self._starting
-            short = self.provisioned - self._current() if time.monotonic() >= self._retry_at else 0
+            have = self._current() + self._pending_spawns
+            short = self.provisioned - have if time.monotonic() >= self._retry_at else 0
             if need <= 0 and short <= 0:
                 return
             if len(self._workers) + self._pending_spawns >= self.limit or self._starting >= self.limits.max_inits:

@@ -80,7 +80,7 @@ class RunningServer:
 
 
 def start(build: Path, log_dir: Path, *, manifest: Path = COLLECTION / "chalice.json", args: Sequence[str] = (),
-          env: dict[str, str] | None = None, wait: str = "ready") -> RunningServer:
+          env: dict[str, str] | None = None, wait: str = "ready", stage: str = "dev") -> RunningServer:
     """A `python -m local_runner serve` subprocess on a free port, once /_runner/<wait> answers 200."""
     port = free_port()
     log_path = log_dir / f"runner-{port}.log"
@@ -88,7 +88,7 @@ def start(build: Path, log_dir: Path, *, manifest: Path = COLLECTION / "chalice.
     base_env.update({"RUNNER_FIXTURE_SECRET": "from-the-runner-env", "RUNNER_THROTTLE_WAIT": "0.5"})
     base_env.update(env or {})
     cmd = [sys.executable, "-m", "local_runner", "--manifest", str(manifest), "--build-dir", str(build),
-           "serve", "--port", str(port), *args]
+           "--stage", stage, "serve", "--port", str(port), *args]
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=base_env, stdout=log, stderr=subprocess.STDOUT)
     server = RunningServer(proc, port, log_path)

@@ -122,3 +122,26 @@ def test_cold_start_after_idle_time(start_server: Any) -> None:
     assert first != second
     reports = [r["message"] for r in server.log_records() if r["message"].startswith("REPORT")]
     assert sum("Init Duration:" in m for m in reports) == 2
+
+
+def test_provisioned_workers_exist_before_the_first_request_and_come_back_after_kill_9(start_server: Any) -> None:
+    server = start_server(stage="scaling", wait="health")
+    first_ready = server.http.get("/_runner/ready")  # coldburst's provisioned init takes a second
+    assert first_ready.status_code == 503 and first_ready.json()["provisioned"] is False
+    deadline = time.monotonic() + 30
+    while server.http.get("/_runner/ready").status_code != 200:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    pids = server.worker_pids("victim")
+    assert len(pids) == 2 and len(server.worker_pids("coldburst")) == 1  # before any request
+    resp = server.http.get("/victim", params={"sleep": "0"})
+    assert resp.status_code == 200 and int(resp.text) in pids
+    os.kill(pids[0], signal.SIGKILL)
+    assert wait_gone(pids[0])
+    deadline = time.monotonic() + 30
+    while len(server.worker_pids("victim")) != 2:
+        assert time.monotonic() < deadline, "the provisioned worker was not replaced"
+        time.sleep(0.05)
+    assert pids[0] not in server.worker_pids("victim")
+    reports = [r["message"] for r in server.log_records() if r["message"].startswith("REPORT")]
+    assert reports and not any("Init Duration" in m for m in reports)  # provisioned: no cold start

@@ -68,6 +68,8 @@ def test_stage_settings_override_function_defaults() -> None:
     ({"environment_variables": {"A": 1}}, "environment_variables", "must be a string"),
     ({"source": "functions/missing"}, "source", "folder not found"),
     ({"lambda_timout": 3}, "lambda_timout", "unknown keys"),
+    ({"provisioned_concurrency": -1}, "provisioned_concurrency", "0..10000"),
+    ({"provisioned_concurrency": 3, "reserved_concurrency": 2}, "provisioned_concurrency", "0..2"),
 ])
 def test_errors_name_function_and_key(tmp_path: Path, fn: dict[str, Any], key: str, fragment: str) -> None:
     with pytest.raises(ManifestError) as info:
@@ -120,3 +122,19 @@ def test_repository_manifest_is_valid() -> None:
     root = Path(__file__).resolve().parents[3]
     manifest = load_manifest(root / "chalice.json", environ={})
     assert manifest.functions
+
+
+def test_provisioned_concurrency_per_stage(tmp_path: Path) -> None:
+    data = base(provisioned_concurrency=1)
+    data["stages"] = {"dev": {}, "prod": {"lambda_functions": {"f": {"provisioned_concurrency": 3}}}}
+    path = write(tmp_path, data)
+    assert load_manifest(path, "dev", environ={}).functions["f"].provisioned_concurrency == 1
+    assert load_manifest(path, "prod", environ={}).functions["f"].provisioned_concurrency == 3
+    assert load_manifest(write(tmp_path, base()), environ={}).functions["f"].provisioned_concurrency == 0
+
+
+def test_repository_manifest_provisions_the_webhooks_and_the_dispatcher() -> None:
+    root = Path(__file__).resolve().parents[3]
+    functions = load_manifest(root / "chalice.json", environ={}).functions
+    provisioned = {name for name, fn in functions.items() if fn.provisioned_concurrency}
+    assert provisioned == {"fal_webhook_status", "fal_webhook_portrait", "tg_webhook", "tg_dispatch"}
