@@ -34,7 +34,8 @@ class AsyncParts:
 
         registry = runner.metrics.registry
         self.queue = async_events.EventQueue(redis_url, registry=registry)
-        self.consumer = async_events.EventConsumer(redis_url, runner, registry=registry)
+        self.consumer = async_events.EventConsumer(redis_url, runner, registry=registry,
+                                                   functions=runner.manifest.functions)
         schedules = [async_events.ScheduledFunction(fn.name, s.expression, s.input, s.name)
                      for fn in runner.manifest.functions.values() for s in fn.schedules]
         self.scheduler = async_events.Scheduler(redis_url, runner, schedules, registry=registry)

@@ -67,7 +67,6 @@ async def _replay(store: EventStore, args: argparse.Namespace, out: TextIO, err:
 async def run_failed(args: argparse.Namespace, settings: EventSettings, out: TextIO, err: TextIO) -> int:
     store = EventStore(settings)
     try:
-        await store.ensure_group()
         if args.command == "list":
             return await _list(store, args, out)
         return await _replay(store, args, out, err)

@@ -5,7 +5,7 @@ Every environment variable this package reads is named here:
 - ``REDIS_URL``                   the Redis holding the stream, the retry set, the failure list and schedule slots
 - ``RUNNER_EVENTS_PREFIX``        key prefix (default ``lambda:events``): one prefix, one queue
 - ``RUNNER_EVENTS_BACKOFF``       seconds before retry 1, retry 2, ... (default ``60,120``: Lambda's two retries)
-- ``RUNNER_EVENTS_CONCURRENCY``   events one runner instance runs at once (default 4)
+- ``RUNNER_EVENTS_CONCURRENCY``   events of one function one runner instance runs at once (default 4)
 - ``RUNNER_EVENTS_CLAIM_IDLE``    seconds after which an unacknowledged event of a silent consumer is reclaimed
                                   (default 30; live consumers refresh their events every third of that)
 - ``RUNNER_EVENTS_MAX_AGE``       seconds after the first enqueue when an event is parked instead of retried
@@ -47,9 +47,18 @@ class EventSettings:
     def max_attempts(self) -> int:
         return len(self.backoff) + 1
 
+    def stream(self, function_name: str) -> str:
+        """One stream per function, so one function's backlog never sits in front of another's events."""
+        return f"{self.prefix}:stream:{function_name}"
+
     @property
-    def stream(self) -> str:
-        return f"{self.prefix}:stream"
+    def stream_prefix(self) -> str:
+        return f"{self.prefix}:stream:"
+
+    @property
+    def functions(self) -> str:
+        """Set of the function names that have a stream."""
+        return f"{self.prefix}:functions"
 
     @property
     def group(self) -> str:

@@ -1,5 +1,9 @@
 """The consumer side: every runner instance runs one EventConsumer in the shared group.
 
+Fair per function: each function's stream has its own read loop and its own `concurrency` slots on this
+instance, as each Lambda function has its own asynchronous queue, so a backlog of one function never
+delays another's events (the runner's worker budget still bounds what runs at once).
+
 Delivery is at least once. An attempt whose function fails is retried after the configured backoff
 (Lambda: two retries), then the event is parked on the failure list. An instance that dies mid-event
 stops refreshing its entries; after `claim_idle` another instance reclaims them, counting the lost
@@ -12,6 +16,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Iterable
 
 from prometheus_client import CollectorRegistry
 from redis.asyncio import Redis
@@ -32,7 +37,7 @@ LOST = "Runtime.InstanceLost: the runner instance running this event stopped ack
 class EventConsumer:
     def __init__(self, redis_url: str | None, invoker: Invoker, *, settings: EventSettings | None = None,
                  redis: Redis | None = None, registry: CollectorRegistry | None = None,
-                 drain_timeout: float = 30.0) -> None:
+                 drain_timeout: float = 30.0, functions: Iterable[str] = ()) -> None:
         settings = settings or EventSettings.from_env()
         if redis_url:
             settings = settings.with_(redis_url=redis_url)
@@ -41,17 +46,27 @@ class EventConsumer:
         self.store = EventStore(settings, redis)
         self.drain_timeout = drain_timeout
         self._metrics = event_metrics(registry)
-        self._inflight: dict[str, asyncio.Task[None]] = {}
+        self._inflight: dict[str, tuple[QueuedEvent, asyncio.Task[None]]] = {}  # by function + entry id
+        self._running: dict[str, int] = {}  # events in flight per function
+        self._known = set(functions)  # functions with a read loop (more are found in the functions set)
+        self._readers: dict[str, asyncio.Task[None]] = {}
         self._loops: list[asyncio.Task[None]] = []
         self._refresher: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
 
     async def start(self) -> None:
-        await self.store.ensure_group()
+        await self.store.redis.ping()  # type: ignore[misc]  # fails now when Redis does not answer
         self._stopping.clear()
-        self._loops = [asyncio.create_task(self._read_loop(), name="events-read"),
-                       asyncio.create_task(self._maintain_loop(), name="events-maintain")]
+        self._known.update(await self.store.function_names())
+        self._loops = [asyncio.create_task(self._maintain_loop(), name="events-maintain")]
+        self._start_readers()
         self._refresher = asyncio.create_task(self._refresh_loop(), name="events-refresh")
+
+    def _start_readers(self) -> None:
+        for name in sorted(self._known - set(self._readers)):
+            task = asyncio.create_task(self._read_loop(name), name=f"events-read-{name}")
+            self._readers[name] = task
+            self._loops.append(task)
 
     async def stop(self) -> None:
         """Stop taking events, let the running ones finish (up to drain_timeout), then close.
@@ -66,7 +81,7 @@ class EventConsumer:
             for task in late:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-        running = list(self._inflight.values())
+        running = [task for _event, task in self._inflight.values()]
         if running:  # still refreshed meanwhile, so no other instance takes them over while they finish
             _done, late = await asyncio.wait(running, timeout=self.drain_timeout)
             for task in late:
@@ -82,19 +97,21 @@ class EventConsumer:
     def busy(self) -> int:
         return len(self._inflight)
 
-    def _free(self) -> int:
-        return self.settings.concurrency - len(self._inflight)
+    def _free(self, function_name: str) -> int:
+        return self.settings.concurrency - self._running.get(function_name, 0)
 
-    async def _read_loop(self) -> None:
+    async def _read_loop(self, function_name: str) -> None:
         block_ms = max(1, int(self.settings.block * 1000))
+        await self.store.ensure_group(function_name)
         while not self._stopping.is_set():
-            if self._free() <= 0:
+            free = self._free(function_name)
+            if free <= 0:
                 await asyncio.sleep(0.01)
                 continue
             try:
-                events = await self.store.read_new(self._free(), block_ms)
+                events = await self.store.read_new(function_name, free, block_ms)
             except Exception as exc:  # Redis down or restarting: keep the loop alive, say why
-                log.warning("event stream read failed: %s", exc)
+                log.warning("event stream read failed (%s): %s", function_name, exc)
                 await asyncio.sleep(self.settings.poll)
                 continue
             for event in events:
@@ -106,7 +123,7 @@ class EventConsumer:
             await asyncio.sleep(self.settings.claim_idle / 3)
             if self._inflight:
                 try:
-                    await self.store.refresh(list(self._inflight))
+                    await self.store.refresh([event for event, _task in self._inflight.values()])
                 except Exception as exc:
                     log.warning("could not refresh running events: %s", exc)
 
@@ -124,8 +141,12 @@ class EventConsumer:
                 if now - last_prune >= PRUNE_EVERY:
                     await self.store.prune_consumers(PRUNE_IDLE)
                     last_prune = now
-                if self._free() > 0:
-                    for event in await self.store.reclaim(self._free()):
+                self._known.update(await self.store.function_names())
+                self._start_readers()
+                for name in sorted(self._known):
+                    if self._free(name) <= 0:
+                        continue
+                    for event in await self.store.reclaim(name, self._free(name)):
                         log.warning("reclaimed event %s of %s (attempt %d)", event.request_id,
                                     event.function_name, event.attempt)
                         self._spawn(event)
@@ -135,14 +156,17 @@ class EventConsumer:
                 await asyncio.wait_for(self._stopping.wait(), self.settings.poll)
 
     def _spawn(self, event: QueuedEvent) -> None:
-        if event.entry_id in self._inflight:
+        key = f"{event.function_name}\0{event.entry_id}"
+        if key in self._inflight:
             return
         task = asyncio.create_task(self._guarded(event), name=f"event-{event.request_id}")
-        self._inflight[event.entry_id] = task
-        key = event.entry_id
+        self._inflight[key] = (event, task)
+        fn = event.function_name
+        self._running[fn] = self._running.get(fn, 0) + 1
 
         def done(_task: asyncio.Task[None]) -> None:
             self._inflight.pop(key, None)
+            self._running[fn] -= 1
 
         task.add_done_callback(done)
 

@@ -1,4 +1,4 @@
-"""The producer side: the Invoke API (and the scheduler) put Event invocations on the shared stream."""
+"""The producer side: the Invoke API (and the scheduler) put Event invocations on their function's stream."""
 
 from __future__ import annotations
 
@@ -25,12 +25,12 @@ class EventQueue:
         self.settings = settings
         self.store = EventStore(settings, redis)
         self._metrics = event_metrics(registry)
-        self._group_ready = False
+        self._groups_ready: set[str] = set()
 
     async def enqueue(self, function_name: str, payload: bytes, request_id: str) -> None:
-        if not self._group_ready:  # the group must exist before the first entry, or a fresh group skips it
-            await self.store.ensure_group()
-            self._group_ready = True
+        if function_name not in self._groups_ready:  # once per function: the stream and its group exist
+            await self.store.ensure_group(function_name)
+            self._groups_ready.add(function_name)
         event = QueuedEvent(function_name=function_name, payload=payload, request_id=request_id,
                             attempt=1, first_enqueued_at=time.time())
         await self.store.add(event)

@@ -1,4 +1,6 @@
-"""The Redis side of the queue: one stream, one consumer group, a retry set and a failure list.
+"""The Redis side of the queue: one stream per function (each with the one consumer group), a set naming
+those functions, a retry set and a failure list. A stream per function is what keeps the scheduling fair:
+each function's events are read on their own, so a backlog of one never sits in front of another's.
 
 Every multi-key change is one Lua script, so two runner instances never see half a move. Keys are built
 from one prefix (EventSettings); the scripts address some keys they compute, so this needs a single Redis
@@ -37,27 +39,35 @@ redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
 redis.call('XDEL', KEYS[1], ARGV[2])
 return 1
 """
-# KEYS: stream, delayed set; ARGV: now, limit, hash key prefix. Due retries go back on the stream.
+# KEYS: functions set, delayed set; ARGV: now, limit, hash key prefix, stream key prefix. Due retries go back
+# on their function's stream.
 _PROMOTE = """
 local ids = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
 for _, id in ipairs(ids) do
   local key = ARGV[3] .. id
   local fields = redis.call('HGETALL', key)
-  if #fields > 0 then redis.call('XADD', KEYS[1], '*', unpack(fields)) end
+  if #fields > 0 then
+    local fn = ''
+    for i = 1, #fields, 2 do if fields[i] == 'function' then fn = fields[i + 1] end end
+    redis.call('XADD', ARGV[4] .. fn, '*', unpack(fields))
+    redis.call('SADD', KEYS[1], fn)
+  end
   redis.call('DEL', key)
   redis.call('ZREM', KEYS[2], id)
 end
 return #ids
 """
-# KEYS: stream, failed set, failed hash; ARGV: failure id, now. A parked event starts over at attempt 1.
+# KEYS: functions set, failed set, failed hash; ARGV: failure id, now, stream key prefix. A parked event
+# starts over at attempt 1.
 _REPLAY = """
 local f = redis.call('HGETALL', KEYS[3])
 if #f == 0 then return false end
 local m = {}
 for i = 1, #f, 2 do m[f[i]] = f[i + 1] end
-local id = redis.call('XADD', KEYS[1], '*', 'function', m['function'], 'payload', m['payload'],
+local id = redis.call('XADD', ARGV[3] .. m['function'], '*', 'function', m['function'], 'payload', m['payload'],
   'request_id', m['request_id'], 'attempt', '1', 'first_enqueued_at', ARGV[2], 'last_error', '',
   'replay_of', ARGV[1])
+redis.call('SADD', KEYS[1], m['function'])
 redis.call('DEL', KEYS[3])
 redis.call('ZREM', KEYS[2], ARGV[1])
 return id
@@ -78,31 +88,40 @@ class EventStore:
         self._move = self.redis.register_script(_MOVE)
         self._promote = self.redis.register_script(_PROMOTE)
         self._replay = self.redis.register_script(_REPLAY)
-        self._claim_cursor = "0-0"
+        self._claim_cursor: dict[str, str] = {}
 
     async def close(self) -> None:
         await self.redis.aclose()
 
-    async def ensure_group(self) -> None:
-        """Create the stream and its one consumer group; from id 0 so nothing enqueued earlier is skipped."""
+    async def function_names(self) -> list[str]:
+        members: Any = await self.redis.smembers(self.settings.functions)  # type: ignore[misc]
+        return sorted(_str(m) for m in members)
+
+    async def ensure_group(self, function_name: str) -> None:
+        """Create the function's stream and its consumer group; from id 0 so nothing enqueued earlier is skipped."""
         try:
-            await self.redis.xgroup_create(self.settings.stream, self.settings.group, id="0", mkstream=True)
+            await self.redis.xgroup_create(self.settings.stream(function_name), self.settings.group, id="0",
+                                           mkstream=True)
         except ResponseError as exc:
             if "BUSYGROUP" not in str(exc):
                 raise
 
     async def add(self, event: QueuedEvent) -> str:
-        entry_id = await self.redis.xadd(self.settings.stream, event.fields())  # type: ignore[arg-type]
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.xadd(self.settings.stream(event.function_name), event.fields())  # type: ignore[arg-type]
+            pipe.sadd(self.settings.functions, event.function_name)
+            entry_id, _added = await pipe.execute()
         return _str(entry_id)
 
-    async def read_new(self, count: int, block_ms: int) -> list[QueuedEvent]:
+    async def read_new(self, function_name: str, count: int, block_ms: int) -> list[QueuedEvent]:
         s = self.settings
+        stream = s.stream(function_name)
         try:
-            reply: Any = await self.redis.xreadgroup(s.group, s.consumer, {s.stream: ">"}, count=count, block=block_ms)
+            reply: Any = await self.redis.xreadgroup(s.group, s.consumer, {stream: ">"}, count=count, block=block_ms)
         except ResponseError as exc:
             if "NOGROUP" not in str(exc):
                 raise
-            await self.ensure_group()
+            await self.ensure_group(function_name)
             return []
         events = []
         for _stream, entries in reply or []:
@@ -111,38 +130,42 @@ class EventStore:
                     events.append(QueuedEvent.from_fields(fields, _str(entry_id)))
         return events
 
-    async def reclaim(self, count: int) -> list[QueuedEvent]:
+    async def reclaim(self, function_name: str, count: int) -> list[QueuedEvent]:
         """Take over entries whose consumer stopped refreshing them; each lost delivery counts as an attempt."""
         s = self.settings
+        stream = s.stream(function_name)
         try:
-            reply: Any = await self.redis.xautoclaim(s.stream, s.group, s.consumer, int(s.claim_idle * 1000),
-                                                     start_id=self._claim_cursor, count=count)
+            reply: Any = await self.redis.xautoclaim(stream, s.group, s.consumer, int(s.claim_idle * 1000),
+                                                     start_id=self._claim_cursor.get(function_name, "0-0"),
+                                                     count=count)
         except ResponseError as exc:
             if "NOGROUP" not in str(exc):
                 raise
             return []
-        self._claim_cursor = _str(reply[0])  # the next call goes on from here; "0-0" once the scan wrapped
+        self._claim_cursor[function_name] = _str(reply[0])  # go on from here; "0-0" once the scan wrapped
         events = []
         claimed: list[Any] = reply[1]
         for entry_id, fields in claimed:
             if not fields:
                 continue
             entry = _str(entry_id)
-            info = await self.redis.xpending_range(s.stream, s.group, min=entry, max=entry, count=1)
+            info = await self.redis.xpending_range(stream, s.group, min=entry, max=entry, count=1)
             delivered = int(info[0]["times_delivered"]) if info else 2
             events.append(QueuedEvent.from_fields(fields, entry, extra_deliveries=delivered - 1))
         return events
 
-    async def refresh(self, entry_ids: list[str]) -> None:
+    async def refresh(self, events: list[QueuedEvent]) -> None:
         """Reset the idle time of our in-flight entries so no other instance reclaims them."""
-        if entry_ids:
-            s = self.settings
-            ids: list[Any] = list(entry_ids)
-            await self.redis.xclaim(s.stream, s.group, s.consumer, 0, ids, justid=True)
+        s = self.settings
+        by_stream: dict[str, list[Any]] = {}
+        for event in events:
+            by_stream.setdefault(s.stream(event.function_name), []).append(event.entry_id)
+        for stream, ids in by_stream.items():
+            await self.redis.xclaim(stream, s.group, s.consumer, 0, ids, justid=True)
 
     async def ack(self, event: QueuedEvent) -> bool:
         s = self.settings
-        return bool(await self._ack(keys=[s.stream], args=[s.group, event.entry_id, s.consumer]))
+        return bool(await self._ack(keys=[s.stream(event.function_name)], args=[s.group, event.entry_id, s.consumer]))
 
     async def retry_later(self, event: QueuedEvent, next_event: QueuedEvent, due: float) -> bool:
         """Replace `event` on the stream by `next_event`, waiting in the retry set until `due`."""
@@ -151,7 +174,8 @@ class EventStore:
         args: list[Any] = [s.group, event.entry_id, s.consumer, repr(due), retry_id]
         for key, value in next_event.fields().items():
             args += [key, value]
-        return bool(await self._move(keys=[s.stream, s.delayed, s.delayed_key(retry_id)], args=args))
+        keys = [s.stream(event.function_name), s.delayed, s.delayed_key(retry_id)]
+        return bool(await self._move(keys=keys, args=args))
 
     async def park(self, event: QueuedEvent, error: str, attempts: int) -> FailedEvent | None:
         s = self.settings
@@ -162,13 +186,13 @@ class EventStore:
         args: list[Any] = [s.group, event.entry_id, s.consumer, repr(now), failed.failure_id]
         for key, value in failed.fields().items():
             args += [key, value]
-        keys = [s.stream, s.failed, s.failed_key(failed.failure_id)]
+        keys = [s.stream(event.function_name), s.failed, s.failed_key(failed.failure_id)]
         return failed if await self._move(keys=keys, args=args) else None
 
     async def promote_due(self, now: float | None = None, limit: int = 100) -> int:
         s = self.settings
-        args: list[Any] = [repr(time.time() if now is None else now), limit, s.delayed_key("")]
-        return int(await self._promote(keys=[s.stream, s.delayed], args=args))
+        args: list[Any] = [repr(time.time() if now is None else now), limit, s.delayed_key(""), s.stream_prefix]
+        return int(await self._promote(keys=[s.functions, s.delayed], args=args))
 
     async def failures(self) -> list[FailedEvent]:
         s = self.settings
@@ -190,8 +214,8 @@ class EventStore:
     async def replay(self, failure_id: str) -> str:
         """Put a parked event back on the stream with fresh attempts; returns the new entry id."""
         s = self.settings
-        keys = [s.stream, s.failed, s.failed_key(failure_id)]
-        entry = await self._replay(keys=keys, args=[failure_id, repr(time.time())])
+        keys = [s.functions, s.failed, s.failed_key(failure_id)]
+        entry = await self._replay(keys=keys, args=[failure_id, repr(time.time()), s.stream_prefix])
         if not entry:
             raise FailureNotFound(failure_id)
         return _str(entry)
@@ -200,28 +224,31 @@ class EventStore:
         """Forget consumers (runner instances long gone) that own no entries and were idle this long."""
         s = self.settings
         pruned = []
-        try:
-            consumers: list[Any] = await self.redis.xinfo_consumers(s.stream, s.group)
-        except ResponseError:
-            return []
-        for info in consumers:
-            name = _str(info["name"])
-            if name != s.consumer and int(info["pending"]) == 0 and int(info["idle"]) > idle_seconds * 1000:
-                await self.redis.xgroup_delconsumer(s.stream, s.group, name)
-                pruned.append(name)
+        for function_name in await self.function_names():
+            stream = s.stream(function_name)
+            try:
+                consumers: list[Any] = await self.redis.xinfo_consumers(stream, s.group)
+            except ResponseError:
+                continue
+            for info in consumers:
+                name = _str(info["name"])
+                if name != s.consumer and int(info["pending"]) == 0 and int(info["idle"]) > idle_seconds * 1000:
+                    await self.redis.xgroup_delconsumer(stream, s.group, name)
+                    if name not in pruned:
+                        pruned.append(name)
         return pruned
 
     async def stats(self) -> dict[str, int]:
+        """Entries on the streams, in flight (pending), waiting for a retry, and parked."""
         s = self.settings
-        pending = 0
-        try:
-            summary: Any = await self.redis.xpending(s.stream, s.group)
-            pending = int(summary["pending"])
-        except ResponseError:
-            pass
-        return {
-            "stream": int(await self.redis.xlen(s.stream)),
-            "pending": pending,
-            "delayed": int(await self.redis.zcard(s.delayed)),
-            "failed": int(await self.redis.zcard(s.failed)),
-        }
+        waiting = pending = 0
+        for function_name in await self.function_names():
+            stream = s.stream(function_name)
+            waiting += int(await self.redis.xlen(stream))
+            try:
+                summary: Any = await self.redis.xpending(stream, s.group)
+                pending += int(summary["pending"])
+            except ResponseError:
+                pass
+        return {"stream": waiting, "pending": pending, "delayed": int(await self.redis.zcard(s.delayed)),
+                "failed": int(await self.redis.zcard(s.failed))}

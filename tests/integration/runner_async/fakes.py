@@ -12,9 +12,10 @@ from local_runner.invoke import InvocationResult
 class ScriptedInvoker:
     """Fails the first `fail_times` calls per request id (or always when -1), then succeeds."""
 
-    def __init__(self, fail_times: int = 0, hold: float = 0.0) -> None:
+    def __init__(self, fail_times: int = 0, hold: float = 0.0, holds: dict[str, float] | None = None) -> None:
         self.fail_times = fail_times
         self.hold = hold
+        self.holds = holds or {}  # per function name, instead of `hold`
         self.calls: list[tuple[str, bytes, str | None]] = []
         self.started = asyncio.Event()
         self.on_call: Callable[[], None] | None = None
@@ -22,8 +23,9 @@ class ScriptedInvoker:
     async def invoke(self, function_name: str, payload: bytes, *, request_id: str | None = None) -> InvocationResult:
         self.calls.append((function_name, payload, request_id))
         self.started.set()
-        if self.hold:
-            await asyncio.sleep(self.hold)
+        hold = self.holds.get(function_name, self.hold)
+        if hold:
+            await asyncio.sleep(hold)
         failures = sum(1 for _f, _p, rid in self.calls if rid == request_id)
         if self.fail_times < 0 or failures <= self.fail_times:
             body = json.dumps({"errorType": "RuntimeError", "errorMessage": f"boom {failures}"}).encode()

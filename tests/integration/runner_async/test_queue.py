@@ -123,8 +123,8 @@ def test_event_of_a_dead_consumer_is_reclaimed_by_another(event_settings, run) -
         await queue.enqueue("fn", b"{}", "req-orphan")
         # An instance reads the event and dies before acknowledging it: it stays pending under its name.
         store = EventStore(dead)
-        await store.ensure_group()
-        [taken] = await store.read_new(10, 10)
+        await store.ensure_group("fn")
+        [taken] = await store.read_new("fn", 10, 10)
         assert taken.request_id == "req-orphan"
         await store.close()
 
@@ -194,13 +194,13 @@ def test_consumers_of_gone_instances_are_forgotten_when_they_own_nothing(event_s
         queue = EventQueue(settings=event_settings)
         await queue.enqueue("fn", b"{}", "done")
         await queue.enqueue("fn", b"{}", "kept")
-        [done] = await gone.read_new(1, 5)
+        [done] = await gone.read_new("fn", 1, 5)
         assert await gone.ack(done)  # "gone" ran its event and left: nothing pending
-        assert len(await busy.read_new(1, 5)) == 1  # "busy" owns an entry: it must stay
+        assert len(await busy.read_new("fn", 1, 5)) == 1  # "busy" owns an entry: it must stay
         await queue.close()
         await asyncio.sleep(0.05)
         assert await me.prune_consumers(0.01) == ["gone"]
-        names = [c["name"].decode() for c in await me.redis.xinfo_consumers(event_settings.stream, "runners")]
+        names = [c["name"].decode() for c in await me.redis.xinfo_consumers(event_settings.stream("fn"), "runners")]
         assert names == ["busy"]
         for store in (gone, busy, me):
             await store.close()
@@ -214,8 +214,8 @@ def test_many_orphans_are_all_reclaimed_one_at_a_time(event_settings, run) -> No
         for i in range(4):
             await queue.enqueue("fn", b"{}", f"orphan-{i}")
         dead = EventStore(event_settings.with_(consumer="dead"))
-        await dead.ensure_group()
-        assert len(await dead.read_new(10, 10)) == 4
+        await dead.ensure_group("fn")
+        assert len(await dead.read_new("fn", 10, 10)) == 4
         await dead.close()
         invoker = ScriptedInvoker()
         alive = EventConsumer(None, invoker, settings=event_settings.with_(consumer="alive", concurrency=1))
@@ -246,6 +246,26 @@ def test_a_stopping_consumer_finishes_its_event_without_it_being_stolen(event_se
         await staying.stop()
         assert slow.count("req-drain") == 1 and other.calls == []
         assert await _stats(settings) == {"stream": 0, "pending": 0, "delayed": 0, "failed": 0}
+        await queue.close()
+
+    run(scenario())
+
+
+def test_one_functions_backlog_does_not_delay_another(event_settings, run) -> None:
+    async def scenario() -> None:
+        settings = event_settings.with_(concurrency=2)
+        queue = EventQueue(settings=settings)
+        for i in range(200):  # a backlog of 200 half-second events: 50 s of work at two at a time
+            await queue.enqueue("backlogged", b"{}", f"b{i}")
+        invoker = ScriptedInvoker(holds={"backlogged": 0.5})
+        consumer = EventConsumer(None, invoker, settings=settings)
+        await consumer.start()
+        await wait_for(lambda: invoker.count("b0") == 1)
+        await queue.enqueue("other", b"{}", "urgent")
+        await wait_for(lambda: invoker.count("urgent") == 1, timeout=5)
+        order = [rid for _f, _p, rid in invoker.calls]
+        assert order.index("urgent") <= 4  # behind at most the backlog's events already running
+        await consumer.stop()
         await queue.close()
 
     run(scenario())

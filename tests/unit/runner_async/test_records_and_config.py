@@ -40,7 +40,7 @@ def test_settings_from_env() -> None:
                                 "RUNNER_EVENTS_CLAIM_IDLE": "10"})
     assert (s.redis_url, s.prefix, s.backoff) == ("redis://h:1/2", "p", (1.0, 2.5))
     assert (s.concurrency, s.claim_idle) == (8, 10.0)
-    assert s.max_attempts == 3 and s.stream == "p:stream"
+    assert s.max_attempts == 3 and s.stream("fn") == "p:stream:fn" and s.functions == "p:functions"
     defaults = EventSettings.from_env({})
     assert defaults.backoff == (60.0, 120.0) and defaults.max_attempts == 3
     with pytest.raises(EventConfigError):
