@@ -103,7 +103,7 @@ def _read_event(path: str | None) -> bytes:
 
 async def _invoke(config: RunnerConfig, name: str, event: bytes, out: TextIO, err: TextIO) -> int:
     runner = Runner(load_manifest(config.manifest, config.stage), config)
-    await runner.start()
+    await runner.start(provision=False)
     try:
         result = await runner.invoke(name, event)
     finally:

@@ -223,7 +223,9 @@ class FunctionPool:
             if worker is None:
                 self._pending_spawns -= 1
                 self.budget.give_back(self.spec.memory_mb)
-        if error is not None or worker is None or worker.state == "dead":
+        if worker is not None and error is None and worker.spec.generation != self.spec.generation:
+            worker.kill()  # reloaded while it started: serve only the new code
+        elif error is not None or worker is None or worker.state == "dead":
             if worker is not None:
                 worker.kill()
             self._init_failed(worker, error or b"{}")
@@ -290,6 +292,10 @@ class FunctionPool:
 
     async def stop(self) -> None:
         self._stopped = True
+        while self._waiters:  # callers still queued are refused rather than left to their deadline
+            fut = self._waiters.popleft()
+            if not fut.done():
+                fut.set_exception(Throttled(self.name, retry_after=self._retry_after()))
         for task in list(self._init_tasks):
             task.cancel()
         for worker in list(self._workers):

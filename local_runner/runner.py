@@ -49,7 +49,9 @@ class Runner:
         self.started = False
 
     # -- lifecycle -------------------------------------------------------------------------------------
-    async def start(self) -> None:
+    async def start(self, *, provision: bool = True) -> None:
+        """Build, open the Runtime API, create the pools; start the provisioned workers unless told not to
+        (the one-shot `invoke` command needs none)."""
         loop = asyncio.get_running_loop()
         self.runtime_dir = await loop.run_in_executor(None, ensure_runtime, self.config.build_root)
         await loop.run_in_executor(None, self.builder.build_all)
@@ -58,6 +60,8 @@ class Runner:
             self.pools[fn.name] = FunctionPool(self.worker_spec(fn), self.pool_limits(fn), self.api, self.sink,
                                                self.metrics, self.budget)
         for pool in self.pools.values():  # provisioned workers start now, within the init limits
+            if not provision:
+                pool.provisioned, pool.provisioned_ready = 0, True
             pool.scale()
         self._reaper = asyncio.create_task(self._reap_loop())
         self.started = True

@@ -56,6 +56,11 @@ class EventSettings:
         return f"{self.prefix}:stream:"
 
     @property
+    def single_stream(self) -> str:
+        """The one stream of all functions in earlier versions; migrated at consumer start."""
+        return f"{self.prefix}:stream"
+
+    @property
     def functions(self) -> str:
         """Set of the function names that have a stream."""
         return f"{self.prefix}:functions"

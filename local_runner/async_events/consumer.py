@@ -57,6 +57,9 @@ class EventConsumer:
     async def start(self) -> None:
         await self.store.redis.ping()  # type: ignore[misc]  # fails now when Redis does not answer
         self._stopping.clear()
+        moved = await self.store.migrate_single_stream()
+        if moved:
+            log.warning("moved %d event(s) from the single stream of an earlier version to per-function streams", moved)
         self._known.update(await self.store.function_names())
         self._loops = [asyncio.create_task(self._maintain_loop(), name="events-maintain")]
         self._start_readers()

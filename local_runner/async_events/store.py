@@ -72,6 +72,20 @@ redis.call('DEL', KEYS[3])
 redis.call('ZREM', KEYS[2], ARGV[1])
 return id
 """
+# KEYS: the old single stream, functions set; ARGV: stream key prefix. Moves every entry of the stream
+# that served all functions before (versions up to one stream per function) onto its function's stream.
+_MIGRATE = """
+local entries = redis.call('XRANGE', KEYS[1], '-', '+')
+for _, entry in ipairs(entries) do
+  local fields = entry[2]
+  local fn = ''
+  for i = 1, #fields, 2 do if fields[i] == 'function' then fn = fields[i + 1] end end
+  redis.call('XADD', ARGV[1] .. fn, '*', unpack(fields))
+  redis.call('SADD', KEYS[2], fn)
+end
+redis.call('DEL', KEYS[1])
+return #entries
+"""
 
 
 def _str(value: bytes | str) -> str:
@@ -88,10 +102,19 @@ class EventStore:
         self._move = self.redis.register_script(_MOVE)
         self._promote = self.redis.register_script(_PROMOTE)
         self._replay = self.redis.register_script(_REPLAY)
+        self._migrate = self.redis.register_script(_MIGRATE)
         self._claim_cursor: dict[str, str] = {}
 
     async def close(self) -> None:
         await self.redis.aclose()
+
+    async def migrate_single_stream(self) -> int:
+        """Move the entries of the one stream of earlier versions to their functions' streams (at least once:
+        an entry an old instance was running may run again)."""
+        s = self.settings
+        if not await self.redis.exists(s.single_stream):
+            return 0
+        return int(await self._migrate(keys=[s.single_stream, s.functions], args=[s.stream_prefix]))
 
     async def function_names(self) -> list[str]:
         members: Any = await self.redis.smembers(self.settings.functions)  # type: ignore[misc]

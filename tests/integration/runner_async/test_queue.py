@@ -269,3 +269,24 @@ def test_one_functions_backlog_does_not_delay_another(event_settings, run) -> No
         await queue.close()
 
     run(scenario())
+
+
+def test_entries_of_the_earlier_single_stream_are_moved_and_run(event_settings, run) -> None:
+    async def scenario() -> None:
+        from local_runner.async_events.records import QueuedEvent
+
+        store = EventStore(event_settings)
+        for fn, rid in (("fn", "old-1"), ("other", "old-2")):  # as an earlier version queued them
+            event = QueuedEvent(function_name=fn, payload=b"{}", request_id=rid)
+            await store.redis.xadd(event_settings.single_stream, event.fields())  # type: ignore[arg-type]
+        invoker = ScriptedInvoker()
+        consumer = EventConsumer(None, invoker, settings=event_settings)
+        await consumer.start()
+        await wait_for(lambda: invoker.count("old-1") == 1 and invoker.count("old-2") == 1)
+        await wait_for(lambda: consumer.busy == 0)
+        await consumer.stop()
+        assert not await store.redis.exists(event_settings.single_stream)
+        await store.close()
+        assert await _stats(event_settings) == {"stream": 0, "pending": 0, "delayed": 0, "failed": 0}
+
+    run(scenario())
