@@ -1,15 +1,15 @@
 """Benchmark: a cold burst and a 2x overload through the runner's pure invoke path, each beside a baseline
 measured in the same run. Prints figures; not a test.
 
-    .venv/bin/python -m bench.burst_bench [--burst 32] [--init-cpu 0.3] [--overload-seconds 3]
+    .venv/bin/python -m bench.burst_bench [--burst 32] [--init-cpu 0.3] [--overload-seconds 5]
 
 Cold burst: `--burst` concurrent invocations into a cold function whose init burns `--init-cpu` seconds of
 CPU (imports and clients, as a real function's). Bounded: the runner's defaults (inits in flight = cores).
 Baseline: the old herd, every waiting invocation starting its own worker (init limits set very high).
 Figures: errors, the peak of inits in flight, p50/p99 latency, time to drain, workers spawned.
 
-2x overload: a warm function with reserved concurrency 4 whose handler takes 20 ms (capacity about
-200/s) driven open loop at twice its measured capacity. Bounded: a queue of 8 callers, refused at once
+2x overload: a warm function with reserved concurrency 4 whose handler waits 100 ms (capacity about
+40/s, bound by its concurrency, not by the host's CPU) driven open loop at twice its measured capacity. Bounded: a queue of 8 callers, refused at once
 past it. Baseline: an unbounded queue in which callers wait up to throttle_wait (1 s) before 429.
 Figures: goodput against capacity, refusal latency p50/p99, p99 of the answered calls.
 Loopback and in-process only; everything it starts is stopped at the end.
@@ -45,7 +45,7 @@ STEADY = '''import time
 
 
 def handler(event, context):
-    time.sleep(0.02)
+    time.sleep(0.1)
     return {"ok": True}
 '''
 
@@ -142,7 +142,7 @@ async def overload(manifest: Path, build: Path, seconds: float, **config: Any) -
         await runner.stop(drain_timeout=5)
 
 
-async def _capacity(runner: Runner, seconds: float = 1.5) -> float:
+async def _capacity(runner: Runner, seconds: float = 2.0) -> float:
     """Closed loop with exactly the concurrency cap of callers: what the function sustains."""
     done = 0
     end = time.perf_counter() + seconds
@@ -170,7 +170,7 @@ async def main_async(args: argparse.Namespace) -> None:
             print(f"  {label:22} errors {r['errors']:3.0f}   inits in flight peak {r['peak_inits']:3.0f}   "
                   f"p50 {r['p50']:7.0f} ms   p99 {r['p99']:7.0f} ms   drained in {r['drain_s']:5.2f} s   "
                   f"workers spawned {r['spawned']:3.0f}")
-        print(f"2x overload: reserved concurrency 4, 20 ms handler, {args.overload_seconds:.0f} s open loop")
+        print(f"2x overload: reserved concurrency 4, 100 ms handler, {args.overload_seconds:.0f} s open loop")
         for label, config in (("bounded queue (8)", {"max_queue_per_function": 8}),
                               ("baseline: wait 1 s", {"max_queue_per_function": 100000, "throttle_wait": 1.0})):
             r = await overload(manifest, build, args.overload_seconds, **config)
@@ -184,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--burst", type=int, default=32)
     parser.add_argument("--init-cpu", type=float, default=0.3)
-    parser.add_argument("--overload-seconds", type=float, default=3.0)
+    parser.add_argument("--overload-seconds", type=float, default=5.0)
     asyncio.run(main_async(parser.parse_args(argv)))
     return 0
 

@@ -255,7 +255,7 @@ class FunctionPool:
         self._workers.discard(worker)
         if worker in self._idle:
             self._idle.remove(worker)
-        self.budget.give_back(self.spec.memory_mb)
+        self.budget.give_back(worker.spec.memory_mb)
         loop = asyncio.get_running_loop()
         task = loop.create_task(self.api.close_port(worker.port))
         task.add_done_callback(lambda t: t.exception() if not t.cancelled() else None)

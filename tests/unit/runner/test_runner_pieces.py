@@ -68,3 +68,20 @@ def test_exit_text_and_rss_of_a_missing_process() -> None:
     assert read_rss_kb(2**22 + 12345) == (0, 0)
     rss, hwm = read_rss_kb(__import__("os").getpid())
     assert 0 < rss <= hwm
+
+
+def test_scaling_settings_and_their_host_defaults() -> None:
+    import os
+
+    from local_runner.budget import Limits
+
+    config = RunnerConfig.from_env({"RUNNER_MAX_INITS": "3", "RUNNER_MAX_QUEUE_PER_FUNCTION": "7",
+                                    "RUNNER_MAX_WORKERS": "9", "RUNNER_MAX_MEMORY_MB": "2048",
+                                    "RUNNER_CONNECTIONS_PER_WORKER": "4", "RUNNER_MAX_CONNECTIONS": "30"})
+    assert (config.max_inits, config.max_queue_per_function, config.max_workers, config.max_memory_mb,
+            config.connections_per_worker, config.max_connections) == (3, 7, 9, 2048, 4, 30)
+    defaults = Limits.resolve()
+    cores = os.cpu_count() or 1
+    assert defaults.max_inits == cores and defaults.max_workers == 8 * cores
+    assert 0 < defaults.max_memory_mb and defaults.max_connections == 0
+    assert Limits.resolve(max_inits=5, max_workers=2).max_inits == 5
