@@ -68,6 +68,21 @@ def test_cold_burst_of_32_has_no_errors_and_bounded_inits(runner_build: Path) ->
     with_runner(runner_build, body, max_inits=2)
 
 
+def test_a_waiting_caller_takes_the_worker_that_frees_up_before_its_init_ends(runner_build: Path) -> None:
+    async def body(runner: Runner) -> None:
+        pool = runner.pools["coldburst"]
+        warm = json.loads((await runner.invoke("coldburst", b"{}")).payload)["pid"]
+        holder = asyncio.ensure_future(runner.invoke("coldburst", b'{"sleep": 0.3}'))
+        await until(lambda: pool.busy == 1)
+        waiter = await runner.invoke("coldburst", b"{}")  # no idle worker: queued, and an init starts (1 s)
+        assert json.loads(waiter.payload)["pid"] == warm and not waiter.cold_start
+        assert pool.starting == 1  # answered by the freed worker while the init still runs
+        assert (await holder).function_error is None
+        await until(lambda: pool.warm == 2)  # the init ends as a second warm worker, not wasted
+
+    with_runner(runner_build, body)
+
+
 def test_a_caller_giving_up_leaves_its_init_for_the_next(runner_build: Path) -> None:
     async def body(runner: Runner) -> None:
         pool = runner.pools["coldburst"]
