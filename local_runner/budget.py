@@ -112,6 +112,10 @@ class Budget:
         share = max(1, self._capacity(pool.spec.memory_mb) // (len(others) + 1))
         return pool.worker_count > max(share, pool.provisioned)
 
+    def init_pending(self, pool: FunctionPool) -> bool:
+        """`pool` waits for an instance init slot (not for room): its init will come."""
+        return pool in self._waiting and pool.name not in self._starved
+
     def worker_idle(self) -> None:
         """A worker went idle: a pool waiting for room may now stop it (see `_victim`)."""
         self._schedule_wake()

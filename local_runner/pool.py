@@ -7,9 +7,9 @@ starts inits for the queue, at most `max_inits` at once for this function and as
 per-function cap). Inits belong to the pool, not to the caller: a caller that gives up leaves its init
 running for the next one, and a starting worker is only killed at its own init limit.
 
-Shedding: a full queue (`max_queue` callers) is refused at once (`Throttled`); a caller that finds the
-function at its cap waits at most `throttle_wait` for a worker; one that arrives while the function can
-still grow waits for the init too (up to the init limit). `provisioned` workers are started at once and
+Shedding: a full queue (`max_queue` callers) is refused at once (`Throttled`); a caller waits
+`throttle_wait` for a worker, and past it only as long as inits are under way for the queue (or waiting
+for an instance init slot), each within its own limit: a function at its cap sheds after `throttle_wait`. `provisioned` workers are started at once and
 kept: replaced when they die, after a reload, and never reaped for idleness. A reload bumps the
 generation: idle workers of the old generation stop now, busy ones when their invocation ends.
 """
@@ -23,6 +23,7 @@ import math
 import time
 from collections import deque
 from dataclasses import dataclass, replace
+from typing import Any
 
 from local_runner.budget import Budget
 from local_runner.errors import Throttled
@@ -68,6 +69,7 @@ class FunctionPool:
         self._init_tasks: set[asyncio.Task[None]] = set()
         self._in_flight = 0
         self._retry_at = 0.0
+        self._init_round: asyncio.Future[None] = asyncio.get_running_loop().create_future()  # done when an init ends
         self._stopped = False
         self._drained = asyncio.Event()
         self._drained.set()
@@ -118,15 +120,25 @@ class FunctionPool:
         if self.queued >= self.limits.max_queue:
             raise Throttled(self.name, retry_after=self._retry_after())
         can_grow = len(self._workers) < self.limit and (self._starting > 0 or self.budget.can_grow(self))
-        wait = max(self.limits.throttle_wait, self.spec.init_timeout) if can_grow else self.limits.throttle_wait
-        if wait <= 0:
+        if not can_grow and self.limits.throttle_wait <= 0:
             raise Throttled(self.name, retry_after=self._retry_after())
-        fut: asyncio.Future[Handed] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[Handed] = loop.create_future()
         self._waiters.append(fut)
         self._update_gauges()
         self.scale()
+        # Wait `throttle_wait` for a worker; past it, go on waiting while inits are under way for the queue
+        # (each has its own limit, and a slot may be waited for first), never longer than the longest limit.
+        began = loop.time()
+        patience_end = began + self.limits.throttle_wait
+        give_up = began + max(self.limits.throttle_wait, self.limits.provisioned_init_timeout)
         try:
-            await asyncio.wait({fut}, timeout=wait)
+            while not fut.done():
+                now = loop.time()
+                if now >= give_up or (now >= patience_end and not self._scaling()):
+                    break
+                round_: asyncio.Future[Any] = self._init_round  # done when an init ends: look again then
+                await asyncio.wait({fut, round_}, timeout=(patience_end if now < patience_end else give_up) - now)
         except asyncio.CancelledError:
             self._abandon(fut)
             raise
@@ -134,6 +146,10 @@ class FunctionPool:
             self._abandon(fut)
             raise Throttled(self.name, retry_after=self._retry_after())
         return fut.result()
+
+    def _scaling(self) -> bool:
+        """Inits under way (or waiting for an instance init slot) that can still serve the queue."""
+        return not self._stopped and (self._starting > 0 or self.budget.init_pending(self))
 
     def _abandon(self, fut: asyncio.Future[Handed]) -> None:
         """The caller gave up: a worker handed to it meanwhile goes to the next caller."""
@@ -234,6 +250,8 @@ class FunctionPool:
             self._offer(worker)
             if not self.provisioned_ready and self._current() - self._starting >= self.provisioned:
                 self.provisioned_ready = True
+        round_, self._init_round = self._init_round, asyncio.get_running_loop().create_future()
+        round_.set_result(None)  # waiters past their throttle_wait look again
         self._update_gauges()
         self.scale()
 

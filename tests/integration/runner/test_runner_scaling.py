@@ -186,3 +186,15 @@ def test_provisioned_workers_are_kept_through_reload_and_idle_time(runner_build:
         assert json.loads(burst.payload)["init_type"] == "provisioned-concurrency"
 
     with_runner(runner_build, body, stage="scaling", idle_timeout=0.1)
+
+
+def test_a_caller_waits_out_the_queue_for_an_init_slot_without_a_429(runner_build: Path) -> None:
+    async def body(runner: Runner) -> None:
+        # One init at a time: the provisioned inits (two of victim, coldburst's one-second one) go first.
+        started = time.monotonic()
+        result = await runner.invoke("flood_a", b'{"sleep": 0}')
+        waited = time.monotonic() - started
+        assert result.function_error is None and result.cold_start
+        assert waited > 1.0 and runner.budget.peak_inits == 1  # behind the others, past throttle_wait
+
+    with_runner(runner_build, body, stage="scaling", max_inits=1, throttle_wait=0.1)
