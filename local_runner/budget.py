@@ -86,7 +86,11 @@ class Budget:
             if victim is None:
                 self._wait(pool, starved=True)
                 return False
+            before = self.workers
             victim.kill()  # its pool's on_dead gives the room back (synchronously)
+            if self.workers == before:  # nothing came back (it was already gone): do not spin
+                self._wait(pool, starved=True)
+                return False
         self.workers += 1
         self.memory_mb += pool.spec.memory_mb
         self.inits += 1
@@ -130,7 +134,7 @@ class Budget:
 
     def _victim(self, pool: FunctionPool) -> Worker | None:
         candidates = [w for p in self.pools if p is not pool and p.worker_count > p.provisioned
-                      for w in p.idle_workers()]
+                      for w in p.idle_workers() if w.state == "idle"]
         return min(candidates, key=lambda w: w.last_used, default=None)
 
     def _wait(self, pool: FunctionPool, *, starved: bool) -> None:
