@@ -9,9 +9,9 @@ from typing import Any
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 
 from aisha.bot.state import ChatState, clear_state, save_state
-from aisha.handlers.process_state import WorkerState
 from aisha.models import User
 from aisha.texts import text
+from aisha.worker import WorkerState
 
 Keyboard = list[list[tuple[str, str]]]  # rows of (label, callback data)
 

@@ -12,6 +12,8 @@ from aisha.models.entities import (
     WebhookEvent,
 )
 from aisha.models.enums import (
+    NOTIFICATION_KINDS,
+    PRESETS,
     AvatarStatus,
     EventStatus,
     Gender,
@@ -36,9 +38,12 @@ from aisha.models.fal import (
     PortraitTrainingInput,
     QueueSubmission,
 )
+from aisha.models.progress import Progress
 from aisha.models.telegram import TelegramUpdate
 
 __all__ = [
+    "NOTIFICATION_KINDS",
+    "PRESETS",
     "Avatar",
     "AvatarPhoto",
     "AvatarStatus",
@@ -60,6 +65,7 @@ __all__ = [
     "LoraWeight",
     "PortraitTrainingInput",
     "Preset",
+    "Progress",
     "PromoCode",
     "PromoKind",
     "PromoRedemption",
