@@ -9,6 +9,7 @@ from typing import Any
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 
 from aisha.bot.state import ChatState, clear_state, save_state
+from aisha.callbacks import Callback
 from aisha.models import User
 from aisha.texts import text
 from aisha.worker import WorkerState
@@ -43,6 +44,11 @@ class BotContext:
     def data(self) -> str:
         query = self.update.callback_query
         return (query.data or "") if query else ""
+
+    @property
+    def callback(self) -> Callback:
+        """The pressed button's callback data, parsed (an empty Callback when none or unreadable)."""
+        return Callback.parse(self.data) or _NO_CALLBACK
 
     @property
     def text(self) -> str:
@@ -84,6 +90,9 @@ class BotContext:
         """Per-user limit on paid actions (PRICE-bearing submits) per minute."""
         limit = self.worker.settings.rate_limit_paid_actions_per_minute
         return _under_limit(self.worker, f"paid:{self.user.id}", limit)
+
+
+_NO_CALLBACK = Callback("-")
 
 
 def _under_limit(worker: WorkerState, name: str, per_minute: int) -> bool:

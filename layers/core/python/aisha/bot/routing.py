@@ -1,6 +1,6 @@
 """Which handler function an update goes to: by its kind, command, button or conversation state.
 
-Button callback data is `<flow>:<action>[:<argument>...]`; the flow names the function.
+Button callback data is an aisha.callbacks.Callback; its flow names the function.
 """
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from aisha.bot.state import ChatState
+from aisha.callbacks import Callback
 from aisha.functions import BOT_AVATAR, BOT_BALANCE, BOT_GALLERY, BOT_GENERATE, BOT_HELP, BOT_START
 
 FLOW_FUNCTIONS = {
@@ -43,8 +44,8 @@ def route(update: dict[str, Any], state: ChatState | None) -> str:
     if update.get("pre_checkout_query"):
         return BOT_BALANCE
     if query := update.get("callback_query"):
-        flow = str(query.get("data") or "").split(":", 1)[0]
-        return FLOW_FUNCTIONS.get(flow, FALLBACK)
+        pressed = Callback.parse(str(query.get("data") or ""))
+        return FLOW_FUNCTIONS.get(pressed.flow, FALLBACK) if pressed else FALLBACK
     message = update.get("message")
     if not message:
         return FALLBACK
