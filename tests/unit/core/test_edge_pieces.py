@@ -77,3 +77,13 @@ def test_every_notification_kind_has_a_renderer() -> None:
     from aisha.telegram.notifier import RENDERERS
 
     assert set(RENDERERS) == NOTIFICATION_KINDS
+
+
+def test_the_bot_builds_no_button_whose_data_is_not_a_valid_callback() -> None:
+    from aisha.bot.context import keyboard
+
+    markup = keyboard([[("Start", "avatar:confirm:12")], [("Menu", "menu:show")]])
+    assert [b.callback_data for row in markup.inline_keyboard for b in row] == ["avatar:confirm:12", "menu:show"]
+    for bad in ("gallery:image:" + "9" * 60, "", "~2:menu", "a::b"):
+        with pytest.raises(ValueError, match="callback data"):
+            keyboard([[("x", bad)]])

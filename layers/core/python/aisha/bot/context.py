@@ -18,8 +18,17 @@ Keyboard = list[list[tuple[str, str]]]  # rows of (label, callback data)
 
 
 def keyboard(rows: Keyboard) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data) for label, data in row]
+    """Every button of the bot is made here, so every callback data is checked here: it must be a
+    Callback (version 1 format, at most 64 bytes), or building the keyboard fails loudly."""
+    return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=_checked(data)) for label, data in row]
                                  for row in rows])
+
+
+def _checked(data: str) -> str:
+    pressed = Callback.parse(data)
+    if pressed is None or pressed.data != data:
+        raise ValueError(f"not a valid callback data (format or 64 bytes): {data!r}")
+    return data
 
 
 @dataclass
