@@ -109,12 +109,18 @@ def _import_in_clean_interpreter(function: str) -> dict[str, object]:
     return dict(json.loads(out.stdout))
 
 
-@pytest.mark.parametrize("function", WEBHOOKS)
+@pytest.mark.parametrize("function", [*WEBHOOKS, "tg_dispatch"])
 def test_webhooks_load_no_client_they_do_not_use(function: str) -> None:
     loaded = _import_in_clean_interpreter(function)
     tops = set(loaded["tops"])  # type: ignore[arg-type]
     assert not tops & set(HEAVY), f"{function} loads {sorted(tops & set(HEAVY))}"
     assert int(loaded["count"]) <= 300, f"{function} loads {loaded['count']} modules at import"  # type: ignore[call-overload]
+
+
+def test_the_bot_functions_load_no_fal_client_and_no_boto3() -> None:
+    for function in ("bot_start", "bot_help", "bot_balance"):
+        tops = set(_import_in_clean_interpreter(function)["tops"])  # type: ignore[arg-type]
+        assert not tops & {"fal_client", "boto3", "botocore"}, f"{function} loads {sorted(tops)}"
 
 
 def test_every_named_function_is_in_the_manifest() -> None:
