@@ -1,5 +1,5 @@
 """Event invocation: store the generated images (or refund a failed generation) and send them."""
 
-from aisha.handlers.fal import process_handler as handler
+from aisha.handlers.fal_process import process_handler as handler
 
 __all__ = ["handler"]

@@ -1,5 +1,6 @@
 """POST /webhook/fal/portrait: FAL reports the end of an avatar training."""
 
-from aisha.handlers.fal import TRAINING_PROCESSOR, webhook_handler
+from aisha.functions import FAL_PROCESS_TRAINING
+from aisha.handlers.fal_webhook import webhook_handler
 
-handler = webhook_handler("/webhook/fal/portrait", TRAINING_PROCESSOR)
+handler = webhook_handler("/webhook/fal/portrait", FAL_PROCESS_TRAINING)

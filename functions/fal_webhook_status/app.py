@@ -1,5 +1,6 @@
 """POST /webhook/fal/status: FAL reports the end of an image generation (or any other queued job)."""
 
-from aisha.handlers.fal import GENERATION_PROCESSOR, webhook_handler
+from aisha.functions import FAL_PROCESS_GENERATION
+from aisha.handlers.fal_webhook import webhook_handler
 
-handler = webhook_handler("/webhook/fal/status", GENERATION_PROCESSOR)
+handler = webhook_handler("/webhook/fal/status", FAL_PROCESS_GENERATION)

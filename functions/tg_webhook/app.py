@@ -1,5 +1,5 @@
 """POST /webhook/telegram: Telegram delivers updates here."""
 
-from aisha.handlers.telegram import webhook_handler as handler
+from aisha.handlers.tg_webhook import webhook_handler as handler
 
 __all__ = ["handler"]

@@ -14,13 +14,12 @@ from typing import Any
 
 import pytest
 from aisha.db import Database
-from aisha.errors import FalError
+from aisha.errors import AishaError, FalError
 from aisha.fal import JwksCache, signed_message
-from aisha.handlers.fal import fetch_file
+from aisha.fal.files import fetch_file
 from aisha.models import AvatarStatus, EventStatus, Gender, GenerationStatus, LedgerKind, TrainingType
-from aisha.services import avatars, fal_results, fal_webhooks, generations, journal, ledger, submissions
+from aisha.services import avatars, fal_results, fal_webhooks, generations, journal, ledger, outbox, submissions
 from aisha.storage import Storage
-from aisha.telegram import outbox
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
@@ -306,27 +305,29 @@ def test_the_door_journals_everything_and_hands_on_once(db: Database) -> None:
     request_id = f"req-{uuid.uuid4()}"
     body = json.dumps({"request_id": request_id, "status": "OK", "payload": {"images": []}}).encode()
 
-    forged = fal_webhooks.receive(db, jwks, "/webhook/fal/status", _signed(Ed25519PrivateKey.generate(), body,
-                                                                           request_id, now), body, now=now)
-    assert (forged.status, forged.body["error"], forged.hand_on) == (401, "invalid_signature", False)
-    stale = fal_webhooks.receive(db, jwks, "/webhook/fal/status", _signed(key, body, request_id, now - 400), body,
-                                 now=now)
-    assert (stale.status, stale.body["error"]) == (401, "stale_timestamp")
+    def refusal(headers: dict[str, str], raw: bytes) -> AishaError:
+        with pytest.raises(AishaError) as caught:
+            fal_webhooks.receive(db, jwks, "/webhook/fal/status", headers, raw, now=now)
+        return caught.value
+
+    forged = refusal(_signed(Ed25519PrivateKey.generate(), body, request_id, now), body)
+    assert (forged.status, forged.code) == (401, "invalid_signature")
+    stale = refusal(_signed(key, body, request_id, now - 400), body)
+    assert (stale.status, stale.code) == (401, "stale_timestamp")
     junk = b'{"request_id": "%s", "status": "COMPLETED"}' % request_id.encode()
-    malformed = fal_webhooks.receive(db, jwks, "/webhook/fal/status", _signed(key, junk, request_id, now), junk,
-                                     now=now)
-    assert (malformed.status, malformed.body["error"]) == (400, "malformed_body")
+    malformed = refusal(_signed(key, junk, request_id, now), junk)
+    assert (malformed.status, malformed.code) == (400, "malformed_body")
 
     first = fal_webhooks.receive(db, jwks, "/webhook/fal/status", _signed(key, body, request_id, now), body, now=now)
     again = fal_webhooks.receive(db, jwks, "/webhook/fal/status", _signed(key, body, request_id, now), body, now=now)
-    assert (first.status, first.hand_on, again.status, again.event_id) == (200, True, 200, first.event_id)
-    assert again.body["duplicate"] is True
+    assert (first.hand_on, first.duplicate, again.event_id) == (True, False, first.event_id)
+    assert again.duplicate is True
     with db.transaction() as conn:
         journal.mark(conn, first.event_id, EventStatus.PROCESSED)
         rows = conn.execute("SELECT status, signature, error_code FROM webhook_events WHERE claimed_key = %s "
                             "ORDER BY id", (request_id,)).fetchall()
     done = fal_webhooks.receive(db, jwks, "/webhook/fal/status", _signed(key, body, request_id, now), body, now=now)
-    assert (done.status, done.hand_on) == (200, False)
+    assert (done.duplicate, done.hand_on) == (True, False)
     assert [(r["status"], r["signature"], r["error_code"]) for r in rows] == [
         ("rejected", "invalid", "invalid_signature"), ("rejected", "stale", "stale_timestamp"),
         ("rejected", "valid", "malformed_body"), ("processed", "valid", None)]

@@ -13,13 +13,9 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from aisha.errors import UpstreamError
+from aisha.errors import DatabaseUnavailable
 
 Connection = psycopg.Connection[dict[str, Any]]
-
-
-class DatabaseUnavailable(UpstreamError):
-    code = "database_unavailable"
 
 
 class Database:

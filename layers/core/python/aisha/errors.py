@@ -1,12 +1,16 @@
-"""One error hierarchy for the core layer.
+"""One error hierarchy for the core layer: every error it raises on purpose is defined here.
 
 Client errors carry the HTTP status and the stable code a caller sees; upstream errors (FAL,
-Telegram, storage) say whether a retry may help and when.
+Telegram, storage, the database, the Invoke API) say whether a retry may help and when. Services
+only raise these; the handlers' edge (aisha/handlers/edge.py) alone turns one into an HTTP answer.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from aisha.models.enums import SignatureOutcome
 
 
 class AishaError(Exception):
@@ -23,6 +27,7 @@ class AishaError(Exception):
         self.details = details or {}
 
     def to_dict(self) -> dict[str, Any]:
+        """The JSON body a caller sees: the stable code, the message, and details when there are any."""
         body: dict[str, Any] = {"error": self.code, "message": self.message}
         if self.details:
             body["details"] = self.details
@@ -44,6 +49,23 @@ class ClientError(AishaError):
 
     status = 400
     code = "bad_request"
+
+
+class Unauthorized(ClientError):
+    status = 401
+    code = "unauthorized"
+
+
+class WebhookRejected(ClientError):
+    """A FAL delivery that fails verification. Codes: missing_header (400), malformed_header (400),
+    stale_timestamp (401), invalid_signature (401); `outcome` is what the journal records."""
+
+    status = 401
+
+    def __init__(self, message: str, *, code: str, status: int, outcome: SignatureOutcome) -> None:
+        super().__init__(message, code=code)
+        self.status = status
+        self.outcome = outcome
 
 
 class NotFound(ClientError):
@@ -105,6 +127,23 @@ class UpstreamError(AishaError):
         self.retry_after = retry_after
 
 
+class Unavailable(UpstreamError):
+    """Something we depend on is down for now: the caller should deliver again after `retry_after` s."""
+
+    status = 503
+    code = "unavailable"
+
+
+class DatabaseUnavailable(UpstreamError):
+    code = "database_unavailable"
+
+
+class InvokeError(UpstreamError):
+    """The Lambda Invoke API refused or could not be reached."""
+
+    code = "invoke_failed"
+
+
 class StorageError(UpstreamError):
     code = "storage_error"
 
@@ -114,4 +153,6 @@ class FalError(UpstreamError):
 
 
 class TelegramApiError(UpstreamError):
+    """The Bot API failed; `retry_after` is set when Telegram asked us to wait (flood control, 429)."""
+
     code = "telegram_error"

@@ -9,16 +9,26 @@ from typing import Any
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 
 from aisha.bot.state import ChatState, clear_state, save_state
-from aisha.handlers.process_state import WorkerState
+from aisha.callbacks import Callback
 from aisha.models import User
 from aisha.texts import text
+from aisha.worker import WorkerState
 
 Keyboard = list[list[tuple[str, str]]]  # rows of (label, callback data)
 
 
 def keyboard(rows: Keyboard) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data) for label, data in row]
+    """Every button of the bot is made here, so every callback data is checked here: it must be a
+    Callback (version 1 format, at most 64 bytes), or building the keyboard fails loudly."""
+    return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=_checked(data)) for label, data in row]
                                  for row in rows])
+
+
+def _checked(data: str) -> str:
+    pressed = Callback.parse(data)
+    if pressed is None or pressed.data != data:
+        raise ValueError(f"not a valid callback data (format or 64 bytes): {data!r}")
+    return data
 
 
 @dataclass
@@ -43,6 +53,11 @@ class BotContext:
     def data(self) -> str:
         query = self.update.callback_query
         return (query.data or "") if query else ""
+
+    @property
+    def callback(self) -> Callback:
+        """The pressed button's callback data, parsed (an empty Callback when none or unreadable)."""
+        return Callback.parse(self.data) or _NO_CALLBACK
 
     @property
     def text(self) -> str:
@@ -84,6 +99,9 @@ class BotContext:
         """Per-user limit on paid actions (PRICE-bearing submits) per minute."""
         limit = self.worker.settings.rate_limit_paid_actions_per_minute
         return _under_limit(self.worker, f"paid:{self.user.id}", limit)
+
+
+_NO_CALLBACK = Callback("-")
 
 
 def _under_limit(worker: WorkerState, name: str, per_minute: int) -> bool:

@@ -1,6 +1,6 @@
 """Which handler function an update goes to: by its kind, command, button or conversation state.
 
-Button callback data is `<flow>:<action>[:<argument>...]`; the flow names the function.
+Button callback data is an aisha.callbacks.Callback; its flow names the function.
 """
 
 from __future__ import annotations
@@ -8,28 +8,30 @@ from __future__ import annotations
 from typing import Any
 
 from aisha.bot.state import ChatState
+from aisha.callbacks import Callback
+from aisha.functions import BOT_AVATAR, BOT_BALANCE, BOT_GALLERY, BOT_GENERATE, BOT_HELP, BOT_START
 
 FLOW_FUNCTIONS = {
-    "start": "bot_start",
-    "menu": "bot_start",
-    "lang": "bot_start",
-    "avatar": "bot_avatar",
-    "gen": "bot_generate",
-    "generate": "bot_generate",
-    "gallery": "bot_gallery",
-    "balance": "bot_balance",
-    "help": "bot_help",
-    "cancel": "bot_help",
+    "start": BOT_START,
+    "menu": BOT_START,
+    "lang": BOT_START,
+    "avatar": BOT_AVATAR,
+    "gen": BOT_GENERATE,
+    "generate": BOT_GENERATE,
+    "gallery": BOT_GALLERY,
+    "balance": BOT_BALANCE,
+    "help": BOT_HELP,
+    "cancel": BOT_HELP,
 }
 COMMANDS = {
-    "start": "bot_start", "menu": "bot_start", "language": "bot_start",
-    "help": "bot_help", "cancel": "bot_help",
-    "balance": "bot_balance", "promo": "bot_balance", "topup": "bot_balance",
-    "avatar": "bot_avatar", "newavatar": "bot_avatar",
-    "generate": "bot_generate", "imagine": "bot_generate",
-    "gallery": "bot_gallery", "avatars": "bot_gallery", "images": "bot_gallery",
+    "start": BOT_START, "menu": BOT_START, "language": BOT_START,
+    "help": BOT_HELP, "cancel": BOT_HELP,
+    "balance": BOT_BALANCE, "promo": BOT_BALANCE, "topup": BOT_BALANCE,
+    "avatar": BOT_AVATAR, "newavatar": BOT_AVATAR,
+    "generate": BOT_GENERATE, "imagine": BOT_GENERATE,
+    "gallery": BOT_GALLERY, "avatars": BOT_GALLERY, "images": BOT_GALLERY,
 }
-FALLBACK = "bot_help"  # unsupported kinds get a short answer there
+FALLBACK = BOT_HELP  # unsupported kinds get a short answer there
 
 
 def command_of(text: str) -> str | None:
@@ -40,22 +42,22 @@ def command_of(text: str) -> str | None:
 
 def route(update: dict[str, Any], state: ChatState | None) -> str:
     if update.get("pre_checkout_query"):
-        return "bot_balance"
+        return BOT_BALANCE
     if query := update.get("callback_query"):
-        flow = str(query.get("data") or "").split(":", 1)[0]
-        return FLOW_FUNCTIONS.get(flow, FALLBACK)
+        pressed = Callback.parse(str(query.get("data") or ""))
+        return FLOW_FUNCTIONS.get(pressed.flow, FALLBACK) if pressed else FALLBACK
     message = update.get("message")
     if not message:
         return FALLBACK
     if message.get("successful_payment"):
-        return "bot_balance"
+        return BOT_BALANCE
     if message.get("photo") or message.get("document"):
-        return "bot_avatar"
+        return BOT_AVATAR
     text = message.get("text")
     if not text:
         return FALLBACK
     if (command := command_of(text)) is not None:
         return COMMANDS.get(command, FALLBACK)
     if state is not None:
-        return FLOW_FUNCTIONS.get(state.flow, "bot_start")
-    return "bot_start"
+        return FLOW_FUNCTIONS.get(state.flow, BOT_START)
+    return BOT_START

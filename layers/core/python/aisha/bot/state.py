@@ -5,10 +5,12 @@ A state that expired is simply absent: the flows then send the user back to the 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import redis
 from pydantic import BaseModel, Field, ValidationError
+
+if TYPE_CHECKING:
+    import redis
 
 _PREFIX = "aisha:chat"
 

@@ -13,7 +13,6 @@ import time
 from collections.abc import Callable
 from threading import Lock
 
-import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from aisha.errors import FalError
@@ -22,8 +21,14 @@ Fetch = Callable[[str], bytes]
 
 
 def _http_get(url: str) -> bytes:
-    response = httpx.get(url, timeout=5.0)
-    response.raise_for_status()
+    """GET the JWKS; any failure is an OSError (httpx is loaded only when the keys are fetched)."""
+    import httpx
+
+    try:
+        response = httpx.get(url, timeout=5.0)
+        response.raise_for_status()
+    except httpx.HTTPError as exc:
+        raise OSError(f"{exc.__class__.__name__}: {exc}") from exc
     return response.content
 
 
@@ -56,7 +61,7 @@ class JwksCache:
     def _load(self) -> None:
         try:
             keys = parse_jwks(self._fetch(self.url))
-        except (httpx.HTTPError, ValueError, OSError) as exc:
+        except (ValueError, OSError) as exc:
             raise FalError(f"cannot fetch FAL's JWKS from {self.url}: {exc}", code="jwks_unavailable") from exc
         self._keys = keys
         self._fetched_at = self._clock()

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from aisha.errors import ClientError
+from aisha.errors import WebhookRejected
 from aisha.fal.jwks import JwksCache
 from aisha.models import SignatureOutcome
 
@@ -25,17 +25,6 @@ USER_ID = "x-fal-webhook-user-id"
 TIMESTAMP = "x-fal-webhook-timestamp"
 SIGNATURE = "x-fal-webhook-signature"
 HEADERS = (REQUEST_ID, USER_ID, TIMESTAMP, SIGNATURE)
-
-
-class WebhookRejected(ClientError):
-    """Codes: missing_header (400), malformed_header (400), stale_timestamp (401), invalid_signature (401)."""
-
-    status = 401
-
-    def __init__(self, message: str, *, code: str, status: int, outcome: SignatureOutcome) -> None:
-        super().__init__(message, code=code)
-        self.status = status
-        self.outcome = outcome
 
 
 @dataclass(frozen=True)

@@ -13,10 +13,10 @@ from telegram import Update
 
 from aisha.bot.context import BotContext, under_message_limit
 from aisha.bot.state import load_state
-from aisha.handlers.process_state import WorkerState, state
 from aisha.models import Language
 from aisha.services import users
 from aisha.texts import text
+from aisha.worker import WorkerState, state
 
 Flow = Callable[[BotContext], Awaitable[None]]
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]

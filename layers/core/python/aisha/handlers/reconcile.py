@@ -10,11 +10,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from aisha.handlers.fal import GENERATION_PROCESSOR, TRAINING_PROCESSOR, request_id_of, send_notifications
-from aisha.handlers.process_state import state
-from aisha.handlers.telegram import DISPATCHER
-from aisha.services import reconcile, tg_dispatch
-from aisha.telegram import outbox
+from aisha.functions import FAL_PROCESS_GENERATION, FAL_PROCESS_TRAINING, TG_DISPATCH
+from aisha.handlers.common import request_id_of
+from aisha.handlers.fal_process import send_notifications
+from aisha.services import outbox, reconcile, tg_dispatch
+from aisha.worker import state
 
 log = logging.getLogger("aisha.reconcile")
 
@@ -26,12 +26,12 @@ def reconcile_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     report = reconcile.reconcile(worker.db, worker.fal, older_than=s.reconcile_after_seconds,
                                  park_after=s.park_unmatched_after_seconds)
     for kind, event_id in report.to_process:
-        worker.invoker.invoke_event(TRAINING_PROCESSOR if kind == "training" else GENERATION_PROCESSOR,
+        worker.invoker.invoke_event(FAL_PROCESS_TRAINING if kind == "training" else FAL_PROCESS_GENERATION,
                                     {"event_id": event_id})
     # Telegram updates whose dispatcher died: queued again for their chats (parked after 3 tries)
     stuck_chats = tg_dispatch.requeue_stuck(worker.db, worker.redis, older_than_seconds=s.reconcile_after_seconds)
     for chat_id in stuck_chats:
-        worker.invoker.invoke_event(DISPATCHER, {"chat_id": chat_id})
+        worker.invoker.invoke_event(TG_DISPATCH, {"chat_id": chat_id})
     unsent = outbox.pending_keys(worker.db, older_than_seconds=60)
     send_notifications(worker, unsent)
     summary = {"checked": report.checked, "still_running": report.still_running,

@@ -5,25 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
-
+from aisha.models.base import Entity
 from aisha.models.enums import (
     AvatarStatus,
-    EventStatus,
     Gender,
     GenerationStatus,
     Language,
     LedgerKind,
     Preset,
     PromoKind,
-    Provider,
-    SignatureOutcome,
     TrainingType,
 )
-
-
-class Entity(BaseModel):
-    model_config = ConfigDict(from_attributes=True, frozen=True)
 
 
 class User(Entity):
@@ -130,21 +122,3 @@ class GenerationImage(Entity):
     width: int | None
     height: int | None
     nsfw: bool
-
-
-class WebhookEvent(Entity):
-    id: int
-    provider: Provider
-    endpoint: str
-    delivery_key: str | None
-    claimed_key: str | None
-    headers: dict[str, Any]
-    body: bytes
-    signature: SignatureOutcome
-    status: EventStatus
-    error_code: str | None
-    last_error: str | None
-    attempts: int
-    received_at: datetime
-    last_seen_at: datetime
-    processed_at: datetime | None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -28,7 +29,26 @@ class Preset(StrEnum):
 
     @property
     def steps(self) -> int:
-        return {"fast": 1000, "balanced": 2500, "quality": 4000}[self.value]
+        return PRESETS[self].steps
+
+
+@dataclass(frozen=True)
+class PresetParams:
+    steps: int
+    learning_rate: float  # the portrait trainer's; the fast trainer picks its own
+    usual_seconds: int  # how long FAL usually trains it: the progress message's 100 %
+
+
+# the one table of training presets (their user-facing durations are texts: avatar_duration_<preset>)
+PRESETS: dict[Preset, PresetParams] = {
+    Preset.FAST: PresetParams(steps=1000, learning_rate=0.0002, usual_seconds=8 * 60),
+    Preset.BALANCED: PresetParams(steps=2500, learning_rate=0.0001, usual_seconds=18 * 60),
+    Preset.QUALITY: PresetParams(steps=4000, learning_rate=0.00008, usual_seconds=30 * 60),
+}
+
+
+# what the notification outbox can hold; aisha/telegram/notifier.py has one renderer for each
+NOTIFICATION_KINDS = frozenset({"avatar_ready", "avatar_failed", "generation_done", "generation_failed"})
 
 
 class AvatarStatus(StrEnum):

@@ -1,5 +1,5 @@
-"""Domain services: each takes an open connection (one transaction) and applies the rules."""
+"""Domain services: each takes an open connection (one transaction) and applies the rules.
 
-from aisha.services import avatars, generations, journal, ledger, photos, promo, users
-
-__all__ = ["avatars", "generations", "journal", "ledger", "photos", "promo", "users"]
+Import the module you use (`from aisha.services import ledger`): this package re-exports nothing, so
+a function loads only the services, and the backends, it needs.
+"""

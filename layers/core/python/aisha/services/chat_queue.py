@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-import redis
+if TYPE_CHECKING:
+    import redis
+
 
 _PREFIX = "aisha:chatq"
 _RELEASE = """

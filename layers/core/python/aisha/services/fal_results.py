@@ -30,9 +30,8 @@ from aisha.models import (
     LoraTrainingOutput,
     WebhookEvent,
 )
-from aisha.services import avatars, generations, journal, ledger, users
+from aisha.services import avatars, generations, journal, ledger, outbox, users
 from aisha.storage import Storage
-from aisha.telegram import outbox
 
 log = logging.getLogger(__name__)
 Fetch = Callable[[str], bytes]

@@ -6,14 +6,16 @@ and tells the caller it is a repeat. That makes the journal the idempotency key 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from psycopg.types.json import Jsonb
-
-from aisha.db import Connection
 from aisha.errors import NotFound
 from aisha.models import EventStatus, Provider, SignatureOutcome, WebhookEvent
+
+if TYPE_CHECKING:
+    from aisha.db import Connection
 
 _COLUMNS = (
     "id, provider, endpoint, delivery_key, claimed_key, headers, body, signature, status, error_code, "
@@ -38,11 +40,11 @@ def record_delivery(conn: Connection, provider: Provider, endpoint: str, deliver
     row = conn.execute(
         f"""INSERT INTO webhook_events (provider, endpoint, delivery_key, claimed_key, headers, body,
                 signature, status)
-            VALUES (%s, %s, %s, %s, %s, %s, %s, 'received')
+            VALUES (%s, %s, %s, %s, %s::jsonb, %s, %s, 'received')
             ON CONFLICT (provider, delivery_key) DO UPDATE
                 SET attempts = webhook_events.attempts + 1, last_seen_at = now()
             RETURNING {_COLUMNS}, (xmax = 0) AS first""",
-        (provider.value, endpoint, delivery_key, delivery_key, Jsonb(_clean_headers(headers, keep_headers)),
+        (provider.value, endpoint, delivery_key, delivery_key, json.dumps(_clean_headers(headers, keep_headers)),
          body, signature.value),
     ).fetchone()
     assert row is not None
@@ -56,8 +58,8 @@ def record_rejection(conn: Connection, provider: Provider, endpoint: str, claime
     row = conn.execute(
         f"""INSERT INTO webhook_events (provider, endpoint, claimed_key, headers, body, signature, status,
                 error_code, last_error)
-            VALUES (%s, %s, %s, %s, %s, %s, 'rejected', %s, %s) RETURNING {_COLUMNS}""",
-        (provider.value, endpoint, claimed_key, Jsonb(_clean_headers(headers, keep_headers)), body,
+            VALUES (%s, %s, %s, %s::jsonb, %s, %s, 'rejected', %s, %s) RETURNING {_COLUMNS}""",
+        (provider.value, endpoint, claimed_key, json.dumps(_clean_headers(headers, keep_headers)), body,
          signature.value, error_code, error[:2000]),
     ).fetchone()
     return WebhookEvent.model_validate(row)

@@ -8,32 +8,26 @@ job queued it is 0 with the queue position. A stored percentage only grows.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from aisha.db import Database
 from aisha.errors import FalError
-from aisha.fal.client import FalGateway
-from aisha.models import Avatar, Preset
+from aisha.models import PRESETS, Avatar, Progress
+
+if TYPE_CHECKING:
+    from aisha.db import Database
+    from aisha.fal.client import FalGateway
 from aisha.services import avatars
 
 log = logging.getLogger(__name__)
-USUAL_SECONDS = {Preset.FAST: 8 * 60, Preset.BALANCED: 18 * 60, Preset.QUALITY: 30 * 60}
 CEILING = 95
-
-
-@dataclass(frozen=True)
-class Progress:
-    avatar: Avatar
-    percent: int
-    queue_position: int | None  # set while FAL has it queued (1 = next)
 
 
 def estimate(avatar: Avatar, running_since: datetime | None, now: datetime) -> int:
     if running_since is None:
         return 0
     elapsed = (now - running_since).total_seconds()
-    return max(0, min(CEILING, int(elapsed * 100 / USUAL_SECONDS[avatar.preset])))
+    return max(0, min(CEILING, int(elapsed * 100 / PRESETS[avatar.preset].usual_seconds)))
 
 
 def training_progress(db: Database, fal: FalGateway, *, now: datetime | None = None,

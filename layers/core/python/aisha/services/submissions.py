@@ -17,6 +17,7 @@ from aisha.db import Database
 from aisha.errors import ClientError
 from aisha.fal.client import FalGateway
 from aisha.models import (
+    PRESETS,
     Avatar,
     AvatarStatus,
     EventStatus,
@@ -26,7 +27,6 @@ from aisha.models import (
     GenerationStatus,
     LoraWeight,
     PortraitTrainingInput,
-    Preset,
     Provider,
     TrainingType,
 )
@@ -36,7 +36,6 @@ from aisha.storage import Storage
 PORTRAIT_TRAINER = "fal-ai/flux-lora-portrait-trainer"
 FAST_TRAINER = "fal-ai/flux-lora-fast-training"
 LORA_GENERATOR = "fal-ai/flux-lora"
-LEARNING_RATES = {Preset.FAST: 0.0002, Preset.BALANCED: 0.0001, Preset.QUALITY: 0.00008}
 PORTRAIT_WEBHOOK = "/webhook/fal/portrait"
 STATUS_WEBHOOK = "/webhook/fal/status"
 FAL_FETCH_TTL = 24 * 3600  # FAL may start a queued training hours later
@@ -53,7 +52,7 @@ def training_arguments(avatar: Avatar, images_url: str) -> tuple[str, dict[str, 
     if avatar.training_type is TrainingType.PORTRAIT:
         return PORTRAIT_TRAINER, PortraitTrainingInput(
             images_data_url=images_url, trigger_phrase=avatar.trigger_phrase, steps=steps,
-            learning_rate=LEARNING_RATES[avatar.preset]).model_dump()
+            learning_rate=PRESETS[avatar.preset].learning_rate).model_dump()
     return FAST_TRAINER, FastTrainingInput(
         images_data_url=images_url, trigger_word=avatar.trigger_phrase, steps=steps, is_style=True,
         create_masks=False).model_dump()

@@ -8,23 +8,24 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import redis
-
-from aisha.bot.routing import route
-from aisha.bot.state import load_state
-from aisha.db import Database
 from aisha.models import EventStatus
 from aisha.services import chat_queue, journal
 
+if TYPE_CHECKING:
+    import redis
+
+    from aisha.db import Database
+
 log = logging.getLogger(__name__)
 InvokeSync = Callable[[str, dict[str, Any]], tuple[Any, str | None]]
+Route = Callable[[dict[str, Any], int | None], str]  # (update, its chat id) -> the function to run it
 _DONE = {EventStatus.PROCESSED, EventStatus.PARKED, EventStatus.REJECTED}
 MAX_ATTEMPTS = 3
 
 
-def handle_event(db: Database, client: redis.Redis, event_id: int, invoke: InvokeSync) -> str:
+def handle_event(db: Database, event_id: int, route: Route, invoke: InvokeSync) -> str:
     """Run one journaled update through its handler; returns the journal status it ends in."""
     with db.transaction() as conn:
         event = journal.get(conn, event_id, lock=True)
@@ -40,7 +41,7 @@ def handle_event(db: Database, client: redis.Redis, event_id: int, invoke: Invok
             return EventStatus.PARKED.value
     update = json.loads(event.body)
     chat_id = _chat_id(update)
-    function = route(update, load_state(client, chat_id) if chat_id is not None else None)
+    function = route(update, chat_id)
     try:
         answer, error = invoke(function, {"event_id": event_id, "update": update})
     except Exception as exc:  # the invoke itself failed (runner down): park, don't block the chat
@@ -62,13 +63,14 @@ def _chat_id(update: dict[str, Any]) -> int | None:
     return TelegramUpdate.model_validate(update).chat_id
 
 
-def drain_chat(db: Database, client: redis.Redis, chat_id: int, invoke: InvokeSync) -> int:
-    return chat_queue.drain(client, chat_id, lambda event_id: _safe(db, client, event_id, invoke))
+def drain_chat(db: Database, client: redis.Redis, chat_id: int, route: Route, invoke: InvokeSync) -> int:
+    """Run the chat's queued updates in order; `route` (the bot's routing table) names each one's function."""
+    return chat_queue.drain(client, chat_id, lambda event_id: _safe(db, event_id, route, invoke))
 
 
-def _safe(db: Database, client: redis.Redis, event_id: int, invoke: InvokeSync) -> None:
+def _safe(db: Database, event_id: int, route: Route, invoke: InvokeSync) -> None:
     try:
-        handle_event(db, client, event_id, invoke)
+        handle_event(db, event_id, route, invoke)
     except Exception:  # never let one update stop the chat's queue
         log.exception("dispatch of event %s failed", event_id)
 

@@ -1,18 +1,25 @@
-"""Receiving a Telegram update: secret check, journal, dedupe on update_id, queue for its chat."""
+"""Receiving a Telegram update: secret check, journal, dedupe on update_id, queue for its chat.
+
+A refusal is raised (Unauthorized, ClientError); the handler's edge makes the HTTP answer.
+"""
 
 from __future__ import annotations
 
 import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
-import redis
 from pydantic import ValidationError
 
-from aisha.db import Database
+from aisha.errors import ClientError, Unauthorized
 from aisha.models import EventStatus, Provider, SignatureOutcome, TelegramUpdate
 from aisha.services import chat_queue, journal
+
+if TYPE_CHECKING:
+    import redis
+
+    from aisha.db import Database
 
 SECRET_HEADER = "x-telegram-bot-api-secret-token"
 KEEP_HEADERS = ("content-type", "x-forwarded-for", "user-agent")
@@ -20,9 +27,11 @@ KEEP_HEADERS = ("content-type", "x-forwarded-for", "user-agent")
 
 @dataclass(frozen=True)
 class Receipt:
-    status: int
-    body: dict[str, Any]
-    chat_id: int | None = None  # set when an update was queued for its chat: drain it
+    """An accepted update: queued for `chat_id` (drain it), a duplicate, or ignored (of kind `ignored`)."""
+
+    chat_id: int | None = None
+    duplicate: bool = False
+    ignored: str | None = None
 
 
 def secret_matches(expected: str | None, headers: Mapping[str, str]) -> bool:
@@ -36,7 +45,7 @@ def receive(db: Database, client: redis.Redis, secret: str | None, headers: Mapp
             body: bytes) -> Receipt:
     if not secret_matches(secret, headers):
         # nothing from an unauthenticated caller is journaled as an update
-        return Receipt(401, {"error": "invalid_secret_token", "message": "secret token missing or wrong"})
+        raise Unauthorized("secret token missing or wrong", code="invalid_secret_token")
     try:
         update = TelegramUpdate.model_validate_json(body)
     except ValidationError as exc:
@@ -44,18 +53,18 @@ def receive(db: Database, client: redis.Redis, secret: str | None, headers: Mapp
             journal.record_rejection(conn, Provider.TELEGRAM, "/webhook/telegram", None, headers, body,
                                      keep_headers=KEEP_HEADERS, signature=SignatureOutcome.VALID,
                                      error_code="malformed_update", error=str(exc.errors()[:3]))
-        return Receipt(400, {"error": "malformed_update", "message": "body is not a Telegram update"})
+        raise ClientError("body is not a Telegram update", code="malformed_update") from None
     with db.transaction() as conn:
         recorded = journal.record_delivery(conn, Provider.TELEGRAM, "/webhook/telegram", str(update.update_id),
                                            headers, body, keep_headers=KEEP_HEADERS)
     # a repeat of an update still waiting is queued again (the drain skips what is done): if the
     # first push or dispatch failed, Telegram's retry is how it gets through
     if not recorded.first and recorded.event.status is not EventStatus.RECEIVED:
-        return Receipt(200, {"ok": True, "duplicate": True})
+        return Receipt(duplicate=True)
     chat_id = update.chat_id
     if chat_id is None:
         with db.transaction() as conn:
             journal.mark(conn, recorded.event.id, EventStatus.PROCESSED, error_code="no_chat")
-        return Receipt(200, {"ok": True, "ignored": update.kind})
+        return Receipt(ignored=update.kind)
     chat_queue.push(client, chat_id, recorded.event.id)
-    return Receipt(200, {"ok": True}, chat_id)
+    return Receipt(chat_id=chat_id)

@@ -1,4 +1,8 @@
-"""Turns an outbox notification into Bot API calls (python-telegram-bot)."""
+"""Turns an outbox notification into Bot API calls (python-telegram-bot).
+
+python-telegram-bot's failures leave here as TelegramApiError (with Telegram's `retry_after` on
+flood control), so the outbox that calls `send` needs no Telegram library to know a send failed.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto
+from telegram.error import RetryAfter, TelegramError
 
+from aisha.callbacks import Callback
+from aisha.errors import TelegramApiError
 from aisha.storage import Storage
 from aisha.texts import text
 
@@ -20,13 +27,21 @@ class Notifier:
         self.images_bucket = images_bucket
 
     async def send(self, kind: str, chat_id: int, payload: dict[str, Any]) -> None:
-        await self.bot.initialize()  # a no-op once done
-        await RENDERERS[kind](self, chat_id, payload)
+        try:
+            await self.bot.initialize()  # a no-op once done
+            await RENDERERS[kind](self, chat_id, payload)
+        except RetryAfter as exc:
+            wait = exc.retry_after
+            seconds = wait if isinstance(wait, int) else wait.total_seconds()
+            raise TelegramApiError(str(exc), code="telegram_flood_control", retry_after=float(seconds)) from exc
+        except TelegramError as exc:
+            raise TelegramApiError(f"{exc.__class__.__name__}: {exc}") from exc
 
 
 async def _avatar_ready(n: Notifier, chat_id: int, p: dict[str, Any]) -> None:
     lang = p.get("language", "ru")
-    button = InlineKeyboardButton(text(lang, "button_generate"), callback_data=f"generate:{p['avatar_id']}")
+    data = Callback("generate", str(p["avatar_id"])).data  # bot_generate opens with this avatar picked
+    button = InlineKeyboardButton(text(lang, "button_generate"), callback_data=data)
     await n.bot.send_message(chat_id, text(lang, "avatar_ready", name=p["name"]),
                              reply_markup=InlineKeyboardMarkup([[button]]))
 
@@ -64,7 +79,7 @@ def _reason(lang: str, p: dict[str, Any]) -> str:
     return str(p.get("reason") or text(lang, "reason_unknown"))
 
 
-RENDERERS: dict[str, Render] = {
+RENDERERS: dict[str, Render] = {  # one per NOTIFICATION_KINDS (a unit test checks)
     "avatar_ready": _avatar_ready,
     "avatar_failed": _avatar_failed,
     "generation_done": _generation_done,

@@ -6,7 +6,7 @@ import redis
 from telegram import Bot
 from telegram.error import BadRequest
 
-from aisha.services.progress import Progress
+from aisha.models import Progress
 from aisha.texts import text
 
 _KEY = "aisha:progress:{avatar_id}:{request_id}"  # one message per training run, not per avatar

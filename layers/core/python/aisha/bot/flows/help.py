@@ -9,13 +9,13 @@ from aisha.bot.routing import command_of
 
 async def handle(ctx: BotContext) -> None:
     command = command_of(ctx.text)
-    if command == "cancel" or ctx.data.startswith("cancel"):
+    if command == "cancel" or ctx.callback.flow == "cancel":
         had_state = ctx.state is not None
         ctx.clear_state()
         await ctx.answer_button()
         await show_menu(ctx, edit=bool(ctx.data), prefix=ctx.t("cancelled" if had_state else "nothing_to_cancel"))
         return
-    if command == "help" or ctx.data.startswith("help"):
+    if command == "help" or ctx.callback.flow == "help":
         await ctx.answer_button()
         s = ctx.worker.settings
         await ctx.reply(ctx.t("help", training=s.price_training, image=s.price_image), [[(ctx.t("button_menu"),

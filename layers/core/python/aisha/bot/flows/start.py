@@ -9,20 +9,20 @@ from aisha.services import users
 
 
 async def handle(ctx: BotContext) -> None:
-    data = ctx.data
-    if data == "lang:choose" or ctx.text.startswith("/language"):
+    pressed = ctx.callback
+    if (pressed.flow, pressed.action) == ("lang", "choose") or ctx.text.startswith("/language"):
         await ctx.answer_button()
         await ctx.edit_or_reply(ctx.t("choose_language"), [[("Русский", "lang:set:ru"), ("English", "lang:set:en")]])
         return
-    if data.startswith("lang:set:"):
-        choice = Language(data.rsplit(":", 1)[1]) if data.rsplit(":", 1)[1] in ("ru", "en") else Language.RU
+    if (pressed.flow, pressed.action) == ("lang", "set"):
+        choice = Language(pressed.argument) if pressed.argument in ("ru", "en") else Language.RU
         with ctx.worker.db.transaction() as conn:
             users.set_language(conn, ctx.user.id, choice)
         ctx.user = ctx.user.model_copy(update={"language": choice})
         await ctx.answer_button()
         await show_menu(ctx, edit=True, prefix=ctx.t("language_set"))
         return
-    if data.startswith("menu"):
+    if pressed.flow == "menu":
         ctx.clear_state()
         await ctx.answer_button()
         await show_menu(ctx, edit=True)

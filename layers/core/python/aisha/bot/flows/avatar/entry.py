@@ -4,6 +4,7 @@ conversation) and which step answers."""
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Awaitable, Callable
 
 from telegram.error import TelegramError
 
@@ -24,9 +25,23 @@ from aisha.bot.menu import expired, show_menu
 from aisha.bot.routing import command_of
 from aisha.errors import NotFound
 
-# button action -> the step it answers (its conversation must be at that step)
-_STEP_OF = {"gender": (GENDER,), "type": (KIND,), "preset": (PRESET,), "review": (PHOTOS, REVIEW),
-            "more": (REVIEW,), "confirm": (REVIEW,)}
+Press = Callable[[BotContext, str], Awaitable[None]]  # (context, the button's argument)
+
+# buttons that need no conversation: they start one, or show or reopen an avatar by its id
+_OPENERS: dict[str, Press] = {
+    "new": lambda ctx, _: setup.start(ctx),
+    "status": status.show,
+    "continue": setup.resume,
+}
+# buttons of a running conversation: action -> (the steps it answers, what it does)
+_STEPS: dict[str, tuple[tuple[str, ...], Press]] = {
+    "gender": ((GENDER,), setup.gender),
+    "type": ((KIND,), setup.kind),
+    "preset": ((PRESET,), setup.preset),
+    "review": ((PHOTOS, REVIEW), lambda ctx, _: review.review(ctx)),
+    "more": ((REVIEW,), lambda ctx, _: review.more(ctx)),
+    "confirm": ((REVIEW,), review.confirm),
+}
 
 
 async def handle(ctx: BotContext) -> None:
@@ -58,15 +73,11 @@ async def _button(ctx: BotContext) -> None:
 
 
 async def _press(ctx: BotContext) -> None:
-    _, _, rest = ctx.data.partition(":")
-    action, _, argument = rest.partition(":")
-    if action == "new":
-        await setup.start(ctx)
-    elif action == "status":
-        await status.show(ctx, argument)
-    elif action == "continue":
-        await setup.resume(ctx, argument)
-    elif action == "review" and argument and avatar_id_of(ctx) != _number(argument):
+    pressed = ctx.callback
+    action, argument = pressed.action, pressed.argument
+    if (opener := _OPENERS.get(action)) is not None:
+        await opener(ctx, argument)
+    elif action == "review" and argument and avatar_id_of(ctx) != pressed.number:
         await review.reopen(ctx, argument)  # its conversation is gone or moved on to another avatar
     elif action == "confirm" and not in_flow(ctx) and review.already_submitted(ctx, argument):
         await ctx.answer_button(ctx.t("avatar_stale_button"))  # a second tap on "Start training"
@@ -74,21 +85,7 @@ async def _press(ctx: BotContext) -> None:
         await expired(ctx)  # a button of a conversation whose state is gone
     elif action == "cancel":
         await review.cancel(ctx)
-    elif action not in _STEP_OF or not in_step(ctx, *_STEP_OF[action]):
+    elif (step := _STEPS.get(action)) is None or not in_step(ctx, *step[0]):
         await ctx.answer_button(ctx.t("avatar_stale_button"))
-    elif action == "gender":
-        await setup.gender(ctx, argument)
-    elif action == "type":
-        await setup.kind(ctx, argument)
-    elif action == "preset":
-        await setup.preset(ctx, argument)
-    elif action == "review":
-        await review.review(ctx)
-    elif action == "more":
-        await review.more(ctx)
     else:
-        await review.confirm(ctx, argument)
-
-
-def _number(argument: str) -> int | None:
-    return int(argument) if argument.isdigit() else None
+        await step[1](ctx, argument)

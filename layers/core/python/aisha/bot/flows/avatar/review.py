@@ -23,11 +23,11 @@ from aisha.bot.flows.avatar.common import (
 from aisha.bot.flows.avatar.counter import counter_rows, counter_text
 from aisha.bot.menu import show_menu
 from aisha.errors import AishaError, ClientError, InsufficientFunds, NotFound, UpstreamError
+from aisha.functions import FAL_PROCESS_TRAINING
 from aisha.models import Avatar, AvatarStatus
 from aisha.services import avatars, ledger, photos, promo, submissions
 
 log = logging.getLogger(__name__)
-TRAINING_PROCESSOR = "fal_process_training"
 
 
 def _price_and_balance(ctx: BotContext) -> tuple[int, int, int]:
@@ -145,7 +145,7 @@ def _hand_on(ctx: BotContext, avatar: Avatar) -> None:
         return
     try:
         for event_id in submissions.rematch(ctx.worker.db, avatar.fal_request_id):
-            ctx.worker.invoker.invoke_event(TRAINING_PROCESSOR, {"event_id": event_id})
+            ctx.worker.invoker.invoke_event(FAL_PROCESS_TRAINING, {"event_id": event_id})
     except AishaError as exc:  # the reconciler picks it up later
         log.error("cannot hand on an early webhook: %s", exc, extra={"avatar_id": avatar.id})
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from aisha.bot.context import BotContext
 from aisha.bot.flows.balance import payments, promo, views
 from aisha.bot.menu import expired
 from aisha.bot.routing import command_of
+from aisha.callbacks import Callback
 
 
 async def handle(ctx: BotContext) -> None:
@@ -17,7 +20,7 @@ async def handle(ctx: BotContext) -> None:
         await payments.paid(ctx)
         return
     if ctx.update.callback_query is not None:
-        await _button(ctx, ctx.data.split(":"))
+        await _button(ctx, ctx.callback)
         return
     command = command_of(ctx.text)
     if command == "promo":
@@ -35,19 +38,27 @@ async def handle(ctx: BotContext) -> None:
         await expired(ctx)
 
 
-async def _button(ctx: BotContext, parts: list[str]) -> None:
-    action = parts[1] if len(parts) > 1 else "show"
-    argument = parts[2] if len(parts) > 2 else ""
-    if action == "history":
-        await views.show_history(ctx, int(argument) if argument.isdigit() else 0)
-    elif action == "promo":
-        await promo.ask(ctx, edit=True)
-    elif action == "topup":
-        promo.leave(ctx)
-        await payments.offers(ctx, edit=True)
-    elif action == "buy":
-        await payments.send_invoice(ctx, int(argument) if argument.isdigit() else 0)
-    else:  # show, and anything unknown from an older keyboard
-        promo.leave(ctx)
-        await views.show_balance(ctx, edit=True)
+async def _topup(ctx: BotContext, _: Callback) -> None:
+    promo.leave(ctx)
+    await payments.offers(ctx, edit=True)
+
+
+async def _show(ctx: BotContext, _: Callback) -> None:
+    promo.leave(ctx)
+    await views.show_balance(ctx, edit=True)
+
+
+Button = Callable[[BotContext, Callback], Awaitable[None]]
+_BUTTONS: dict[str, Button] = {  # balance:<action>[:<argument>]
+    "history": lambda ctx, pressed: views.show_history(ctx, pressed.number or 0),
+    "promo": lambda ctx, _: promo.ask(ctx, edit=True),
+    "topup": _topup,
+    "buy": lambda ctx, pressed: payments.send_invoice(ctx, pressed.number or 0),
+    "show": _show,
+}
+
+
+async def _button(ctx: BotContext, pressed: Callback) -> None:
+    # anything unknown, from an older keyboard, shows the balance
+    await _BUTTONS.get(pressed.action, _show)(ctx, pressed)
 

@@ -13,6 +13,7 @@ from aisha.bot import menu
 from aisha.bot.context import BotContext
 from aisha.bot.flows.gallery import avatars, images
 from aisha.bot.routing import command_of
+from aisha.callbacks import Callback
 
 Action = Callable[[BotContext, int], Awaitable[None]]
 ACTIONS: dict[str, Action] = {
@@ -25,7 +26,7 @@ ACTIONS: dict[str, Action] = {
 
 async def handle(ctx: BotContext) -> None:
     if ctx.data:
-        await _button(ctx, ctx.data)
+        await _button(ctx, ctx.callback)
         return
     command = command_of(ctx.text)
     if command == "images":
@@ -42,13 +43,8 @@ async def handle(ctx: BotContext) -> None:
         await ctx.reply(ctx.t("gal_use_buttons"))
 
 
-async def _button(ctx: BotContext, data: str) -> None:
-    parts = data.split(":")
-    action = parts[1] if len(parts) > 1 else ""
-    try:
-        target = int(parts[2]) if len(parts) > 2 else 0
-    except ValueError:
-        target = 0
+async def _button(ctx: BotContext, pressed: Callback) -> None:
+    action, target = pressed.action, pressed.number or 0
     if action == "regen_ok":
         state = ctx.state
         if state is None or state.flow != avatars.FLOW or state.data.get("generation_id") != target:

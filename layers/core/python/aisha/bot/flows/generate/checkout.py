@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from aisha.bot.context import BotContext, Keyboard
 from aisha.db import Connection
 from aisha.errors import AishaError, ClientError, InsufficientFunds
+from aisha.functions import FAL_PROCESS_GENERATION
 from aisha.services import avatars, ledger, promo, submissions
 
 log = logging.getLogger("aisha.bot.generate")
 SIZES = ("square_hd", "portrait_4_3", "portrait_16_9", "landscape_4_3", "landscape_16_9")
 MAX_IMAGES = 4
-GENERATION_PROCESSOR = "fal_process_generation"
 
 
 @dataclass(frozen=True)
@@ -84,6 +84,6 @@ def _hand_on_early_webhook(ctx: BotContext, request_id: str) -> None:
     """A webhook that beat our commit was journaled as unmatched: process it now (else the reconciler will)."""
     try:
         for event_id in submissions.rematch(ctx.worker.db, request_id):
-            ctx.worker.invoker.invoke_event(GENERATION_PROCESSOR, {"event_id": event_id})
+            ctx.worker.invoker.invoke_event(FAL_PROCESS_GENERATION, {"event_id": event_id})
     except AishaError as exc:
         log.warning("cannot hand on an early webhook: %s", exc, extra={"fal_request_id": request_id})

@@ -9,6 +9,7 @@ from aisha.bot import menu
 from aisha.bot.context import BotContext, Keyboard
 from aisha.bot.flows.generate.checkout import MAX_IMAGES, SIZES, Order, submit, summary
 from aisha.bot.routing import command_of
+from aisha.callbacks import Callback
 from aisha.errors import NotFound
 from aisha.models import Avatar, AvatarStatus
 from aisha.services import avatars
@@ -19,19 +20,19 @@ _NEEDS = {"style": "avatar_id", "size": "prompt", "count": "size", "confirm": "c
 
 
 async def handle(ctx: BotContext) -> None:
-    data = ctx.data
-    if data.startswith("generate:"):  # the "avatar ready" notification's button
+    data, pressed = ctx.data, ctx.callback
+    if pressed.flow == "generate":  # the "avatar ready" notification's button: generate:<avatar id>
         await ctx.answer_button()
         ctx.set_state(FLOW, "avatar")
-        await _pick_avatar(ctx, data.split(":", 1)[1])
+        await _pick_avatar(ctx, pressed.action)
         return
-    if data == "gen:new" or command_of(ctx.text) in ("generate", "imagine"):
+    if pressed == Callback(FLOW, "new") or command_of(ctx.text) in ("generate", "imagine"):
         await ctx.answer_button()
         words = ctx.text.split(maxsplit=1)  # `/imagine a cat on the moon` brings its prompt along
         await _choose_avatar(ctx, prompt=words[1] if not data and len(words) > 1 else None)
         return
     if data:
-        await _button(ctx, data)
+        await _button(ctx, pressed)
         return
     if ctx.state is None or ctx.state.flow != FLOW:
         await menu.expired(ctx)
@@ -41,9 +42,8 @@ async def handle(ctx: BotContext) -> None:
         await ctx.reply(ctx.t("gen_use_buttons"))
 
 
-async def _button(ctx: BotContext, data: str) -> None:
-    parts = data.split(":")
-    action, arg = parts[1] if len(parts) > 1 else "", parts[2] if len(parts) > 2 else ""
+async def _button(ctx: BotContext, pressed: Callback) -> None:
+    action, arg = pressed.action, pressed.argument
     state = ctx.state
     if state is None or state.flow != FLOW or (action in _NEEDS and _NEEDS[action] not in state.data):
         await menu.expired(ctx)

@@ -1,49 +1,64 @@
 """What a warm worker keeps between invocations: settings, pools, clients, one event loop.
 
-Made on first use (never at import) and reused while the worker lives, as on Lambda.
+Made on first use (never at import) and reused while the worker lives, as on Lambda. Each client
+is built, and its library imported, by the property that makes it: a function that never talks to
+Telegram never loads python-telegram-bot, one that never submits to FAL never loads fal-client.
 """
 
 from __future__ import annotations
 
 from functools import cache, cached_property
+from typing import TYPE_CHECKING
 
-from telegram import Bot
-
-from aisha.fal import JwksCache
-from aisha.fal.client import FalGateway
-from aisha.invoke import FunctionInvoker
-from aisha.logs import configure_logging
 from aisha.resources import Resources
-from aisha.telegram.bot import make_bot
-from aisha.telegram.loop import ProcessLoop
-from aisha.telegram.notifier import Notifier
+
+if TYPE_CHECKING:
+    from telegram import Bot
+
+    from aisha.fal.client import FalGateway
+    from aisha.fal.jwks import JwksCache
+    from aisha.invoke import FunctionInvoker
+    from aisha.telegram.loop import ProcessLoop
+    from aisha.telegram.notifier import Notifier
 
 
 class WorkerState(Resources):
     @cached_property
     def jwks(self) -> JwksCache:
+        from aisha.fal.jwks import JwksCache
+
         return JwksCache(self.settings.fal_jwks_url,
                          min_refresh_interval=self.settings.fal_jwks_min_refresh_seconds)
 
     @cached_property
     def fal(self) -> FalGateway:
+        from aisha.fal.client import FalGateway
+
         key = self.settings.fal_key
         return FalGateway(key.get_secret_value() if key else None)
 
     @cached_property
     def invoker(self) -> FunctionInvoker:
+        from aisha.invoke import FunctionInvoker
+
         return FunctionInvoker(self.settings)
 
     @cached_property
     def loop(self) -> ProcessLoop:
+        from aisha.telegram.loop import ProcessLoop
+
         return ProcessLoop()
 
     @cached_property
     def bot(self) -> Bot:
+        from aisha.telegram.bot import make_bot
+
         return make_bot(self.settings)
 
     @cached_property
     def notifier(self) -> Notifier:
+        from aisha.telegram.notifier import Notifier
+
         return Notifier(self.bot, self.storage, self.settings.s3_bucket_images)
 
     async def ready_bot(self) -> Bot:
@@ -54,6 +69,8 @@ class WorkerState(Resources):
 
 @cache
 def state() -> WorkerState:
+    from aisha.logs import configure_logging
+
     worker = WorkerState.from_env()
     configure_logging(worker.settings.log_level, worker.settings.secret_values())
     return worker  # type: ignore[return-value]

@@ -1,0 +1,27 @@
+"""The webhook event journal's row: its own module, so the webhooks build no other row model at start."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from aisha.models.base import Entity
+from aisha.models.enums import EventStatus, Provider, SignatureOutcome
+
+
+class WebhookEvent(Entity):
+    id: int
+    provider: Provider
+    endpoint: str
+    delivery_key: str | None
+    claimed_key: str | None
+    headers: dict[str, Any]
+    body: bytes
+    signature: SignatureOutcome
+    status: EventStatus
+    error_code: str | None
+    last_error: str | None
+    attempts: int
+    received_at: datetime
+    last_seen_at: datetime
+    processed_at: datetime | None
