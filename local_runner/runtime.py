@@ -91,7 +91,7 @@ def pip_install(args: list[str], target: Path, platform_args: list[str] | None =
     tail: list[str] = []
     for line in proc.stdout:
         tail = [*tail[-60:], line]
-        if progress is not None and line.startswith(("Collecting ", "Installing collected")):
+        if progress is not None and line.startswith(("Collecting ", "Processing ", "Installing collected")):
             progress(line.strip())
     if proc.wait() != 0:
         text = "".join(tail)

@@ -47,7 +47,8 @@ def sam_template(manifest: Manifest, secrets_manager_secret: str | None = None) 
     if any(fn.routes for fn in manifest.functions.values()):
         resources[API] = {"Type": "AWS::Serverless::Api", "Properties": {
             "Name": {"Fn::Sub": "${" + NAME_PREFIX_PARAM + "}api"}, "StageName": manifest.api_gateway_stage,
-            "EndpointConfiguration": {"Type": "REGIONAL"}}}
+            "EndpointConfiguration": {"Type": "REGIONAL"},
+            "OpenApiVersion": "3.0.1"}}  # an OpenAPI 3 body; with it SAM also makes no extra "Stage" stage
         outputs["ApiUrl"] = {"Description": "base URL of the REST API stage", "Value": {
             "Fn::Sub": "https://${" + API + "}.execute-api.${AWS::Region}.${AWS::URLSuffix}/"
                        + manifest.api_gateway_stage}}
