@@ -132,5 +132,7 @@ def _function(manifest: Manifest, fn: Function, env: Environment) -> dict[str, A
         props["ProvisionedConcurrencyConfig"] = {"ProvisionedConcurrentExecutions": provisioned}
         # SAM puts EventInvokeConfig on the alias; invocations by bare name reach $LATEST: configure it too
         out[logical + "LatestInvokeConfig"] = {"Type": "AWS::Lambda::EventInvokeConfig", "Properties": {
-            "FunctionName": {"Ref": logical}, "Qualifier": "$LATEST", **invoke_config}}
+            "FunctionName": {"Ref": logical}, "Qualifier": "$LATEST", "MaximumRetryAttempts": ASYNC_RETRIES,
+            "MaximumEventAgeInSeconds": MAX_EVENT_AGE,  # CloudFormation's own resource: no SAM `Type`
+            "DestinationConfig": {"OnFailure": {"Destination": {"Fn::GetAtt": [QUEUE, "Arn"]}}}}}
     return out

@@ -123,3 +123,33 @@ def test_translation_gives_one_stage_every_route_and_async_settings(cfn: dict[st
     assert all(c["MaximumRetryAttempts"] == 2 and c["Qualifier"] == "$LATEST" for c in configs)
     rules = [r["Properties"] for r in res.values() if r["Type"] == "AWS::Events::Rule"]
     assert sorted(r["ScheduleExpression"] for r in rules) == ["rate(1 minute)", "rate(5 minutes)"]
+
+
+def test_provisioned_concurrency_gets_an_alias_and_async_settings_on_both_targets(
+        translate: Any, tmp_path: Path) -> None:
+    import dataclasses
+
+    from local_runner.manifest import Function
+    from local_runner.package import sam_template
+    from tests.integration.packaging.conftest import with_s3_code
+
+    @dataclasses.dataclass(frozen=True)
+    class Provisioned(Function):  # the manifest key `provisioned_concurrency`, as its parser will give it
+        provisioned_concurrency: int | None = None
+
+    tg = MANIFEST.functions["tg_webhook"]
+    fields = {f.name: getattr(tg, f.name) for f in dataclasses.fields(Function)}
+    manifest = dataclasses.replace(MANIFEST, functions={"tg_webhook": Provisioned(**fields, provisioned_concurrency=3)})
+    template = sam_template(manifest)
+    props = functions(template)["tg_webhook"]
+    assert props["AutoPublishAlias"] == "live"
+    assert props["ProvisionedConcurrencyConfig"] == {"ProvisionedConcurrentExecutions": 3}
+    (tmp_path / "t.json").write_text(json.dumps(template))
+    linted = cfn_lint(tmp_path / "t.json")
+    assert linted.returncode == 0, linted.stdout
+    res = translate(with_s3_code(template))["Resources"]
+    (alias,) = [r["Properties"] for r in res.values() if r["Type"] == "AWS::Lambda::Alias"]
+    assert alias["Name"] == "live" and alias["ProvisionedConcurrencyConfig"]["ProvisionedConcurrentExecutions"] == 3
+    qualifiers = sorted(json.dumps(r["Properties"]["Qualifier"]) for r in res.values()
+                        if r["Type"] == "AWS::Lambda::EventInvokeConfig")
+    assert qualifiers == ['"$LATEST"', '"live"']

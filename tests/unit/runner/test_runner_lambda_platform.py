@@ -90,3 +90,38 @@ def test_workers_get_the_runners_credentials_as_an_execution_role_would() -> Non
     assert execution_credentials(chosen) == {"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "y",
                                              "AWS_SESSION_TOKEN": "z"}
     assert execution_credentials({}) == {}
+
+
+def test_a_workers_environment_carries_the_runners_credentials_not_the_manifests(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from local_runner.config import RunnerConfig
+    from local_runner.runner import Runner
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "runner-key")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "runner-secret")
+    monkeypatch.delenv("RUNNER_AWS_ACCESS_KEY_ID", raising=False)
+    m = load_manifest(write(tmp_path, manifest(environment_variables={"A": "1"})), environ={})
+    env = Runner(m, RunnerConfig(build_dir=tmp_path / "build")).worker_spec(m.functions["f"]).env
+    assert (env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"], env["A"]) == ("runner-key", "runner-secret", "1")
+    assert "AWS_SESSION_TOKEN" not in env
+
+
+def test_lambda_limits_are_reported_by_artifact() -> None:
+    from local_runner.build import Artifact
+    from local_runner.limits import limit_problems, size_report
+    from local_runner.manifest import Function, Layer, Manifest
+
+    mb = 1024 * 1024
+    fn = Function(name="f", source=Path("."), handler="app.handler", layers=("big",))
+    m = Manifest(path=Path("chalice.json"), root=Path("."), app_name="a", stage="dev", api_gateway_stage="api",
+                 functions={"f": fn}, layers={"big": Layer("big")})
+    fits = [Artifact("layer", "big", Path("."), None, True, 200 * mb, 49 * mb, 230 * mb),
+            Artifact("function", "f", Path("."), None, True, 1 * mb, 1 * mb)]
+    assert limit_problems(fits, m) == []
+    report = size_report(fits, m)
+    assert "200.00 MB" in report and "230.00 MB" in report  # the size before this rebuild
+    over = [Artifact("layer", "big", Path("."), None, True, 249 * mb, 51 * mb),
+            Artifact("function", "f", Path("."), None, True, 2 * mb, 1 * mb)]
+    assert limit_problems(over, m) == ["layer big: 51.00 MB zipped; Lambda allows 50 MB per upload",
+                                       "function f: 251.00 MB unzipped with its layers; Lambda allows 250 MB"]
+    assert "OVER LIMIT: layer big" in size_report(over, m)
