@@ -69,6 +69,7 @@ _PATH = re.compile(r"^/([A-Za-z0-9._~:@!$&'()*+,;=-]+|\{[A-Za-z_][A-Za-z0-9_]*\+
 _RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
 _CRON = re.compile(r"^cron\((\S+ ){5}\S+\)$")
 _ENV_REF = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
+ENV_REFERENCE = _ENV_REF  # a whole value `${NAME}`: read by `package`, which keeps references as parameters
 _VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 MAX_LAYERS = 5
 DEFAULT_RUNTIME = LambdaRuntime("python3.11", "x86_64")  # these machines' Python: local workers run the same wheels

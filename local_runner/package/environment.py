@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from local_runner.errors import ManifestError
-from local_runner.manifest import _ENV_REF, Manifest
+from local_runner.manifest import ENV_REFERENCE, Manifest
 
 RUNNER_ONLY = frozenset({"RUNNER_URL"})
 NAME_PREFIX_REF = "FUNCTION_NAME_PREFIX"
@@ -70,7 +70,7 @@ class Environment:
 
     def _value(self, function: str, name: str, value: str) -> Any:
         secret = name in self.manifest.secret_variables
-        ref = _ENV_REF.match(value)
+        ref = ENV_REFERENCE.match(value)
         if ref is None:
             if secret:
                 raise ManifestError(f"{name} is a secret variable: give it as a ${{NAME}} reference, not a value",
