@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     nginx_port = pick_port(args.nginx_port, set(args.ports))
     env.setdefault("PUBLIC_BASE_URL", f"http://127.0.0.1:{nginx_port}")
     stack = Stack(manifest=args.manifest, env=env, state=args.state, runner_ports=args.ports,
-                  nginx_port=nginx_port, stage=args.stage, build_dir=args.build_dir)
+                  nginx_port=nginx_port, stage=args.stage, build_dir=args.build_dir, show_build_progress=True)
     try:
         print("building functions and layers ...", flush=True)
         stack.start()

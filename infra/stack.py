@@ -112,15 +112,17 @@ class Stack:
     runner_args: Sequence[str] = ()
     build_dir: Path | None = None  # default: the runner's (<manifest folder>/build)
     nginx_keepalive: int = 0
+    show_build_progress: bool = False  # the build's progress lines go to this process's stderr (`make run`)
     runners: list[RunnerProcess] = field(default_factory=list)
     nginx: NginxProcess | None = None
 
     def build(self) -> None:
         """Build once before the instances start, so two of them never build into one folder at once."""
         argv = [*_cli(self.manifest, self.stage, self.build_dir), "build"]
-        done = subprocess.run(argv, env=dict(self.env), capture_output=True, text=True, timeout=900)
+        done = subprocess.run(argv, env=dict(self.env), stdout=subprocess.PIPE, text=True, timeout=900,
+                              stderr=None if self.show_build_progress else subprocess.PIPE)
         if done.returncode != 0:
-            raise StackError(f"build failed:\n{done.stdout}{done.stderr}")
+            raise StackError(f"build failed:\n{done.stdout}{done.stderr or ''}")
 
     def start(self, timeout: float = 120.0, build: bool = True) -> None:
         try:

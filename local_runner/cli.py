@@ -1,4 +1,4 @@
-"""`python -m local_runner serve|invoke|build|list|failed`."""
+"""`python -m local_runner serve|invoke|build|package|list|failed`."""
 
 from __future__ import annotations
 
@@ -6,15 +6,18 @@ import argparse
 import asyncio
 import json
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from local_runner.build import Builder, size_report
+from local_runner.build import Builder
 from local_runner.config import RunnerConfig
 from local_runner.errors import RunnerError
+from local_runner.limits import limit_problems, size_report
 from local_runner.logs import configure_logging
 from local_runner.manifest import load_manifest
+from local_runner.package.environment import package_environ
 from local_runner.runner import Runner
 from local_runner.runtime import ensure_runtime
 
@@ -39,6 +42,11 @@ def build_parser() -> argparse.ArgumentParser:
     invoke.add_argument("name")
     invoke.add_argument("--event", default=None, help="JSON file with the event ('-' for stdin; default {})")
     sub.add_parser("build", help="assemble functions and layers, write Lambda zips, print sizes")
+    package = sub.add_parser("package", help="the Lambda zips and a SAM template, ready for `sam deploy`")
+    package.add_argument("--out", type=Path, required=True, help="folder for template.json and the zips")
+    package.add_argument("--secrets-manager-secret", default=None, metavar="NAME",
+                         help="read the secret variables from this Secrets Manager secret (a JSON object) "
+                              "instead of NoEcho parameters")
     sub.add_parser("list", help="list the functions of the manifest")
     failed = sub.add_parser("failed", help="failed Event invocations: list | replay", add_help=False)
     failed.add_argument("rest", nargs=argparse.REMAINDER)
@@ -77,13 +85,30 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
             return 0
         if args.command == "build":
             ensure_runtime(config.build_root)
-            artifacts = Builder(manifest, config.build_root, zips=True).build_all()
+            artifacts = Builder(manifest, config.build_root, zips=True, progress=_printer(err)).build_all()
             print(size_report(artifacts, manifest), file=out)
-            return 0
+            return 2 if limit_problems(artifacts, manifest) else 0
+        if args.command == "package":
+            from local_runner.package import package_collection
+
+            raw = load_manifest(config.manifest, config.stage, environ=package_environ())
+            report, problems = package_collection(raw, config.build_root, args.out, _printer(err),
+                                                  secrets_manager_secret=args.secrets_manager_secret)
+            print(report, file=out)
+            return 2 if problems else 0
         return asyncio.run(_invoke(config, args.name, _read_event(args.event), out, err))
     except (RunnerError, OSError, ValueError) as exc:
         print(f"error: {exc}", file=err)
         return 2
+
+
+def _printer(err: TextIO) -> Callable[[str], None]:
+    started = time.monotonic()
+
+    def progress(line: str) -> None:
+        print(f"[{time.monotonic() - started:6.1f}s] {line}", file=err, flush=True)
+
+    return progress
 
 
 def _failed_args(argv: list[str]) -> list[str] | None:

@@ -5,6 +5,10 @@ Format (JSON; paths are relative to the manifest's folder)::
     {
       "version": "2.0",
       "app_name": "aisha",
+      "runtime": "python3.11",                      # Lambda runtime (python3.11..3.14), also per stage
+      "architecture": "x86_64",                     # or arm64; wheels are installed for this platform
+      "secret_environment_variables": ["API_KEY"],  # values never written into a template (NoEcho)
+      "bucket_environment_variables": ["BUCKET"],   # values are S3 bucket names (the only ones IAM allows)
       "layers": {                                   # our extension: the layers of the collection
         "core": {"source": "layers/core"},          #   a tree layer: <source>/python is /opt/python
         "deps": {"requirements": "layers/deps/requirements.txt"}   # a third-party layer, pip-installed
@@ -39,6 +43,9 @@ Settings resolve like Chalice's: built-in defaults < top level < `functions.<nam
 variable NAME (the variable is left out when NAME is unset), so secrets stay out of the manifest.
 Defaults: lambda_timeout 60 s (1..900), lambda_memory_size 128 MB (128..10240), no reserved concurrency,
 no provisioned concurrency (0; at most the reserved concurrency when that is set).
+Lambda's reserved variable names (AWS_ACCESS_KEY_ID, AWS_REGION, _HANDLER, ... see RESERVED_VARIABLES) are
+refused: Lambda sets them itself (credentials come from the execution role; the runner passes its own).
+A function has at most 5 layers, as on Lambda.
 
 Every error is a `ManifestError` naming the function and the key.
 """
@@ -54,6 +61,7 @@ from pathlib import Path
 from typing import Any
 
 from local_runner.errors import ManifestError
+from local_runner.lambda_runtime import LambdaRuntime, parse_runtime
 
 LAMBDA_KEYS = ("lambda_timeout", "lambda_memory_size", "reserved_concurrency", "provisioned_concurrency",
                "environment_variables")
@@ -64,6 +72,18 @@ _PATH = re.compile(r"^/([A-Za-z0-9._~:@!$&'()*+,;=-]+|\{[A-Za-z_][A-Za-z0-9_]*\+
 _RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
 _CRON = re.compile(r"^cron\((\S+ ){5}\S+\)$")
 _ENV_REF = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
+ENV_REFERENCE = _ENV_REF  # a whole value `${NAME}`: read by `package`, which keeps references as parameters
+_VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+MAX_LAYERS = 5
+DEFAULT_RUNTIME = LambdaRuntime("python3.11", "x86_64")  # these machines' Python: local workers run the same wheels
+# Set by Lambda itself; a function's configuration may not name them (AWS Lambda developer guide).
+RESERVED_VARIABLES = frozenset({
+    "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
+    "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
+    "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
+    "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+    "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR", "TZ",
+})
 
 
 @dataclass(frozen=True)
@@ -110,6 +130,9 @@ class Manifest:
     api_gateway_stage: str
     functions: Mapping[str, Function]
     layers: Mapping[str, Layer]
+    runtime: LambdaRuntime = DEFAULT_RUNTIME
+    secret_variables: tuple[str, ...] = ()
+    bucket_variables: tuple[str, ...] = ()
 
     def function(self, name: str) -> Function:
         from local_runner.errors import FunctionNotFound
@@ -165,8 +188,22 @@ def parse_manifest(raw: Any, path: Path, stage: str, environ: Mapping[str, str])
     app_name = raw.get("app_name", root.name)
     if not isinstance(app_name, str):
         raise ManifestError("must be a string", key="app_name")
+    try:
+        runtime = parse_runtime(str(stage_cfg.get("runtime", raw.get("runtime", "python3.11"))),
+                                str(stage_cfg.get("architecture", raw.get("architecture", "x86_64"))))
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise ManifestError(str(exc), key="runtime") from None
     return Manifest(path=path.resolve(), root=root, app_name=app_name, stage=stage,
-                    api_gateway_stage=api_stage, functions=functions, layers=layers)
+                    api_gateway_stage=api_stage, functions=functions, layers=layers, runtime=runtime,
+                    secret_variables=_names(raw, "secret_environment_variables"),
+                    bucket_variables=_names(raw, "bucket_environment_variables"))
+
+
+def _names(raw: dict[str, Any], key: str) -> tuple[str, ...]:
+    value = raw.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) and _VAR_NAME.match(v) for v in value):
+        raise ManifestError("must be a list of environment variable names", key=key)
+    return tuple(value)
 
 
 def _obj(value: Any, function: str | None, key: str) -> dict[str, Any]:
@@ -219,6 +256,9 @@ def _function(name: str, spec: dict[str, Any], cfgs: list[dict[str, Any]], root:
     for layer in fn_layers:
         if layer not in layers:
             raise ManifestError(f"unknown layer {layer!r}", function=name, key="layers")
+    if len(fn_layers) > MAX_LAYERS:
+        raise ManifestError(f"{len(fn_layers)} layers; Lambda allows at most {MAX_LAYERS}", function=name,
+                            key="layers")
     merged: dict[str, Any] = {"lambda_timeout": 60, "lambda_memory_size": 128, "reserved_concurrency": None,
                               "provisioned_concurrency": 0}
     env: dict[str, str] = {}
@@ -250,6 +290,10 @@ def _env(value: Any, function: str, environ: Mapping[str, str]) -> dict[str, str
     value = _obj(value, function, "environment_variables")
     out: dict[str, str] = {}
     for k, v in value.items():
+        if k in RESERVED_VARIABLES:
+            raise ManifestError(f"{k} is reserved by Lambda, which sets it itself (credentials come from the "
+                                "execution role; the runner passes its own)", function=function,
+                                key="environment_variables")
         if not isinstance(v, str):
             raise ManifestError(f"value of {k!r} must be a string", function=function, key="environment_variables")
         ref = _ENV_REF.match(v)

@@ -23,7 +23,7 @@ from local_runner.logs import LogSink, report_line
 from local_runner.manifest import Function, Manifest
 from local_runner.metrics import Metrics
 from local_runner.pool import FunctionPool, PoolLimits
-from local_runner.runtime import ensure_runtime, worker_command
+from local_runner.runtime import ensure_runtime, execution_credentials, worker_command
 from local_runner.runtime_api import RuntimeApi
 from local_runner.worker import Invocation, Outcome, WorkerSpec
 
@@ -53,6 +53,7 @@ class Runner:
         """Build, open the Runtime API, create the pools; start the provisioned workers unless told not to
         (the one-shot `invoke` command needs none)."""
         loop = asyncio.get_running_loop()
+        self.builder.check_runs_here()
         self.runtime_dir = await loop.run_in_executor(None, ensure_runtime, self.config.build_root)
         await loop.run_in_executor(None, self.builder.build_all)
         await self.api.start()
@@ -130,6 +131,7 @@ class Runner:
         task_root = self.builder.function_dir(fn.name)
         python_path = [str(p) for p in self.builder.layer_paths(fn)] + [str(self.runtime_dir)]
         env = dict(fn.environment_variables)
+        env.update(execution_credentials())  # what Lambda's execution role gives; the manifest may not set them
         env.update({
             "AWS_LAMBDA_FUNCTION_NAME": fn.name,
             "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",

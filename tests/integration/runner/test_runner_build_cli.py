@@ -51,11 +51,12 @@ def test_build_writes_lambda_zips_and_rebuilds_only_what_changed(tmp_path: Path)
     first = cli("--manifest", str(manifest), "build")
     assert first.returncode == 0, first.stderr
     assert set(statuses(first.stdout).values()) == {"built"} and "KB" in first.stdout
+    assert "layer vendor: pip install for python3.11 x86_64" in first.stderr  # progress while it builds
     build = tmp_path / "build"
-    with zipfile.ZipFile(build / "functions" / "a.zip") as zf:
-        assert zf.namelist() == ["app.py"]
+    with zipfile.ZipFile(build / "functions" / "a.zip") as zf:  # the source and its bytecode (Lambda's is read-only)
+        assert zf.namelist() == ["app.py", "__pycache__/app.cpython-311.pyc"]
     with zipfile.ZipFile(build / "layers" / "lib.zip") as zf:
-        assert zf.namelist() == ["python/lib_pkg/__init__.py"]
+        assert zf.namelist() == ["python/lib_pkg/__init__.py", "python/lib_pkg/__pycache__/__init__.cpython-311.pyc"]
     with zipfile.ZipFile(build / "layers" / "vendor.zip") as zf:
         assert "python/six.py" in zf.namelist()
     assert (build / "layers" / "vendor" / "python" / "six.py").is_file()
