@@ -5,10 +5,13 @@ API Gateway answers reproduced (REST API, proxy integration):
   REST sends for an unknown path or method; chosen over 404 so a client sees what it would on AWS);
 - body over the limit: 413 {"message": "Request Too Long"};
 - concurrency exhausted after the bounded wait: 429 {"message": "Too Many Requests"} with Retry-After;
-- the function timed out (or the 29 s integration timeout passed): 504 {"message": "Endpoint request timed out"};
-- the function failed: 502 {"message": "Internal server error", "errorType", "errorMessage", "requestId"}
-  (Lambda's error shape without the stack, which is in the log);
-- a malformed proxy response: 502 {"message": "Internal server error"}.
+- the 29 s integration timeout passed: 504 {"message": "Endpoint request timed out"};
+- the function failed, including its own timeout before those 29 s (a function error to API Gateway, as
+  AWS documents for Lambda proxy integrations), or answered a malformed proxy response:
+  502 {"message": "Internal server error"} and nothing more; errorType and errorMessage stay in the log
+  (an API Gateway-like execution line) and in the Invoke API's answer.
+Lambda's control plane: GetFunction, GetFunctionConfiguration, ListFunctions from the manifest; any other
+call under a Lambda API version path is refused with 501 naming the operation (see control_api).
 `/_runner/health` (alive), `/_runner/ready` (workers spawnable, Redis reachable when configured, not
 draining) and `/_runner/metrics` (Prometheus text) are the runner's own.
 """
@@ -25,6 +28,7 @@ from typing import Any
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from local_runner import control_api
 from local_runner.apigw import HttpRequest, HttpResponse, error_response, from_proxy_response, to_event
 from local_runner.errors import RequestTooLarge, Throttled
 from local_runner.invoke_api import PATH as INVOKE_PATH
@@ -44,6 +48,7 @@ class Front:
         self.manifest = runner.manifest
         self.matcher = RouteMatcher.from_functions((f.name, f.routes) for f in self.manifest.functions.values())
         self.invoke_api = InvokeApi(runner, self.manifest, events)
+        self.control_api = control_api.ControlApi(runner)
         self.api_timeout = api_timeout
         self.extra_ready = extra_ready
         self.draining = False
@@ -59,6 +64,7 @@ class Front:
             web.get("/_runner/ready", self.ready),
             web.get("/_runner/metrics", self.metrics),
             web.post(INVOKE_PATH, self.invoke_api.handle),
+            *self.control_api.routes(),
             web.route("*", "/{tail:.*}", self.api),
         ])
         return app
@@ -123,12 +129,16 @@ class Front:
         rid_header = [("x-amzn-RequestId", request_id)]
         match = self.matcher.match(req.method, req.raw_path or req.path)
         if match is None:
+            if control_api.is_control_plane(req.path):
+                return control_api.refusal(req.method, req.path)
             return error_response(403, {"message": "Missing Authentication Token"},
                                   [("x-amzn-ErrorType", "MissingAuthenticationTokenException"), *rid_header])
         if len(req.body) > self.runner.config.max_body_bytes:
             return error_response(413, {"message": "Request Too Long"}, rid_header)
+        config = self.runner.config
         event = to_event(req, match, stage=self.manifest.api_gateway_stage, request_id=request_id,
-                         account_id=self.runner.config.account_id, app_name=self.manifest.app_name)
+                         account_id=config.account_id, app_name=self.manifest.app_name,
+                         binary_types=self.manifest.binary_media_types, trusted_proxies=config.trusted_proxies)
         task = asyncio.ensure_future(self.runner.invoke(match.function, json.dumps(event).encode()))
         try:
             result = await asyncio.wait_for(asyncio.shield(task), self.api_timeout)
@@ -141,17 +151,13 @@ class Front:
         except RequestTooLarge:
             return error_response(413, {"message": "Request Too Long"}, rid_header)
         if result.function_error:
-            if result.error_type == "Sandbox.Timedout":
-                return error_response(504, {"message": "Endpoint request timed out"}, rid_header)
-            try:
-                detail = json.loads(result.payload)
-            except ValueError:
-                detail = {}
-            detail = detail if isinstance(detail, dict) else {}
-            return error_response(502, {"message": "Internal server error", "errorType": result.error_type,
-                                        "errorMessage": detail.get("errorMessage"), "requestId": result.request_id},
-                                  rid_header)
-        resp = from_proxy_response(result.payload)
+            self.runner.sink.emit(match.function, result.request_id,
+                                  f"Lambda execution failed with status 200 due to customer function error: "
+                                  f"{_error_message(result.payload)}. Lambda request id: {result.request_id}",
+                                  level="ERROR")
+            return error_response(502, {"message": "Internal server error"}, rid_header)
+        accept = next((v for k, v in req.headers if k.lower() == "accept"), None)
+        resp = from_proxy_response(result.payload, accept, self.manifest.binary_media_types)
         if resp is None:
             self.runner.sink.emit(match.function, result.request_id,
                                   "Execution failed due to configuration error: Malformed Lambda proxy response",
@@ -159,3 +165,13 @@ class Front:
             return error_response(502, {"message": "Internal server error"}, rid_header)
         resp.headers.extend(rid_header)
         return resp
+
+
+def _error_message(payload: bytes) -> str:
+    try:
+        detail = json.loads(payload)
+    except ValueError:
+        return payload[:500].decode("utf-8", "replace")
+    if not isinstance(detail, dict):
+        return str(detail)[:500]
+    return f"{detail.get('errorType')}: {detail.get('errorMessage')}"

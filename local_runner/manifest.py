@@ -22,9 +22,11 @@ Format (JSON; paths are relative to the manifest's folder)::
           "environment_variables": {"A": "1"}
         }
       },
+      "binary_media_types": ["image/png", "application/octet-stream"],   # API Gateway's binaryMediaTypes
       "stages": {                                   # Chalice's own shape
         "dev": {
           "api_gateway_stage": "api",
+          "binary_media_types": ["*/*"],            # per stage (replaces the top-level list)
           "environment_variables": {"STAGE": "dev"},
           "lambda_timeout": 60,
           "lambda_functions": {"echo": {"lambda_timeout": 5, "reserved_concurrency": 1}}
@@ -37,6 +39,8 @@ Settings resolve like Chalice's: built-in defaults < top level < `functions.<nam
 `${NAME}` (the whole value) in `environment_variables` is replaced by the runner's own environment
 variable NAME (the variable is left out when NAME is unset), so secrets stay out of the manifest.
 Defaults: lambda_timeout 60 s (1..900), lambda_memory_size 128 MB (128..10240), no reserved concurrency.
+`binary_media_types` (the API's `binaryMediaTypes`; `type/subtype`, `*` allowed) defaults to the list a
+Chalice app deploys with (`chalice.app.Chalice().api.binary_types`), DEFAULT_BINARY_MEDIA_TYPES here.
 
 Every error is a `ManifestError` naming the function and the key.
 """
@@ -61,6 +65,13 @@ _PATH = re.compile(r"^/([A-Za-z0-9._~:@!$&'()*+,;=-]+|\{[A-Za-z_][A-Za-z0-9_]*\+
 _RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
 _CRON = re.compile(r"^cron\((\S+ ){5}\S+\)$")
 _ENV_REF = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
+_MEDIA_TYPE = re.compile(r"^[A-Za-z0-9*][A-Za-z0-9!#$&^_.+*-]*/[A-Za-z0-9*][A-Za-z0-9!#$&^_.+*-]*$")
+# What Chalice deploys as the REST API's binaryMediaTypes unless the app changes `app.api.binary_types`.
+DEFAULT_BINARY_MEDIA_TYPES = (
+    "application/octet-stream", "application/x-tar", "application/zip", "audio/basic", "audio/ogg", "audio/mp4",
+    "audio/mpeg", "audio/wav", "audio/webm", "image/png", "image/jpg", "image/jpeg", "image/gif", "video/ogg",
+    "video/mpeg", "video/webm",
+)
 
 
 @dataclass(frozen=True)
@@ -106,6 +117,7 @@ class Manifest:
     api_gateway_stage: str
     functions: Mapping[str, Function]
     layers: Mapping[str, Layer]
+    binary_media_types: tuple[str, ...] = DEFAULT_BINARY_MEDIA_TYPES
 
     def function(self, name: str) -> Function:
         from local_runner.errors import FunctionNotFound
@@ -161,8 +173,18 @@ def parse_manifest(raw: Any, path: Path, stage: str, environ: Mapping[str, str])
     app_name = raw.get("app_name", root.name)
     if not isinstance(app_name, str):
         raise ManifestError("must be a string", key="app_name")
+    binary = _media_types(stage_cfg.get("binary_media_types", raw.get("binary_media_types")), stage)
     return Manifest(path=path.resolve(), root=root, app_name=app_name, stage=stage,
-                    api_gateway_stage=api_stage, functions=functions, layers=layers)
+                    api_gateway_stage=api_stage, functions=functions, layers=layers, binary_media_types=binary)
+
+
+def _media_types(value: Any, stage: str) -> tuple[str, ...]:
+    if value is None:
+        return DEFAULT_BINARY_MEDIA_TYPES
+    if not isinstance(value, list) or not all(isinstance(v, str) and _MEDIA_TYPE.match(v) for v in value):
+        raise ManifestError(f"must be a list of media types such as 'image/png' or '*/*', got {value!r}",
+                            key=f"binary_media_types (stage {stage})")
+    return tuple(v.lower() for v in value)
 
 
 def _obj(value: Any, function: str | None, key: str) -> dict[str, Any]:
