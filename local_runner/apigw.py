@@ -119,6 +119,7 @@ def to_event(req: HttpRequest, match: Match, *, stage: str, request_id: str, acc
     if req.body:
         encoded = is_binary(lower.get("content-type"), binary_types)
         body = base64.b64encode(req.body).decode() if encoded else req.body.decode("utf-8", "replace")
+    client_ip = source_ip(req.peer, lower.get("x-forwarded-for"), trusted_proxies)
     domain = lower.get("host", "localhost")
     now = req.received
     return {
@@ -146,7 +147,7 @@ def to_event(req: HttpRequest, match: Match, *, stage: str, request_id: str, acc
             "requestId": request_id,
             "identity": {
                 "cognitoIdentityPoolId": None, "accountId": None, "cognitoIdentityId": None, "caller": None,
-                "sourceIp": source_ip(req.peer, lower.get("x-forwarded-for"), trusted_proxies), "principalOrgId": None, "accessKey": None,
+                "sourceIp": client_ip, "principalOrgId": None, "accessKey": None,
                 "cognitoAuthenticationType": None, "cognitoAuthenticationProvider": None, "userArn": None,
                 "userAgent": lower.get("user-agent"), "user": None,
             },

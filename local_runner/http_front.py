@@ -77,6 +77,7 @@ class Front:
         try:
             return await handler(request)
         finally:
+            self.runner.sink.flush()  # the log lines of this request are out before its answer
             self.in_flight -= 1
             if self.in_flight == 0:
                 self._idle.set()

@@ -37,7 +37,7 @@ class Metrics:
                                      ["kind", "status"], registry=r)
 
     def render(self) -> bytes:
-        return generate_latest(_WithoutCreated(self.registry))  # type: ignore[arg-type]
+        return generate_latest(_WithoutCreated(self.registry))
 
 
 class _WithoutCreated:

@@ -123,3 +123,17 @@ def test_cold_start_after_idle_time(start_server: Any) -> None:
     assert first != second
     reports = [r["message"] for r in server.log_records() if r["message"].startswith("REPORT")]
     assert sum("Init Duration:" in m for m in reports) == 2
+
+
+def test_a_child_process_past_the_limit_ends_the_invocation_out_of_memory(server: RunningServer) -> None:
+    """The whole process group counts: the handler is small, its child holds 300 MB of a 128 MB function."""
+    started = time.monotonic()
+    error, body = invoke(server, "childhog", {"mb": 300})
+    assert error == "Unhandled" and body["errorType"] == "Runtime.OutOfMemory", body
+    assert time.monotonic() - started < 15  # killed, not run to the child's 30 s or the 20 s timeout
+    report = [r["message"] for r in server.log_records()
+              if r.get("function") == "childhog" and r["message"].startswith("REPORT")][-1]
+    assert "Error Type: Runtime.OutOfMemory" in report
+    assert int(report.split("Max Memory Used: ")[1].split(" MB")[0]) > 128
+    error, body = invoke(server, "childhog", {"mb": 1})  # a fresh worker serves the next one
+    assert error is None and body == {"child_exit": 0}
