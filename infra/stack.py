@@ -20,7 +20,6 @@ from pathlib import Path
 from infra.devservices.procs import free_port, port_open
 from infra.nginx import NginxProcess, NginxSettings
 
-
 NGINX_PEERS = "127.0.0.1,::1"  # where this stack's nginx connects to the runners from
 
 
@@ -114,7 +113,7 @@ class Stack:
     stage: str = "dev"
     runner_args: Sequence[str] = ()
     build_dir: Path | None = None  # default: the runner's (<manifest folder>/build)
-    nginx_keepalive: int = 0
+    nginx_keepalive: int = 32  # idle upstream connections per nginx worker (infra.nginx.NginxSettings)
     runners: list[RunnerProcess] = field(default_factory=list)
     nginx: NginxProcess | None = None
 

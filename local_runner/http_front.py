@@ -14,6 +14,11 @@ Lambda's control plane: GetFunction, GetFunctionConfiguration, ListFunctions fro
 call under a Lambda API version path is refused with 501 naming the operation (see control_api).
 `/_runner/health` (alive), `/_runner/ready` (workers spawnable, Redis reachable when configured, not
 draining) and `/_runner/metrics` (Prometheus text) are the runner's own.
+
+Draining behind a proxy that keeps connections alive (nginx `keepalive`): every answer while draining says
+`Connection: close`, and `wait_idle` returns only once each open connection is closed or has been idle for
+`keepalive_grace` seconds (longer than nginx's upstream `keepalive_timeout`, so nginx has dropped it). The
+runner itself never closes a connection that nginx may be sending a request on at that very moment.
 """
 
 from __future__ import annotations
@@ -21,7 +26,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 import uuid
+import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -43,7 +50,7 @@ HOP_BY_HOP = {"content-length", "transfer-encoding", "connection", "keep-alive",
 
 class Front:
     def __init__(self, runner: Runner, *, events: EventSink | None = None, api_timeout: float = 29.0,
-                 extra_ready: ReadyCheck | None = None) -> None:
+                 extra_ready: ReadyCheck | None = None, keepalive_grace: float = 3.0) -> None:
         self.runner = runner
         self.manifest = runner.manifest
         self.matcher = RouteMatcher.from_functions((f.name, f.routes) for f in self.manifest.functions.values())
@@ -55,6 +62,8 @@ class Front:
         self.in_flight = 0
         self._idle = asyncio.Event()
         self._idle.set()
+        self.keepalive_grace = keepalive_grace
+        self._last_use: weakref.WeakKeyDictionary[asyncio.BaseTransport, float] = weakref.WeakKeyDictionary()
 
     def app(self) -> web.Application:
         app = web.Application(client_max_size=self.runner.config.max_body_bytes + 1,
@@ -74,20 +83,35 @@ class Front:
                      ) -> web.StreamResponse:
         self.in_flight += 1
         self._idle.clear()
+        transport = request.transport
         try:
-            return await handler(request)
+            response = await handler(request)
+            if self.draining:
+                response.force_close()  # Connection: close; the proxy opens its next one elsewhere
+            return response
         finally:
             self.runner.sink.flush()  # the log lines of this request are out before its answer
+            if transport is not None:
+                self._last_use[transport] = time.monotonic()
             self.in_flight -= 1
             if self.in_flight == 0:
                 self._idle.set()
 
     async def wait_idle(self, timeout: float) -> bool:
-        try:
-            await asyncio.wait_for(self._idle.wait(), timeout)
-            return True
-        except TimeoutError:
-            return False
+        """No request in flight and no connection a proxy may still send on (see the module doc)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                await asyncio.wait_for(self._idle.wait(), max(0.0, deadline - time.monotonic()))
+            except TimeoutError:
+                return False
+            now = time.monotonic()
+            live = [used for t, used in self._last_use.items() if not t.is_closing()]
+            if not live or all(now - used >= self.keepalive_grace for used in live):
+                return True
+            if now >= deadline:
+                return False
+            await asyncio.sleep(min(0.05, deadline - now))
 
     # -- the runner's own endpoints ---------------------------------------------------------------------
     async def health(self, request: web.Request) -> web.Response:
