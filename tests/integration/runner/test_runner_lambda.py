@@ -135,5 +135,5 @@ def test_a_child_process_past_the_limit_ends_the_invocation_out_of_memory(server
               if r.get("function") == "childhog" and r["message"].startswith("REPORT")][-1]
     assert "Error Type: Runtime.OutOfMemory" in report
     assert int(report.split("Max Memory Used: ")[1].split(" MB")[0]) > 128
-    error, body = invoke(server, "childhog", {"mb": 1})  # a fresh worker serves the next one
+    error, body = invoke(server, "childhog", {"mb": 1, "hold": 0})  # a fresh worker serves the next one
     assert error is None and body == {"child_exit": 0}
