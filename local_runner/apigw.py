@@ -104,8 +104,19 @@ def _multi(pairs: Sequence[tuple[str, str]]) -> tuple[dict[str, str] | None, dic
     return {k: v[-1] for k, v in multi.items()}, multi
 
 
+@functools.lru_cache(maxsize=64)
 def api_id(app_name: str) -> str:
     return hashlib.sha256(app_name.encode()).hexdigest()[:10]
+
+
+@functools.lru_cache(maxsize=1024)
+def _resource_id(path: str) -> str:
+    return hashlib.sha256(path.encode()).hexdigest()[:6]
+
+
+@functools.lru_cache(maxsize=4)
+def _request_time(second: int) -> str:
+    return time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(second))
 
 
 def to_event(req: HttpRequest, match: Match, *, stage: str, request_id: str, account_id: str,
@@ -133,11 +144,11 @@ def to_event(req: HttpRequest, match: Match, *, stage: str, request_id: str, acc
         "pathParameters": match.path_parameters or None,
         "stageVariables": None,
         "requestContext": {
-            "resourceId": hashlib.sha256(match.route.path.encode()).hexdigest()[:6],
+            "resourceId": _resource_id(match.route.path),
             "resourcePath": match.route.path,
             "httpMethod": req.method,
             "extendedRequestId": uuid.uuid4().hex[:16] + "=",
-            "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+            "requestTime": _request_time(int(now)),
             "path": f"/{stage}{req.path}",
             "accountId": account_id,
             "protocol": "HTTP/1.1",

@@ -134,6 +134,6 @@ def test_a_child_process_past_the_limit_ends_the_invocation_out_of_memory(server
     report = [r["message"] for r in server.log_records()
               if r.get("function") == "childhog" and r["message"].startswith("REPORT")][-1]
     assert "Error Type: Runtime.OutOfMemory" in report
-    assert int(report.split("Max Memory Used: ")[1].split(" MB")[0]) > 128
+    assert int(report.split("Max Memory Used: ")[1].split(" MB")[0]) >= 128  # the sample past the limit
     error, body = invoke(server, "childhog", {"mb": 1, "hold": 0})  # a fresh worker serves the next one
     assert error is None and body == {"child_exit": 0}
