@@ -10,7 +10,8 @@ Figures: errors, the peak of inits in flight, p50/p99 latency, time to drain, wo
 
 2x overload: a warm function with reserved concurrency 4 whose handler waits 100 ms (capacity about
 40/s, bound by its concurrency, not by the host's CPU) driven open loop at twice its measured capacity.
-Bounded: a queue of 8 callers, refused at once past it. Baseline: an unbounded queue in which callers wait up to throttle_wait (1 s) before 429.
+Bounded: a queue of 8 callers, refused at once past it.
+Baseline: an unbounded queue in which callers wait up to throttle_wait (1 s) before 429.
 Figures: goodput against capacity, refusal latency p50/p99, p99 of the answered calls.
 Loopback and in-process only; everything it starts is stopped at the end.
 """

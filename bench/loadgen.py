@@ -1,4 +1,5 @@
-"""A small asyncio load generator: closed loop (N callers back to back) or open loop (a fixed rate).
+"""A small asyncio load generator: closed loop (N callers back to back) or open loop (a fixed rate); and
+`wrk` when it is installed (apt-get install wrk), for throughput the Python client itself would cap.
 
 Bounded: every run stops after its duration, and each request after its timeout. Loopback targets only.
 """
@@ -6,9 +7,12 @@ Bounded: every run stops after its duration, and each request after its timeout.
 from __future__ import annotations
 
 import asyncio
+import re
+import shutil
 import statistics
+import subprocess
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -22,12 +26,15 @@ class Result:
     errors: int
     seconds: float
     latencies_ms: list[float]
+    fixed: dict[float, float] = field(default_factory=dict)  # percentiles reported by an external tool
 
     @property
     def rps(self) -> float:
         return self.ok / self.seconds if self.seconds else 0.0
 
     def pct(self, q: float) -> float:
+        if q in self.fixed:
+            return self.fixed[q]
         if not self.latencies_ms:
             return float("nan")
         data = sorted(self.latencies_ms)
@@ -112,3 +119,29 @@ async def sequential_ms(url: str, count: int, method: str = "GET", body: bytes |
     if result.errors:
         raise RuntimeError(f"{result.errors} of {count} requests to {url} failed")
     return statistics.median(result.latencies_ms)
+
+
+def wrk_available() -> bool:
+    return shutil.which("wrk") is not None
+
+
+def wrk(label: str, url: str, *, concurrency: int, seconds: float, threads: int = 2) -> Result:
+    """`wrk` (a C load generator: it leaves the CPU to the servers measured), summarised as a Result.
+
+    Its latency distribution gives p50/p99 (wrk --latency); non-2xx/3xx answers count as errors."""
+    _check_loopback(url)
+    done = subprocess.run(["wrk", f"-t{threads}", f"-c{concurrency}", f"-d{max(1, round(seconds))}s", "--latency",
+                           "--timeout", "35s", url], capture_output=True, text=True, timeout=seconds + 60)
+    out = done.stdout
+    total = int(re.search(r"(\d+) requests in", out).group(1)) if re.search(r"(\d+) requests in", out) else 0
+    bad = int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", out)) else 0
+    errors = sum(int(x) for x in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
+    elapsed = float(m.group(1)) if (m := re.search(r"requests in ([\d.]+)s", out)) else seconds
+    lat = {q: _ms(v, unit) for q, v, unit in re.findall(r"\s(50|99)(?:\.000)?%\s+([\d.]+)(us|ms|s)", out)}
+    result = Result(label, total, total - bad, bad + errors, elapsed, [])
+    result.fixed = {50.0: lat.get("50", float("nan")), 99.0: lat.get("99", float("nan"))}
+    return result
+
+
+def _ms(value: str, unit: str) -> float:
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]

@@ -1,11 +1,31 @@
-"""Benchmark: one trivial Chalice route served by `chalice local`, by the runner directly and by the runner
-behind nginx, driven by the same load generator in one run. Prints figures; not a test.
+"""Benchmark: one trivial Chalice route served by `chalice local`, by the runner directly, by two runners
+behind nginx, and a bare uvicorn hello as the ceiling, driven by the same load generator in one run.
+Prints each figure beside its target (issue 9); not a test.
 
-    .venv/bin/python -m bench.runner_bench [--seconds 5] [--concurrency 8] [--rate 200]
+    .venv/bin/python -m bench.runner_bench [--seconds 5] [--concurrency 16] [--rate 200]
 
-Also: the runner's overhead per warm invocation against a direct in-process call of the same handler,
-and the cold start (Init Duration) of a function that imports pydantic and psycopg. Loopback only;
-everything it starts is stopped at the end. Needs nothing but the venv and nginx (no Redis).
+Figures: throughput at `--concurrency` callers (wrk when installed, else the Python client) for each server;
+the runner front's CPU per warm invocation (its /proc/<pid>/stat user+system time over the requests of that
+phase, workers not included); the warm overhead against a direct in-process call of the same handler; p99
+at a fixed rate through nginx; the cold start (Init Duration) of a function importing pydantic and psycopg.
+Loopback only; everything it starts is stopped at the end. Needs the venv (uvicorn) and nginx; no Redis.
+
+Measured for issue 9 (2-core VM shared with five engineers' test runs, load average 8-10; wrk at c16;
+"before" is the runner as it was, run with this bench minutes apart from "after"):
+
+    figure                                     before           after            target
+    front CPU per warm invocation (direct)     2.38-2.47 ms     1.25 ms          <= 0.3 ms
+    front CPU per request, 2 runners + nginx   4.41-4.58 ms     1.47 ms
+    through nginx, req/s (% of uvicorn hello)  113-139 (2.0 %)  314 (6.1 %)      >= 20 %
+    through nginx vs chalice local at c16      0.39-0.44x       1.10x
+    200 req/s open loop through nginx          p99 1.8-2.2 s,   p99 35 ms,       p99 <= 10 ms
+                                               16 % errors      0 errors
+    warm overhead vs direct call (sequential)  4.2-6.4 ms       4.2 ms           <= 0.5 ms
+
+Not met: the CPU, ceiling, p99 and overhead targets. On this machine the figures are dominated by the three
+loopback HTTP exchanges of every invocation (the caller's, the worker's /next and /response) and by
+scheduling four busy processes on two loaded cores; the profile (py-spy) after the changes has no /proc
+parsing and no logging machinery left in it, and about half of the front's samples in socket writes.
 """
 
 from __future__ import annotations
@@ -25,8 +45,8 @@ import urllib.request
 from importlib import metadata
 from pathlib import Path
 
-from bench.loadgen import Result, closed_loop, open_loop, sequential_ms
-from infra.devservices.procs import free_port
+from bench.loadgen import Result, closed_loop, open_loop, sequential_ms, wrk, wrk_available
+from bench.servers import cpu_seconds, start_chalice_local, start_uvicorn_hello
 from infra.stack import Stack
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -122,23 +142,6 @@ def direct_call_us(ping_dir: Path, layer: Path, count: int = 20000) -> float:
     return (time.perf_counter() - started) / count * 1e6
 
 
-def start_chalice_local(ping_dir: Path, log: Path) -> tuple[subprocess.Popen[bytes], int]:
-    port = free_port()
-    chalice = Path(sys.executable).with_name("chalice")
-    with open(log, "wb") as out:
-        proc = subprocess.Popen([str(chalice), "local", "--host", "127.0.0.1", "--port", str(port)], cwd=ping_dir,
-                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=1).read()
-            return proc, port
-        except OSError:
-            time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError(f"chalice local did not start; see {log}")
-
-
 def cold_start_ms(stack: Stack) -> list[float]:
     """Init Duration of each `heavyN` function's first (cold) call, from the runner's REPORT lines."""
     out = []
@@ -153,65 +156,88 @@ def cold_start_ms(stack: Stack) -> list[float]:
     return out
 
 
-async def drive(targets: dict[str, str], args: argparse.Namespace) -> dict[str, Result]:
+def load(label: str, url: str, args: argparse.Namespace) -> Result:
+    if wrk_available():
+        wrk("warm-up", url, concurrency=args.concurrency, seconds=1)
+        return wrk(label, url, concurrency=args.concurrency, seconds=args.seconds)
+    asyncio.run(closed_loop("warm-up", url, concurrency=args.concurrency, seconds=1.0))
+    return asyncio.run(closed_loop(label, url, concurrency=args.concurrency, seconds=args.seconds))
+
+
+def measure(stack: Stack, urls: dict[str, str], args: argparse.Namespace) -> dict[str, Result]:
+    """Each target in turn; for the runners, the front processes' CPU per request served in that phase."""
     results: dict[str, Result] = {}
-    for label, url in targets.items():
-        await closed_loop("warm-up", url, concurrency=args.concurrency, seconds=1.0)
-        results[label] = await closed_loop(label, url, concurrency=args.concurrency, seconds=args.seconds)
-        print(results[label].line(), flush=True)
+    fronts = {"runner (direct, 1 instance)": stack.runners[:1], "runner x2 behind nginx": stack.runners}
+    for label, url in urls.items():
+        pids = [r.proc.pid for r in fronts.get(label, []) if r.proc is not None]
+        before = sum(cpu_seconds(p) for p in pids)
+        results[label] = res = load(label, url, args)
+        extra = ""
+        if pids and res.sent:
+            res.fixed["front_cpu_ms"] = (sum(cpu_seconds(p) for p in pids) - before) / res.sent * 1000
+            extra = f"   front CPU {res.fixed['front_cpu_ms']:.3f} ms/request"
+        print(res.line() + extra, flush=True)
     return results
+
+
+def report(results: dict[str, Result], args: argparse.Namespace) -> None:
+    ceiling = results["uvicorn hello (ceiling)"].rps or float("nan")
+    chalice = results["chalice local"].rps or float("nan")
+    nginx = results["runner x2 behind nginx"]
+    front_cpu = results["runner (direct, 1 instance)"].fixed.get("front_cpu_ms", float("nan"))
+    print(f"\nthrough nginx at c{args.concurrency}: {nginx.rps / ceiling * 100:.1f} % of the uvicorn hello "
+          f"(target >= 20 %); {nginx.rps / chalice:.2f}x chalice local at c{args.concurrency}")
+    print(f"front CPU per warm invocation (direct phase): {front_cpu:.3f} ms (target <= 0.3 ms)")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.runner_bench")
     parser.add_argument("--seconds", type=float, default=5.0, help="per measured phase (bounded)")
-    parser.add_argument("--concurrency", type=int, default=8, help="callers (chalice local answers each "
-                        "request after ~44 ms whatever the load, so its throughput grows with this)")
+    parser.add_argument("--concurrency", type=int, default=16, help="callers in the closed-loop phases")
     parser.add_argument("--rate", type=float, default=200.0, help="open-loop rate through nginx")
     args = parser.parse_args(argv)
     home = Path(tempfile.mkdtemp(prefix="runner-bench-"))
     env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}  # no async part: nothing but the HTTP path
     stack = Stack(manifest=make_collection(home), env=env, state=home / "state", runner_ports=(0, 0), nginx_port=0,
                   build_dir=home / "build")
-    chalice_proc: subprocess.Popen[bytes] | None = None
+    procs: list[subprocess.Popen[bytes]] = []
     try:
         stack.start(timeout=120)
         chalice_proc, chalice_port = start_chalice_local(home / "functions" / "ping", home / "chalice-local.log")
-        print(f"closed loop: {args.concurrency} callers, {args.seconds:.0f} s each, GET /ping\n", flush=True)
-        results = asyncio.run(drive({
+        procs.append(chalice_proc)
+        hello_proc, hello_port = start_uvicorn_hello(home)
+        procs.append(hello_proc)
+        tool = "wrk" if wrk_available() else "the Python client (install wrk: it leaves the CPU to the servers)"
+        print(f"closed loop: {args.concurrency} callers, {args.seconds:.0f} s each, GET /ping, with {tool}\n",
+              flush=True)
+        results = measure(stack, {
+            "uvicorn hello (ceiling)": f"http://127.0.0.1:{hello_port}/",
             "chalice local": f"http://127.0.0.1:{chalice_port}/ping",
             "runner (direct, 1 instance)": f"{stack.runners[0].url}/ping",
             "runner x2 behind nginx": f"{stack.url}/ping",
             "runner /_runner/health (no function)": f"{stack.runners[0].url}/_runner/health",
-        }, args))
-        base = results["chalice local"].rps or float("nan")
-        print(f"\nthroughput vs chalice local: runner {results['runner (direct, 1 instance)'].rps / base:.1f}x, "
-              f"through nginx {results['runner x2 behind nginx'].rps / base:.1f}x (target >= 5x)")
+        }, args)
+        report(results, args)
         fixed = asyncio.run(open_loop(f"nginx at {args.rate:.0f} req/s (open)", f"{stack.url}/ping",
                                       rate=args.rate, seconds=args.seconds))
-        print(fixed.line() + "   (target p99 < 15 ms)")
+        print(fixed.line() + "   (target p99 <= 10 ms)")
 
         direct = direct_call_us(home / "functions" / "ping", home / "layers" / "chalice" / "python")
         warm_http = asyncio.run(sequential_ms(f"{stack.runners[0].url}/ping", 500))
-        invoke_url = f"{stack.runners[0].url}/2015-03-31/functions/ping/invocations"
-        event = json.dumps({"path": "/ping", "httpMethod": "GET", "resource": "/ping", "headers": {},
-                            "requestContext": {"resourcePath": "/ping", "httpMethod": "GET"}}).encode()
-        warm_invoke = asyncio.run(sequential_ms(invoke_url, 500, "POST", event))
         baseline = asyncio.run(sequential_ms(f"{stack.runners[0].url}/_runner/health", 500))
         print(f"\ndirect in-process handler call:       {direct:8.1f} us")
         print(f"runner HTTP round trip, no function:  {baseline * 1000:8.1f} us  (/_runner/health)")
-        print(f"runner warm invocation, Invoke API:   {warm_invoke * 1000:8.1f} us  "
-              f"(overhead per warm invocation: {(warm_invoke - baseline) * 1000 - direct:.0f} us beyond the "
-              f"HTTP round trip and the handler itself)")
-        print(f"runner warm request, HTTP route:      {warm_http * 1000:8.1f} us")
+        print(f"runner warm request, HTTP route:      {warm_http * 1000:8.1f} us  (median of 500, one at a time)")
+        print(f"warm overhead vs the direct call:     {warm_http * 1000 - direct:8.1f} us  (target <= 500 us; "
+              f"{(warm_http - baseline) * 1000 - direct:.0f} us beyond the front's own HTTP round trip)")
         colds = cold_start_ms(stack)
         print(f"cold start, pydantic + psycopg:       Init Duration {', '.join(f'{c:.0f}' for c in colds)} ms "
               f"(median {statistics.median(colds):.0f} ms)")
         return 0
     finally:
-        if chalice_proc is not None:
-            chalice_proc.terminate()
-            chalice_proc.wait(10)
+        for proc in procs:
+            proc.terminate()
+            proc.wait(10)
         stack.stop()
         shutil.rmtree(home, ignore_errors=True)
 

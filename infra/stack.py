@@ -20,6 +20,8 @@ from pathlib import Path
 from infra.devservices.procs import free_port, port_open
 from infra.nginx import NginxProcess, NginxSettings
 
+NGINX_PEERS = "127.0.0.1,::1"  # where this stack's nginx connects to the runners from
+
 
 class StackError(RuntimeError):
     """A part of the stack did not come up."""
@@ -111,7 +113,7 @@ class Stack:
     stage: str = "dev"
     runner_args: Sequence[str] = ()
     build_dir: Path | None = None  # default: the runner's (<manifest folder>/build)
-    nginx_keepalive: int = 0
+    nginx_keepalive: int = 32  # idle upstream connections per nginx worker (infra.nginx.NginxSettings)
     show_build_progress: bool = False  # the build's progress lines go to this process's stderr (`make run`)
     runners: list[RunnerProcess] = field(default_factory=list)
     nginx: NginxProcess | None = None
@@ -135,8 +137,10 @@ class Stack:
         if build:
             self.build()
         taken: set[int] = set()
+        # The runners believe X-Forwarded-For only from their own nginx, which listens on loopback here.
+        env = {"RUNNER_TRUSTED_PROXIES": NGINX_PEERS, **self.env}
         for i, preferred in enumerate(self.runner_ports):
-            runner = RunnerProcess(pick_port(preferred, taken), self.manifest, self.env,
+            runner = RunnerProcess(pick_port(preferred, taken), self.manifest, env,
                                    self.state / "logs" / f"runner-{i + 1}.log", self.stage, self.runner_args,
                                    self.build_dir)
             runner.start()

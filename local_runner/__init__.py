@@ -8,6 +8,7 @@ from local_runner.build import Builder
 from local_runner.config import RunnerConfig
 from local_runner.errors import (
     BuildError,
+    ConfigError,
     FunctionNotFound,
     InvokeError,
     ManifestError,
@@ -22,6 +23,7 @@ from local_runner.runner import Runner
 __all__ = [
     "BuildError",
     "Builder",
+    "ConfigError",
     "Function",
     "FunctionNotFound",
     "InvocationResult",

@@ -1,20 +1,71 @@
 """The runner's settings: one object, read once, every knob named in one place.
 
 Environment: RUNNER_IDLE_TIMEOUT, RUNNER_THROTTLE_WAIT, RUNNER_MAX_WORKERS_PER_FUNCTION, RUNNER_MAX_BODY_BYTES,
-RUNNER_API_TIMEOUT, RUNNER_INIT_TIMEOUT, RUNNER_MEMORY_POLL_INTERVAL, RUNNER_REGION, RUNNER_ACCOUNT_ID, REDIS_URL,
-and the scaling limits RUNNER_MAX_INITS, RUNNER_MAX_INITS_PER_FUNCTION, RUNNER_MAX_QUEUE_PER_FUNCTION,
-RUNNER_MAX_WORKERS, RUNNER_MAX_MEMORY_MB, RUNNER_CONNECTIONS_PER_WORKER, RUNNER_MAX_CONNECTIONS
-(the field name upper-cased after RUNNER_); command-line flags override them.
+RUNNER_MAX_EVENT_BYTES, RUNNER_API_TIMEOUT, RUNNER_INIT_TIMEOUT, RUNNER_MEMORY_POLL_INTERVAL, RUNNER_REGION,
+RUNNER_ACCOUNT_ID, RUNNER_TRUSTED_PROXIES, REDIS_URL, and the scaling limits RUNNER_MAX_INITS,
+RUNNER_MAX_INITS_PER_FUNCTION, RUNNER_MAX_QUEUE_PER_FUNCTION, RUNNER_MAX_WORKERS, RUNNER_MAX_MEMORY_MB,
+RUNNER_CONNECTIONS_PER_WORKER, RUNNER_MAX_CONNECTIONS (the field name upper-cased after RUNNER_);
+command-line flags override them. A value that does not parse is a `ConfigError` naming the variable.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from local_runner.errors import ConfigError
 
 ENV_PREFIX = "RUNNER_"
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_networks(raw: str) -> tuple[Network, ...]:
+    """'127.0.0.1, ::1, 10.0.0.0/8' -> networks; a bare address is a /32 (or /128)."""
+    return tuple(ipaddress.ip_network(part.strip(), strict=False) for part in raw.split(",") if part.strip())
+
+
+def _positive_float(raw: str) -> float:
+    value = float(raw)
+    if not value >= 0 or value == float("inf"):
+        raise ValueError("must be a finite number >= 0")
+    return value
+
+
+def _positive_int(raw: str) -> int:
+    value = int(raw)
+    if value < 0:
+        raise ValueError("must be an integer >= 0")
+    return value
+
+
+def _text(raw: str) -> str:
+    return raw
+
+
+_PARSERS: dict[str, tuple[Callable[[str], Any], str]] = {
+    "idle_timeout": (_positive_float, "seconds"),
+    "throttle_wait": (_positive_float, "seconds"),
+    "init_timeout": (_positive_float, "seconds"),
+    "memory_poll_interval": (_positive_float, "seconds"),
+    "api_timeout": (_positive_float, "seconds"),
+    "max_workers_per_function": (_positive_int, "an integer"),
+    "max_body_bytes": (_positive_int, "bytes, an integer"),
+    "max_event_bytes": (_positive_int, "bytes, an integer"),
+    "max_inits": (_positive_int, "an integer"),
+    "max_inits_per_function": (_positive_int, "an integer"),
+    "max_queue_per_function": (_positive_int, "an integer"),
+    "max_workers": (_positive_int, "an integer"),
+    "max_memory_mb": (_positive_int, "megabytes, an integer"),
+    "connections_per_worker": (_positive_int, "an integer"),
+    "max_connections": (_positive_int, "an integer"),
+    "region": (_text, "a region name"),
+    "account_id": (_text, "an account id"),
+    "trusted_proxies": (parse_networks, "comma-separated IP addresses or CIDR networks"),
+}
 
 
 @dataclass(frozen=True)
@@ -28,6 +79,7 @@ class RunnerConfig:
     throttle_wait: float = 1.0  # seconds a request waits for a concurrency slot before 429
     max_workers_per_function: int = 16  # cap when a function has no reserved_concurrency
     max_body_bytes: int = 6 * 1024 * 1024  # Lambda's synchronous payload limit
+    max_event_bytes: int = 1024 * 1024  # Lambda's asynchronous (Event) payload limit: 1 MB since 2025
     api_timeout: float = 29.0  # API Gateway's integration timeout: HTTP callers get 504 after it
     init_timeout: float = 10.0  # Lambda's init phase limit, apart from the invocation's timeout
     memory_poll_interval: float = 0.05
@@ -41,6 +93,8 @@ class RunnerConfig:
     max_memory_mb: int = 0  # sum of the workers' lambda_memory_size (default: half the physical memory)
     connections_per_worker: int = 0  # database connections one worker may open (its pool max); 0: not counted
     max_connections: int = 0  # database connections per instance; 0: no limit
+    # TCP peers whose X-Forwarded-For is believed (nginx in front); none by default: sourceIp is the peer.
+    trusted_proxies: tuple[Network, ...] = ()
 
     @property
     def build_root(self) -> Path:
@@ -51,13 +105,15 @@ class RunnerConfig:
         """Defaults < RUNNER_* environment variables (and REDIS_URL) < explicit overrides (the CLI)."""
         env = os.environ if environ is None else environ
         values: dict[str, object] = {}
-        floats = ("idle_timeout", "throttle_wait", "init_timeout", "memory_poll_interval", "api_timeout")
-        ints = ("max_workers_per_function", "max_body_bytes", "max_inits", "max_inits_per_function",
-                "max_queue_per_function", "max_workers", "max_memory_mb", "connections_per_worker", "max_connections")
-        for name in floats + ints + ("region", "account_id"):
-            raw = env.get(ENV_PREFIX + name.upper())
-            if raw:
-                values[name] = float(raw) if name in floats else int(raw) if name in ints else raw
+        for name, (parse, expected) in _PARSERS.items():
+            var = ENV_PREFIX + name.upper()
+            raw = env.get(var)
+            if raw is None or not raw.strip():
+                continue
+            try:
+                values[name] = parse(raw.strip())
+            except ValueError as exc:
+                raise ConfigError(f"{var}={raw!r} is not valid: expected {expected} ({exc})", variable=var) from None
         if env.get("REDIS_URL"):
             values["redis_url"] = env["REDIS_URL"]
         values.update({k: v for k, v in overrides.items() if v is not None})

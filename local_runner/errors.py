@@ -2,6 +2,7 @@
 
 RunnerError
   ManifestError          -- chalice.json is wrong; names the function and the key
+  ConfigError            -- a RUNNER_* setting does not parse; names the variable
   BuildError             -- assembling a function or layer failed (pip, missing folder)
   InvokeError            -- an invocation could not be delivered (client errors carry HTTP status + code)
     FunctionNotFound     -- 404 ResourceNotFoundException
@@ -29,6 +30,14 @@ class ManifestError(RunnerError):
         super().__init__(prefix + message)
         self.function = function
         self.key = key
+
+
+class ConfigError(RunnerError):
+    """A setting of the runner (a RUNNER_* variable) is invalid; `variable` names it."""
+
+    def __init__(self, message: str, *, variable: str) -> None:
+        super().__init__(message)
+        self.variable = variable
 
 
 class BuildError(RunnerError):

@@ -4,7 +4,8 @@
   `X-Amz-Executed-Version: $LATEST`; `X-Amz-Log-Result` (base64 of the last 4 KB) with `X-Amz-Log-Type: Tail`.
 - Event: 202 once the event is durably queued (needs a Redis URL); DryRun: 204 when the function exists.
 - Errors as Lambda's (`x-amzn-ErrorType` + `{"Type": "User", "message"}`): 404 ResourceNotFoundException,
-  400 InvalidRequestContentException, 413 RequestEntityTooLargeException, 429 TooManyRequestsException.
+  400 InvalidRequestContentException, 413 RequestEntityTooLargeException (over 6 MB for RequestResponse,
+  over 1 MB, Lambda's asynchronous limit since 2025, for Event), 429 TooManyRequestsException.
 `{name}` may be a name, a partial or a full ARN; the only qualifier served is `$LATEST`.
 """
 
@@ -81,7 +82,8 @@ class InvokeApi:
         try:
             if name not in self.manifest.functions or qualifier not in (None, "$LATEST"):
                 raise FunctionNotFound(name)
-            limit = self.runner.config.max_body_bytes
+            config = self.runner.config
+            limit = config.max_event_bytes if kind == "Event" else config.max_body_bytes
             try:
                 payload = await request.read()
             except web.HTTPRequestEntityTooLarge:

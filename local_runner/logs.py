@@ -4,14 +4,23 @@ Every line is one JSON object: {"time", "level", "logger", "function", "requestI
 own output (its stdout and stderr) is logged with logger "function"; START/END/REPORT lines are the
 runner's, in the function's stream, as on CloudWatch. The tail of each invocation (START..REPORT) is kept
 while the invocation runs, for X-Amz-Log-Result and the `invoke` command.
+
+Cost: an invocation writes at least three lines (START, END, REPORT), so the path is kept to microseconds.
+`configure_logging` installs a `JsonLinesHandler`; `LogSink` finds it and formats its lines itself (the
+timestamp string is made once a second, only the message goes through the JSON encoder), skipping the
+`logging` machinery, and the handler's `LineBuffer` writes everything logged during one event-loop turn with
+one `write` + `flush` (lines are never held past that turn; `logging.shutdown` at exit flushes the rest).
+The HTTP front flushes before each answer, so a caller never sees an answer before its log lines.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import sys
 import time
+from json.encoder import encode_basestring
 from typing import TextIO
 
 LOGGER = "local_runner"
@@ -37,14 +46,73 @@ class JsonFormatter(logging.Formatter):
         return json.dumps({k: v for k, v in out.items() if v is not None}, default=str)
 
 
+class LineBuffer:
+    """Lines written during one event-loop turn go out in one write; outside a loop, at once."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self._lines: list[str] = []
+        self._scheduled = False
+
+    def write(self, line: str) -> None:
+        self._lines.append(line)
+        if self._scheduled:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self.flush()
+            return
+        self._scheduled = True
+        loop.call_soon(self.flush)
+
+    def flush(self) -> None:
+        self._scheduled = False
+        if self._lines:
+            data = "\n".join(self._lines) + "\n"
+            self._lines.clear()
+            self.stream.write(data)
+            self.stream.flush()
+
+
+class JsonLinesHandler(logging.Handler):
+    def __init__(self, stream: TextIO) -> None:
+        super().__init__()
+        self.lines = LineBuffer(stream)
+        self.setFormatter(JsonFormatter())
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.lines.write(self.format(record))
+        except Exception:
+            self.handleError(record)
+
+    def flush(self) -> None:
+        self.lines.flush()
+
+
 def configure_logging(level: str = "INFO", stream: TextIO | None = None) -> None:
     """Called by the CLI only (never at import): JSON lines on stderr."""
-    handler = logging.StreamHandler(stream or sys.stderr)
-    handler.setFormatter(JsonFormatter())
+    handler = JsonLinesHandler(stream or sys.stderr)
     root = logging.getLogger(LOGGER)
     root.handlers[:] = [handler]
     root.setLevel(level)
     root.propagate = False
+
+
+class _Clock:
+    """`2024-01-02T03:04:05.678Z` with the seconds part formatted once a second."""
+
+    def __init__(self) -> None:
+        self._second = -1
+        self._prefix = ""
+
+    def stamp(self, now: float) -> str:
+        second = int(now)
+        if second != self._second:
+            self._second = second
+            self._prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+        return f"{self._prefix}.{int((now - second) * 1000):03d}Z"
 
 
 class LogSink:
@@ -54,6 +122,30 @@ class LogSink:
         self.tail_bytes = tail_bytes
         self.logger = logger or logging.getLogger(LOGGER + ".functions")
         self._tails: dict[str, list[str]] = {}
+        self._clock = _Clock()
+        self._fast: tuple[LineBuffer, int] | bool | None = False  # False: not looked up yet
+        self._buffers: list[LineBuffer] = []
+
+    def _fast_path(self) -> tuple[LineBuffer, int] | None:
+        """The JsonLinesHandler this logger ends at, and the effective level; None: use `logging`."""
+        if self._fast is False:
+            self._fast = None
+            logger: logging.Logger | None = self.logger
+            while logger is not None:
+                handlers = logger.handlers
+                self._buffers.extend(h.lines for h in handlers if isinstance(h, JsonLinesHandler))
+                if handlers:
+                    if len(handlers) == 1 and self._buffers and not logger.filters:
+                        self._fast = (self._buffers[0], self.logger.getEffectiveLevel())
+                    break
+                logger = logger.parent if logger.propagate else None
+        return self._fast  # type: ignore[return-value]
+
+    def flush(self) -> None:
+        """Write what is buffered now (the HTTP front calls it before answering: the log is never behind)."""
+        self._fast_path()
+        for lines in self._buffers:
+            lines.flush()
 
     def capture(self, request_id: str) -> None:
         self._tails[request_id] = []
@@ -71,9 +163,28 @@ class LogSink:
             if len(tail) > 200:
                 del tail[:100]
         fields = _json_object(message) if stream else None
-        self.logger.log(logging.getLevelName(level), message, extra={
-            "function": function, "request_id": request_id, "source": "function" if stream else "runner",
-            "fields": fields})
+        fast = self._fast_path()
+        if fast is None:
+            self.logger.log(logging.getLevelName(level), message, extra={
+                "function": function, "request_id": request_id, "source": "function" if stream else "runner",
+                "fields": fields})
+            return
+        lines, threshold = fast
+        if logging.getLevelName(level) < threshold:
+            return
+        stamp = self._clock.stamp(time.time())
+        source = "function" if stream else "runner"
+        if fields:
+            out = {**fields, "time": stamp, "logger": source, "function": function}
+            if request_id is not None:
+                out["requestId"] = request_id
+            out.setdefault("level", level)
+            out.setdefault("message", "")
+            lines.write(json.dumps(out, default=str))
+            return
+        rid = f', "requestId": {encode_basestring(request_id)}' if request_id is not None else ""
+        lines.write(f'{{"time": "{stamp}", "level": "{level}", "logger": "{source}", '
+                    f'"function": {encode_basestring(function)}{rid}, "message": {encode_basestring(message)}}}')
 
 
 def _json_object(line: str) -> dict[str, object] | None:

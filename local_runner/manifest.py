@@ -27,9 +27,11 @@ Format (JSON; paths are relative to the manifest's folder)::
           "environment_variables": {"A": "1"}
         }
       },
+      "binary_media_types": ["image/png", "application/octet-stream"],   # API Gateway's binaryMediaTypes
       "stages": {                                   # Chalice's own shape
         "dev": {
           "api_gateway_stage": "api",
+          "binary_media_types": ["*/*"],            # per stage (replaces the top-level list)
           "environment_variables": {"STAGE": "dev"},
           "lambda_timeout": 60,
           "lambda_functions": {"echo": {"lambda_timeout": 5, "reserved_concurrency": 1}}
@@ -46,6 +48,8 @@ no provisioned concurrency (0; at most the reserved concurrency when that is set
 Lambda's reserved variable names (AWS_ACCESS_KEY_ID, AWS_REGION, _HANDLER, ... see RESERVED_VARIABLES) are
 refused: Lambda sets them itself (credentials come from the execution role; the runner passes its own).
 A function has at most 5 layers, as on Lambda.
+`binary_media_types` (the API's `binaryMediaTypes`; `type/subtype`, `*` allowed) defaults to the list a
+Chalice app deploys with (`chalice.app.Chalice().api.binary_types`), DEFAULT_BINARY_MEDIA_TYPES here.
 
 Every error is a `ManifestError` naming the function and the key.
 """
@@ -84,6 +88,13 @@ RESERVED_VARIABLES = frozenset({
     "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
     "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR", "TZ",
 })
+_MEDIA_TYPE = re.compile(r"^[A-Za-z0-9*][A-Za-z0-9!#$&^_.+*-]*/[A-Za-z0-9*][A-Za-z0-9!#$&^_.+*-]*$")
+# What Chalice deploys as the REST API's binaryMediaTypes unless the app changes `app.api.binary_types`.
+DEFAULT_BINARY_MEDIA_TYPES = (
+    "application/octet-stream", "application/x-tar", "application/zip", "audio/basic", "audio/ogg", "audio/mp4",
+    "audio/mpeg", "audio/wav", "audio/webm", "image/png", "image/jpg", "image/jpeg", "image/gif", "video/ogg",
+    "video/mpeg", "video/webm",
+)
 
 
 @dataclass(frozen=True)
@@ -133,6 +144,7 @@ class Manifest:
     runtime: LambdaRuntime = DEFAULT_RUNTIME
     secret_variables: tuple[str, ...] = ()
     bucket_variables: tuple[str, ...] = ()
+    binary_media_types: tuple[str, ...] = DEFAULT_BINARY_MEDIA_TYPES
 
     def function(self, name: str) -> Function:
         from local_runner.errors import FunctionNotFound
@@ -193,10 +205,12 @@ def parse_manifest(raw: Any, path: Path, stage: str, environ: Mapping[str, str])
                                 str(stage_cfg.get("architecture", raw.get("architecture", "x86_64"))))
     except (ValueError, TypeError, AttributeError) as exc:
         raise ManifestError(str(exc), key="runtime") from None
+    binary = _media_types(stage_cfg.get("binary_media_types", raw.get("binary_media_types")), stage)
     return Manifest(path=path.resolve(), root=root, app_name=app_name, stage=stage,
                     api_gateway_stage=api_stage, functions=functions, layers=layers, runtime=runtime,
                     secret_variables=_names(raw, "secret_environment_variables"),
-                    bucket_variables=_names(raw, "bucket_environment_variables"))
+                    bucket_variables=_names(raw, "bucket_environment_variables"),
+                    binary_media_types=binary)
 
 
 def _names(raw: dict[str, Any], key: str) -> tuple[str, ...]:
@@ -204,6 +218,15 @@ def _names(raw: dict[str, Any], key: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) and _VAR_NAME.match(v) for v in value):
         raise ManifestError("must be a list of environment variable names", key=key)
     return tuple(value)
+
+
+def _media_types(value: Any, stage: str) -> tuple[str, ...]:
+    if value is None:
+        return DEFAULT_BINARY_MEDIA_TYPES
+    if not isinstance(value, list) or not all(isinstance(v, str) and _MEDIA_TYPE.match(v) for v in value):
+        raise ManifestError(f"must be a list of media types such as 'image/png' or '*/*', got {value!r}",
+                            key=f"binary_media_types (stage {stage})")
+    return tuple(v.lower() for v in value)
 
 
 def _obj(value: Any, function: str | None, key: str) -> dict[str, Any]:

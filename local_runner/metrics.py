@@ -1,8 +1,16 @@
-"""Prometheus metrics of one runner, on a registry of its own (no global state, nothing at import)."""
+"""Prometheus metrics of one runner, on a registry of its own (no global state, nothing at import).
+
+The text exposition leaves out prometheus_client's `*_created` series: each counter and histogram would
+otherwise show up twice (`x_total` and `x_created`), which Prometheus ingests as a second series per label
+set. Filtered at render time rather than with `disable_created_metrics()`, which flips a process global.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.metrics_core import Metric
 
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0)
 
@@ -34,4 +42,14 @@ class Metrics:
                                      ["kind", "status"], registry=r)
 
     def render(self) -> bytes:
-        return generate_latest(self.registry)
+        return generate_latest(_WithoutCreated(self.registry))
+
+
+class _WithoutCreated:
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.registry = registry
+
+    def collect(self) -> Iterator[Metric]:
+        for metric in self.registry.collect():
+            metric.samples = [s for s in metric.samples if not s.name.endswith("_created")]
+            yield metric

@@ -1,8 +1,14 @@
 """One worker process: a Lambda execution environment running awslambdaric against our Runtime API.
 
 The worker lives through: starting (init, until its first `/next`) -> idle <-> busy -> dead. It runs one
-invocation at a time. It is killed on timeout, on memory breach (VmRSS polled from /proc), or when it
-posts an init error; a worker that dies by itself fails only the invocation it was running.
+invocation at a time. It is killed on timeout, on memory breach, or when it posts an init error; a worker
+that dies by itself fails only the invocation it was running.
+
+Memory (local_runner.memory): the resident set of the worker's whole process tree, sampled every
+`poll_interval` while invocations run and once a second while idle, off the invocation path: an invocation
+never waits for a sample, and a burst of short invocations costs one sample per interval, not one each.
+Over `memory_mb` the process group is killed (`Runtime.OutOfMemory`). REPORT's Max Memory Used is the
+highest sample so far (as Lambda's, a peak over the execution environment's life).
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from local_runner.logs import LogSink
+from local_runner.memory import TreeMemory
 
 IDLE_POLL_SECONDS = 1.0
 
@@ -60,21 +67,6 @@ def _error_payload(request_id: str, error_type: str, detail: str) -> bytes:
     return json.dumps({"errorMessage": f"RequestId: {request_id} Error: {detail}", "errorType": error_type}).encode()
 
 
-def read_rss_kb(pid: int) -> tuple[int, int]:
-    """(VmRSS, VmHWM) in kB from /proc/<pid>/status; (0, 0) when the process is gone."""
-    rss = hwm = 0
-    try:
-        with open(f"/proc/{pid}/status") as fh:
-            for line in fh:
-                if line.startswith("VmRSS:"):
-                    rss = int(line.split()[1])
-                elif line.startswith("VmHWM:"):
-                    hwm = int(line.split()[1])
-    except (FileNotFoundError, ProcessLookupError, ValueError):
-        pass
-    return rss, hwm
-
-
 class Worker:
     def __init__(self, spec: WorkerSpec, port: int, sink: LogSink, on_dead: Callable[[Worker], None], *,
                  provisioned: bool = False) -> None:
@@ -94,7 +86,8 @@ class Worker:
         self.invocations = 0
         self._ready: asyncio.Future[bytes | None] = asyncio.get_running_loop().create_future()
         self._pending: asyncio.Queue[Invocation] = asyncio.Queue(maxsize=1)  # handed over at /next
-        self._busy = asyncio.Event()  # wakes the memory watch to its fast pace
+        self._busy = asyncio.Event()  # wakes an idle memory watch to its fast pace
+        self._ran = False  # an invocation started since the memory watch's last sample
         self._next: asyncio.Future[Invocation] | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._read_fd = -1
@@ -172,9 +165,18 @@ class Worker:
     async def _watch_memory(self) -> None:
         assert self.proc is not None
         limit_kb = self.spec.memory_mb * 1024
+        tree = TreeMemory(self.proc.pid)
+        try:
+            await self._watch_tree(tree, limit_kb)
+        finally:
+            tree.close()
+
+    async def _watch_tree(self, tree: TreeMemory, limit_kb: int) -> None:
+        assert self.proc is not None
         while self.proc.returncode is None:
-            rss, hwm = read_rss_kb(self.proc.pid)
-            self.max_rss_kb = max(self.max_rss_kb, hwm, rss)
+            self._ran = False
+            rss = tree.sample()
+            self.max_rss_kb = max(self.max_rss_kb, rss)
             if rss > limit_kb:
                 inv, self.current = self.current, None
                 self.sink.emit(self.spec.function, inv.request_id if inv else None,
@@ -187,11 +189,11 @@ class Worker:
                                        "Runtime exited with error: signal: killed"),
                         "Runtime.OutOfMemory", worker_lost=True))
                 return
-            if self.state == "idle":  # an idle worker is checked once a second, a busy one all the time
+            if self.state == "idle" and not self._ran:  # idle since the last sample: once a second, or
+                self._busy.clear()                      # sooner when an invocation starts
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._busy.wait(), IDLE_POLL_SECONDS)
-            else:
-                await asyncio.sleep(self.spec.poll_interval)
+            await asyncio.sleep(self.spec.poll_interval)  # the sample comes one interval into the work
 
     # -- output ----------------------------------------------------------------------------------------
     def _drain_output(self, request_id: str | None = None) -> None:
@@ -225,7 +227,9 @@ class Worker:
         inv.started = time.monotonic()
         inv.deadline_ms = int((time.time() + inv.timeout) * 1000)
         self.state, self.current = "busy", inv
-        self._busy.set()
+        self._ran = True
+        if not self._busy.is_set():
+            self._busy.set()
         self.invocations += 1
         self._pending.put_nowait(inv)  # taken by the worker's pending or next /next
         try:
@@ -244,12 +248,9 @@ class Worker:
                            "Sandbox.Timedout", timed_out=True, worker_lost=True)
         finally:
             self._drain_output(inv.request_id)
-            if self.proc is not None and self.proc.returncode is None:
-                self.max_rss_kb = max(self.max_rss_kb, *read_rss_kb(self.proc.pid))
             self.last_used = time.monotonic()
             if self.state == "busy":
                 self.state = "idle"
-            self._busy.clear()
 
     # -- Runtime API callbacks -------------------------------------------------------------------------
     async def next_invocation(self) -> Invocation:

@@ -31,12 +31,13 @@ class NginxSettings:
     connect_timeout: str = "2s"
     read_timeout: str = "31s"  # API Gateway's 29 s + margin: the runner's own 504 arrives first
     worker_processes: str = "auto"
-    # Idle connections each nginx worker keeps open to the runners. 0 (the default): a new loopback connection
-    # per request, so a runner that stops (SIGTERM) simply refuses new connections and nginx sends every
-    # request, POSTs included, to the other instance. With keep-alive, a stopping runner still receives
-    # requests on its open connections while it drains, and one arriving as it shuts down fails (measured:
-    # 1 run in 5 of the e2e failover test got a 502). The price is one loopback connect per request.
-    upstream_keepalive: int = 0
+    # Idle connections each nginx worker keeps open to the runners (HTTP/1.1, `Connection ""`): no connect per
+    # request. Drains stay clean because a draining runner answers with `Connection: close` and does not close
+    # an idle connection itself before nginx has dropped it (`upstream_keepalive_timeout`, shorter than the
+    # runner's 3 s grace); a request on a cached connection that still fails is retried by nginx itself.
+    # 0: a new loopback connection per request.
+    upstream_keepalive: int = 32
+    upstream_keepalive_timeout: str = "2s"
     # Who may reach /_runner/ and the Invoke API (CIDRs); loopback always may.
     internal_allow: Sequence[str] = ()
     # Source ranges allowed on /webhook/telegram; empty: anyone (the secret token is checked anyway).
@@ -79,7 +80,8 @@ def _check(settings: NginxSettings) -> None:
     if settings.user is not None and not re.match(r"^[a-z_][a-z0-9_-]*( [a-z_][a-z0-9_-]*)?$", settings.user):
         raise NginxConfigError(f"invalid user {settings.user!r}")
     for value in (settings.listen, *settings.upstreams, *settings.internal_allow, *settings.telegram_allow,
-                  settings.fail_timeout, settings.max_body, settings.connect_timeout, settings.read_timeout):
+                  settings.fail_timeout, settings.max_body, settings.connect_timeout, settings.read_timeout,
+                  settings.upstream_keepalive_timeout):
         if not token.match(value):
             raise NginxConfigError(f"invalid value {value!r}")
     if (settings.tls_cert is None) != (settings.tls_key is None):
@@ -103,7 +105,9 @@ def render(settings: NginxSettings, template: str | None = None) -> str:
         "tls": _tls_lines(settings),
         "servers": "\n".join(f"        server {u} max_fails={settings.max_fails} fail_timeout={settings.fail_timeout};"
                              for u in settings.upstreams),
-        "keepalive": (f"        keepalive {settings.upstream_keepalive};" if settings.upstream_keepalive
+        "keepalive": (f"        keepalive {settings.upstream_keepalive};\n"
+                      f"        keepalive_timeout {settings.upstream_keepalive_timeout};\n"
+                      f"        keepalive_requests 10000;" if settings.upstream_keepalive
                       else "        # no upstream keepalive: a new connection per request"),
         "max_fails": str(settings.max_fails),
         "fail_timeout": settings.fail_timeout,

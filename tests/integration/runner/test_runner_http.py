@@ -27,7 +27,8 @@ def test_event_fields(server: RunningServer) -> None:
     assert ev["headers"]["User-Agent"] == "tests/1" and ev["multiValueHeaders"]["User-Agent"] == ["tests/1"]
     assert ev["body"] == '{"k": "v"}' and ev["isBase64Encoded"] is False and ev["stageVariables"] is None
     ctx = ev["requestContext"]
-    assert ctx["identity"]["sourceIp"] == "203.0.113.7" and ctx["identity"]["userAgent"] == "tests/1"
+    # no trusted proxies configured: the TCP peer, never the client's own X-Forwarded-For
+    assert ctx["identity"]["sourceIp"] == "127.0.0.1" and ctx["identity"]["userAgent"] == "tests/1"
     assert ctx["stage"] == "api" and ctx["resourcePath"] == "/echo/{proxy+}" and ctx["httpMethod"] == "POST"
     for key in ("requestId", "requestTimeEpoch", "accountId", "apiId", "domainName", "path"):
         assert ctx[key], key
@@ -62,9 +63,11 @@ def test_binary_request_and_response_bodies(server: RunningServer) -> None:
     ev = echo(server, "/echo/upload", method="PUT", content=raw,
               headers={"Content-Type": "application/octet-stream"})["event"]
     assert ev["isBase64Encoded"] is True and base64.b64decode(ev["body"]) == raw
-    resp = server.http.get("/echo/binary")
+    resp = server.http.get("/echo/binary", headers={"Accept": "application/octet-stream"})
     assert resp.status_code == 200 and resp.content == b"\x00\x01\xff"
     assert resp.headers["content-type"] == "application/octet-stream"
+    as_text = server.http.get("/echo/binary", headers={"Accept": "*/*"})  # not a binary media type
+    assert as_text.status_code == 200 and as_text.content == base64.b64encode(b"\x00\x01\xff")
 
 
 def test_response_headers_and_multi_value_headers(server: RunningServer) -> None:
@@ -94,12 +97,11 @@ def test_malformed_proxy_response_is_502(server: RunningServer) -> None:
     assert "Malformed Lambda proxy response" in server.log()
 
 
-def test_unhandled_exception_is_502_with_lambda_shape_and_stack_in_log(server: RunningServer) -> None:
+def test_unhandled_exception_is_api_gateways_502_with_the_stack_in_the_log(server: RunningServer) -> None:
     resp = server.http.get("/raise")
-    assert resp.status_code == 502
-    body = resp.json()
-    assert body["errorType"] == "FixtureError" and body["errorMessage"] == "boom from the raiser"
+    assert resp.status_code == 502 and resp.json() == {"message": "Internal server error"}
     log = server.log()
+    assert "customer function error: FixtureError: boom from the raiser. Lambda request id: " in log
     assert "Traceback (most recent call last)" in log and 'raise FixtureError(\\"boom from the raiser\\")' in log
 
 
@@ -110,8 +112,8 @@ def test_oversized_body_is_413_json(server: RunningServer) -> None:
 
 def test_missing_package_fails_like_lambda(server: RunningServer) -> None:
     resp = server.http.get("/missing")
-    assert resp.status_code == 502
-    body = resp.json()
+    assert resp.status_code == 502 and resp.json() == {"message": "Internal server error"}
+    body = json.loads(server.lambda_client().invoke(FunctionName="missing", Payload=b"{}")["Payload"].read())
     assert body["errorType"] == "Runtime.ImportModuleError"
     assert body["errorMessage"] == "Unable to import module 'app': No module named 'aiohttp'"
 

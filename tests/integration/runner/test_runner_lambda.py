@@ -58,8 +58,9 @@ def test_timeout_kills_and_replaces_the_worker(server: RunningServer) -> None:
     assert wait_gone(old)
     error, body = invoke(server, "sleeper", {"sleep": 0})
     assert error is None and body["pid"] != old
+    # the function's own timeout (1 s) comes before API Gateway's 29 s: a function error, so 502
     resp = server.http.get("/sleep", params={"sleep": "3"})
-    assert resp.status_code == 504 and resp.json() == {"message": "Endpoint request timed out"}
+    assert resp.status_code == 502 and resp.json() == {"message": "Internal server error"}
 
 
 def test_memory_limit_kills_the_worker(server: RunningServer) -> None:
@@ -107,8 +108,8 @@ def test_kill_9_fails_only_that_invocation(server: RunningServer) -> None:
     os.kill(pids[0], signal.SIGKILL)
     thread.join(10)
     resp = result["r"]
-    assert resp.status_code == 502 and resp.json()["errorType"] == "Runtime.ExitError"
-    assert "signal: killed" in resp.json()["errorMessage"]
+    assert resp.status_code == 502 and resp.json() == {"message": "Internal server error"}
+    assert "Runtime.ExitError: RequestId: " in server.log() and "signal: killed" in server.log()
     again = server.http.get("/victim", params={"sleep": "0"})
     assert again.status_code == 200 and int(again.text) != pids[0]
     assert server.http.get("/echo").status_code == 200  # other functions unaffected
@@ -145,3 +146,17 @@ def test_provisioned_workers_exist_before_the_first_request_and_come_back_after_
     assert pids[0] not in server.worker_pids("victim")
     reports = [r["message"] for r in server.log_records() if r["message"].startswith("REPORT")]
     assert reports and not any("Init Duration" in m for m in reports)  # provisioned: no cold start
+
+
+def test_a_child_process_past_the_limit_ends_the_invocation_out_of_memory(server: RunningServer) -> None:
+    """The whole process group counts: the handler is small, its child holds 300 MB of a 128 MB function."""
+    started = time.monotonic()
+    error, body = invoke(server, "childhog", {"mb": 300})
+    assert error == "Unhandled" and body["errorType"] == "Runtime.OutOfMemory", body
+    assert time.monotonic() - started < 15  # killed, not run to the child's 30 s or the 20 s timeout
+    report = [r["message"] for r in server.log_records()
+              if r.get("function") == "childhog" and r["message"].startswith("REPORT")][-1]
+    assert "Error Type: Runtime.OutOfMemory" in report
+    assert int(report.split("Max Memory Used: ")[1].split(" MB")[0]) >= 128  # the sample past the limit
+    error, body = invoke(server, "childhog", {"mb": 1, "hold": 0})  # a fresh worker serves the next one
+    assert error is None and body == {"child_exit": 0}

@@ -6,7 +6,7 @@ import base64
 import json
 
 from local_runner.apigw import HttpRequest, from_proxy_response, to_event
-from local_runner.manifest import Route
+from local_runner.manifest import DEFAULT_BINARY_MEDIA_TYPES, Route
 from local_runner.routes import Match
 
 EVENT_KEYS = {"resource", "path", "httpMethod", "headers", "multiValueHeaders", "queryStringParameters",
@@ -20,7 +20,8 @@ def event(body: bytes = b"", headers: list[tuple[str, str]] | None = None, query
     req = HttpRequest("POST", "/items/7", list(query), headers or [("Host", "api.example.com")], body,
                       peer="10.0.0.9", received=1_700_000_000.5)
     match = Match("f", Route("POST", "/items/{id}"), {"id": "7"})
-    return to_event(req, match, stage="api", request_id="rid-1", account_id="123456789012", app_name="app")
+    return to_event(req, match, stage="api", request_id="rid-1", account_id="123456789012", app_name="app",
+                    binary_types=DEFAULT_BINARY_MEDIA_TYPES)
 
 
 def test_every_field_is_present() -> None:
@@ -35,7 +36,8 @@ def test_every_field_is_present() -> None:
     assert ev["headers"]["Accept"] == "b" and ev["multiValueHeaders"]["Accept"] == ["a", "b"]
     assert ev["pathParameters"] == {"id": "7"} and ev["stageVariables"] is None
     ctx = ev["requestContext"]
-    assert ctx["identity"]["sourceIp"] == "203.0.113.5" and ctx["identity"]["userAgent"] == "ua/1"
+    # the peer is no trusted proxy (none are by default): its X-Forwarded-For is not believed
+    assert ctx["identity"]["sourceIp"] == "10.0.0.9" and ctx["identity"]["userAgent"] == "ua/1"
     assert ctx["stage"] == "api" and ctx["path"] == "/api/items/7" and ctx["requestId"] == "rid-1"
     assert ctx["requestTimeEpoch"] == 1_700_000_000_500 and ctx["domainName"] == "api.example.com"
     assert ctx["accountId"] == "123456789012" and len(ctx["apiId"]) == 10
@@ -54,15 +56,17 @@ def test_text_and_binary_bodies() -> None:
     raw = b"\x89PNG\x00\xff"
     binary = event(raw, [("Content-Type", "image/png")])
     assert binary["isBase64Encoded"] is True and base64.b64decode(binary["body"]) == raw
-    invalid_utf8 = event(b"\xff\xfe", [("Content-Type", "text/plain")])
-    assert invalid_utf8["isBase64Encoded"] is True
+    # not a binary media type: text, as API Gateway passes it (bytes that are not UTF-8 replaced)
+    invalid_utf8 = event(b"ok\xff", [("Content-Type", "text/plain")])
+    assert invalid_utf8["isBase64Encoded"] is False and invalid_utf8["body"] == "ok\ufffd"
 
 
 def test_proxy_response_headers_and_base64() -> None:
     resp = from_proxy_response(json.dumps({
         "statusCode": 201, "headers": {"X-A": "1", "Set-Cookie": "ignored"},
         "multiValueHeaders": {"Set-Cookie": ["a=1", "b=2"]},
-        "body": base64.b64encode(b"\x00\x01").decode(), "isBase64Encoded": True}).encode())
+        "body": base64.b64encode(b"\x00\x01").decode(), "isBase64Encoded": True}).encode(),
+        "application/octet-stream", DEFAULT_BINARY_MEDIA_TYPES)
     assert resp is not None and resp.status == 201 and resp.body == b"\x00\x01"
     assert [v for k, v in resp.headers if k == "Set-Cookie"] == ["a=1", "b=2"]
     assert ("X-A", "1") in resp.headers and ("Content-Type", "application/json") in resp.headers

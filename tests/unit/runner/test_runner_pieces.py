@@ -10,7 +10,8 @@ from pathlib import Path
 from local_runner.config import RunnerConfig
 from local_runner.invoke_api import function_name
 from local_runner.logs import JsonFormatter, LogSink, report_line
-from local_runner.worker import _exit_text, read_rss_kb
+from local_runner.memory import TreeMemory
+from local_runner.worker import _exit_text
 
 
 def test_report_line_as_lambda_writes_it() -> None:
@@ -65,9 +66,12 @@ def test_function_names_arns_and_qualifiers() -> None:
 
 def test_exit_text_and_rss_of_a_missing_process() -> None:
     assert _exit_text(-9) == "signal: killed" and _exit_text(1) == "exit status 1"
-    assert read_rss_kb(2**22 + 12345) == (0, 0)
-    rss, hwm = read_rss_kb(__import__("os").getpid())
-    assert 0 < rss <= hwm
+    assert TreeMemory(2**22 + 12345).sample() == 0
+    tree = TreeMemory(__import__("os").getpid())
+    try:
+        assert tree.sample() > 1024
+    finally:
+        tree.close()
 
 
 def test_scaling_settings_and_their_host_defaults() -> None:

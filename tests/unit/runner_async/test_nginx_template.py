@@ -28,8 +28,10 @@ def test_renders_upstreams_limits_and_locations(tmp_path: Path) -> None:
     assert "proxy_next_upstream error timeout http_503;" in conf
     assert conf.count("non_idempotent;") == 2  # the two webhook locations only
     assert "proxy_read_timeout 31s;" in conf
-    assert "        keepalive " not in conf  # off by default: see NginxSettings.upstream_keepalive
+    # on by default, with nginx dropping idle connections before a draining runner's grace ends
+    assert "        keepalive 32;\n        keepalive_timeout 2s;" in conf and "proxy_http_version 1.1;" in conf
     assert "        keepalive 8;" in render(NginxSettings(prefix=tmp_path, upstream_keepalive=8))
+    assert "        keepalive " not in render(NginxSettings(prefix=tmp_path, upstream_keepalive=0))
 
 
 def test_user_directive_only_as_root(tmp_path: Path) -> None:
