@@ -11,7 +11,8 @@ Shedding: a full queue (`max_queue` callers) is refused at once (`Throttled`); a
 `throttle_wait` for a worker, and past it only as long as inits are under way for the queue (or waiting
 for an instance init slot), each within its own limit: a function at its cap sheds after
 `throttle_wait`. `provisioned` workers are started at once and kept: replaced when they die,
-after a reload, and never reaped for idleness. A reload bumps the generation: idle workers of the old generation stop now, busy ones when their invocation ends.
+after a reload, and never reaped for idleness. A reload bumps the generation: idle workers of the old
+generation stop now, busy ones when their invocation ends.
 """
 
 from __future__ import annotations
