@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 from collections.abc import Mapping, Sequence
@@ -119,6 +120,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
     from aisha.resources import Resources
 
     env = cli_environ(environ, args.env_file)
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):  # boto3 reads them from the process, as on Lambda
+        if key in env:
+            os.environ.setdefault(key, env[key])
     if getattr(args, "endpoint_url", None):
         env["LAMBDA_ENDPOINT_URL"] = args.endpoint_url
     try:
