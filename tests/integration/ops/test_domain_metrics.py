@@ -43,9 +43,9 @@ def _scrape(handler: Callable[[dict[str, Any], Any], dict[str, Any]]) -> Samples
 def scrape(services: dict[str, str], database_url: str, monkeypatch: pytest.MonkeyPatch) -> Callable[[], Any]:
     for key, value in {**services, "DATABASE_URL": database_url}.items():
         monkeypatch.setenv(key, value)
-    from aisha.handlers.process_state import state
+    from aisha.handlers import metrics as metrics_handler
 
-    state.cache_clear()  # a worker state made from another test's environment must not be reused
+    metrics_handler._resources.cache_clear()  # resources made from another test's environment: not reused
     handler = _handler()
     return lambda: _scrape(handler)
 
@@ -122,11 +122,11 @@ def test_database_down_is_a_failed_scrape(services: dict[str, str], monkeypatch:
     for key, value in {**services, "DATABASE_URL": f"postgresql://u@127.0.0.1:{port}/x",
                        "SERVICE_TIMEOUT_SECONDS": "1"}.items():
         monkeypatch.setenv(key, value)
-    from aisha.handlers.process_state import state
+    from aisha.handlers import metrics as metrics_handler
 
-    state.cache_clear()  # the worker state of another test's environment must not be reused
+    metrics_handler._resources.cache_clear()  # resources of another test's environment must not be reused
     try:
         answer = _handler()({"httpMethod": "GET", "path": "/metrics"}, None)
     finally:
-        state.cache_clear()
+        metrics_handler._resources.cache_clear()
     assert answer["statusCode"] == 503 and "database_unavailable" in answer["body"]
