@@ -17,7 +17,7 @@ import yaml
 
 from infra.devservices.procs import free_port
 from infra.stack import Stack
-from tests.e2e.ops.conftest import need
+from tests.e2e.ops.system_tools import need
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[3]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.e2e.ops.conftest import need
+from tests.e2e.ops.system_tools import need
 
 MONITORING = Path(__file__).resolve().parents[3] / "infra" / "monitoring"
 

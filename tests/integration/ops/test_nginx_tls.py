@@ -24,7 +24,7 @@ from cryptography.x509.oid import NameOID
 
 from infra.devservices.procs import free_port
 from infra.nginx import NginxProcess, NginxSettings
-from tests.e2e.ops.conftest import need
+from tests.e2e.ops.system_tools import need
 
 
 def _certificate(folder: Path) -> tuple[Path, Path]:
