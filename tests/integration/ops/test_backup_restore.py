@@ -18,13 +18,14 @@ import psycopg
 import pytest
 from aisha.db import Database
 from aisha.models import LedgerKind
-from aisha.services import ledger
+from aisha.services import ledger, users
 
 from infra.backup import store
 from infra.backup.cli import main
 from infra.backup.restore import Target, verify
 from infra.backup.run import Source, backup
 from infra.devservices.postgres import Postgres
+from infra.migrate import apply_migrations
 
 
 @pytest.fixture
@@ -42,8 +43,24 @@ def buckets(s3: Any) -> dict[str, str]:
 
 
 @pytest.fixture
-def env(services: dict[str, str], database_url: str, buckets: dict[str, str]) -> dict[str, str]:
-    return {**services, "DATABASE_URL": database_url, "S3_BUCKET_PHOTOS": buckets["photos"],
+def source_url(fresh_database_factory: Callable[[], str]) -> str:
+    """The system to back up: a database of its own (the session's is shared with other tests, whose rows
+    name objects in their own buckets), migrated from empty."""
+    url = fresh_database_factory()
+    apply_migrations(url)
+    return url
+
+
+@pytest.fixture
+def source_db(source_url: str) -> Iterator[Database]:
+    database = Database(source_url, min_size=1, max_size=2, timeout=10)
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def env(services: dict[str, str], source_url: str, buckets: dict[str, str]) -> dict[str, str]:
+    return {**services, "DATABASE_URL": source_url, "S3_BUCKET_PHOTOS": buckets["photos"],
             "S3_BUCKET_LORAS": buckets["loras"], "S3_BUCKET_IMAGES": buckets["images"]}
 
 
@@ -57,7 +74,7 @@ def fresh_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Po
     shutil.rmtree(cluster.home, ignore_errors=True)
 
 
-def _populate(db: Database, s3: Any, buckets: dict[str, str], make_user: Callable[..., int]) -> dict[str, str]:
+def _populate(db: Database, s3: Any, buckets: dict[str, str]) -> dict[str, str]:
     """Users with ledgers, a trained avatar with photos and its LoRA, a generation with images: rows and objects."""
     uploaded: dict[str, str] = {}
 
@@ -66,9 +83,10 @@ def _populate(db: Database, s3: Any, buckets: dict[str, str], make_user: Callabl
         s3.put_object(Bucket=buckets[role], Key=key, Body=data)
         uploaded[f"{role}/{key}"] = hashlib.sha256(data).hexdigest()
 
-    for _ in range(3):
-        user = make_user(coins=500)
+    for user in (101, 102, 103):
         with db.transaction() as conn:
+            users.register(conn, user, first_name="Backed")
+            ledger.credit(conn, user, 500, LedgerKind.TOPUP, reason="top-up")
             charge = ledger.charge(conn, user, 150, reason="training")
             ledger.refund(conn, charge.id, reason="failed")
             ledger.credit(conn, user, 7, LedgerKind.BONUS, reason="bonus")
@@ -106,9 +124,9 @@ def _run(env: dict[str, str], *argv: str) -> tuple[int, dict[str, Any], str]:
 
 
 def test_backup_then_restore_into_a_fresh_cluster_gives_back_everything(
-        env: dict[str, str], db: Database, s3: Any, buckets: dict[str, str], make_user: Callable[..., int],
-        fresh_cluster: tuple[Postgres, int], tmp_path: Path, database_url: str) -> None:
-    uploaded = _populate(db, s3, buckets, make_user)
+        env: dict[str, str], source_db: Database, s3: Any, buckets: dict[str, str],
+        fresh_cluster: tuple[Postgres, int], tmp_path: Path, source_url: str) -> None:
+    uploaded = _populate(source_db, s3, buckets)
     code, made, err = _run(env, "run", "--dest", str(tmp_path / "backups"), "--textfile-dir", str(tmp_path / "tf"))
     assert code == 0, err
     folder = Path(made["backup"])
@@ -125,10 +143,10 @@ def test_backup_then_restore_into_a_fresh_cluster_gives_back_everything(
     # compared here independently of the tool: rows, the ledger, every object's bytes
     for table in ("users", "ledger_entries", "avatars", "avatar_photos", "generations", "generation_images",
                   "webhook_events", "promo_codes"):
-        assert _count(target_url, f"SELECT count(*) FROM {table}") == _count(database_url,
+        assert _count(target_url, f"SELECT count(*) FROM {table}") == _count(source_url,
                                                                              f"SELECT count(*) FROM {table}"), table
     ledger_sql = "SELECT kind, sum(amount) FROM ledger_entries GROUP BY kind ORDER BY kind"
-    with psycopg.connect(target_url) as a, psycopg.connect(database_url) as b:
+    with psycopg.connect(target_url) as a, psycopg.connect(source_url) as b:
         assert a.execute(ledger_sql).fetchall() == b.execute(ledger_sql).fetchall()
     for name, digest in uploaded.items():
         role, key = name.split("/", 1)
