@@ -28,7 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--build-dir", type=Path, default=None, help="default <manifest folder>/build")
     parser.add_argument("--log-level", default="INFO")
     parser.add_argument("--env-file", type=Path, default=None,
-                        help="KEY=VALUE settings under the environment's (default .local/services.env if present)")
+                        help="KEY=VALUE settings under the environment's (invoke, failed: default .local/services.env)")
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="serve the HTTP routes, the Invoke API and the async events")
     serve.add_argument("--host", default="127.0.0.1")
@@ -49,12 +49,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 DEFAULT_ENV_FILE = Path(".local/services.env")
+_OPERATOR_COMMANDS = ("invoke", "failed")  # the commands an operator types by hand; `serve` gets its env
 
 
 def _apply_env_file(argv: list[str]) -> None:
-    """`--env-file FILE` (default ./.local/services.env when it exists): KEY=VALUE lines for the variables
-    the environment does not set itself, so `failed list` or `invoke` work without sourcing it first."""
-    path = DEFAULT_ENV_FILE if DEFAULT_ENV_FILE.exists() else None
+    """`--env-file FILE`: KEY=VALUE lines for the variables the environment does not set itself. Without it,
+    `invoke` and `failed` read ./.local/services.env when it exists, so they work without sourcing it."""
+    path: Path | None = None
     i = 0
     while i < len(argv) and argv[i].startswith("-"):  # global options (all take a value), then the command
         if argv[i] == "--env-file" and i + 1 < len(argv):
@@ -62,6 +63,9 @@ def _apply_env_file(argv: list[str]) -> None:
         elif argv[i].startswith("--env-file="):
             path = Path(argv[i].split("=", 1)[1])
         i += 1 if "=" in argv[i] else 2
+    command = argv[i] if i < len(argv) else None
+    if path is None and command in _OPERATOR_COMMANDS and DEFAULT_ENV_FILE.exists():
+        path = DEFAULT_ENV_FILE
     if path is None:
         return
     for line in path.read_text().splitlines():
