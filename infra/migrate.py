@@ -9,7 +9,6 @@ Run: `python -m infra.migrate [--database-url URL]` (default: $DATABASE_URL).
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -54,7 +53,10 @@ def apply_migrations(database_url: str) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m infra.migrate", description=__doc__)
-    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
+    from infra.cli_env import cli_environ
+
+    # DATABASE_URL from the environment, else from .local/services.env (`make services`)
+    parser.add_argument("--database-url", default=cli_environ().get("DATABASE_URL"))
     parser.add_argument("--list", action="store_true", help="only list pending migrations")
     args = parser.parse_args(argv)
     if not args.database_url:

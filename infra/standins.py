@@ -3,11 +3,16 @@
 Each stand-in runs on a thread of this process and gives the environment the functions need to use it
 (hosts, keys, CA bundle, Bot API base URL). With the real credentials set, nothing is started and the
 real services are used.
+
+Without TELEGRAM_WEBHOOK_SECRET, one is generated once and kept in `.local/telegram-webhook-secret`
+(mode 0600): the same on every run, so a webhook registered with it keeps working, and readable by
+whoever registers it at the real Telegram (`python -m infra.telegram_webhook set`). It is never printed.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import urllib.request
 from collections.abc import Mapping
@@ -17,13 +22,32 @@ from typing import Any
 
 from infra.devservices.procs import port_open
 
+SECRET_FILE = "telegram-webhook-secret"
+
 
 @dataclass
 class StandIns:
-    state: Path  # .local: the FAL stand-in's certificates live under it
+    state: Path  # .local: the FAL stand-in's certificates and the generated webhook secret live under it
     fal: Any = None
     telegram: Any = None
     env: dict[str, str] = field(default_factory=dict)
+    secret: str = ""  # the webhook secret in effect, from the environment or the secret file
+    secret_file: Path | None = None  # set when the secret comes from the file
+
+    def _webhook_secret(self, environ: Mapping[str, str]) -> str:
+        given = environ.get("TELEGRAM_WEBHOOK_SECRET")
+        if given:
+            return given
+        path = self.state / SECRET_FILE
+        self.secret_file = path
+        if path.exists() and path.read_text().strip():
+            return path.read_text().strip()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        secret = secrets.token_urlsafe(32)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(secret + "\n")
+        return secret
 
     def start(self, environ: Mapping[str, str], *, telegram_port: int = 8081) -> dict[str, str]:
         """Start what the environment does not replace; returns the variables to give the functions."""
@@ -42,8 +66,9 @@ class StandIns:
                              "TELEGRAM_API_BASE_URL": self.telegram.base_url})
             if not environ.get("WELCOME_BONUS"):
                 self.env["WELCOME_BONUS"] = "500"  # a local developer can train and generate right away
+        self.secret = self._webhook_secret(environ)
         if not environ.get("TELEGRAM_WEBHOOK_SECRET"):
-            self.env["TELEGRAM_WEBHOOK_SECRET"] = secrets.token_urlsafe(24)
+            self.env["TELEGRAM_WEBHOOK_SECRET"] = self.secret
         return dict(self.env)
 
     def register_webhook(self, public_url: str) -> None:
@@ -51,7 +76,7 @@ class StandIns:
         if self.telegram is None:
             return
         body = json.dumps({"url": f"{public_url}/webhook/telegram",
-                           "secret_token": self.env["TELEGRAM_WEBHOOK_SECRET"],
+                           "secret_token": self.secret,
                            "allowed_updates": ["message", "callback_query", "pre_checkout_query"]}).encode()
         request = urllib.request.Request(f"{self.telegram.base_url}{self.telegram.token}/setWebhook", data=body,
                                          headers={"Content-Type": "application/json"})
@@ -63,6 +88,10 @@ class StandIns:
         lines = []
         if self.telegram is not None:
             lines.append(f"  chat     {self.telegram.url}/   (the bot, as a Telegram chat in your browser)")
+        elif self.secret_file is not None:
+            lines.append("  telegram the real Bot API; TELEGRAM_WEBHOOK_SECRET was not set, the functions use the one "
+                         f"in {self.secret_file}: register the webhook with it: TELEGRAM_WEBHOOK_SECRET=$(cat "
+                         f"{self.secret_file}) python -m infra.telegram_webhook set")
         else:
             lines.append("  telegram the real Bot API (register the webhook: python -m infra.telegram_webhook set)")
         lines.append(f"  fal      {self.fal.url}   (local stand-in)" if self.fal is not None else "  fal      FAL AI")

@@ -85,12 +85,12 @@ def _redact(text: str, secrets: Sequence[str]) -> str:
 
 
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
-    import os
-
     args = _parser().parse_args(argv)
     secrets: list[str] = []
     try:
-        settings = _settings(os.environ if environ is None else environ)
+        from infra.cli_env import cli_environ
+
+        settings = _settings(cli_environ() if environ is None else environ)  # over .local/services.env
         secrets = settings.secret_values()
         result = asyncio.run(_run(args, settings))
     except Exception as exc:  # config, network or Bot API errors: one line, nothing secret in it

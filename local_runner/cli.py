@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 import time
 from collections.abc import Callable, Coroutine, Sequence
@@ -31,6 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--stage", default="dev")
     parser.add_argument("--build-dir", type=Path, default=None, help="default <manifest folder>/build")
     parser.add_argument("--log-level", default="INFO")
+    parser.add_argument("--env-file", type=Path, default=None,
+                        help="KEY=VALUE settings under the environment's (invoke, failed: default .local/services.env)")
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="serve the HTTP routes, the Invoke API and the async events")
     serve.add_argument("--host", default="127.0.0.1")
@@ -55,10 +58,37 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+DEFAULT_ENV_FILE = Path(".local/services.env")
+_OPERATOR_COMMANDS = ("invoke", "failed")  # the commands an operator types by hand; `serve` gets its env
+
+
+def _apply_env_file(argv: list[str]) -> None:
+    """`--env-file FILE`: KEY=VALUE lines for the variables the environment does not set itself. Without it,
+    `invoke` and `failed` read ./.local/services.env when it exists, so they work without sourcing it."""
+    path: Path | None = None
+    i = 0
+    while i < len(argv) and argv[i].startswith("-"):  # global options (all take a value), then the command
+        if argv[i] == "--env-file" and i + 1 < len(argv):
+            path = Path(argv[i + 1])
+        elif argv[i].startswith("--env-file="):
+            path = Path(argv[i].split("=", 1)[1])
+        i += 1 if "=" in argv[i] else 2
+    command = argv[i] if i < len(argv) else None
+    if path is None and command in _OPERATOR_COMMANDS and DEFAULT_ENV_FILE.exists():
+        path = DEFAULT_ENV_FILE
+    if path is None:
+        return
+    for line in path.read_text().splitlines():
+        key, sep, value = line.strip().partition("=")
+        if sep and key and not key.startswith("#"):
+            os.environ.setdefault(key.strip(), value.strip())
+
+
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
     out = out or sys.stdout
     err = err or sys.stderr
     argv = list(sys.argv[1:] if argv is None else argv)
+    _apply_env_file(argv)
     rest = _failed_args(argv)
     if rest is not None:  # `failed ...` belongs to local_runner.async_events, options and all
         return _failed(rest, err)

@@ -14,6 +14,8 @@ from infra.devservices.redis_server import RedisServer
 from infra.devservices.s3 import ACCESS_KEY, REGION, SECRET_KEY, S3Server
 
 ENV_FILE = "services.env"
+_EXTERNAL_MARK = "# external:"  # a comment line: which recorded servers are someone else's
+_AWS_KEYS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")
 
 
 @dataclass
@@ -48,11 +50,28 @@ def _exclusive(root: Path) -> Iterator[None]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def _external(name: str, environ: Mapping[str, str], recorded: Mapping[str, str]) -> str | None:
-    """A URL set in the environment that is not our own recorded one points at someone else's server."""
+def _recorded_external(root: Path) -> set[str]:
+    path = state_dir(root) / ENV_FILE
+    if not path.exists():
+        return set()
+    marks = [line[len(_EXTERNAL_MARK):].split() for line in path.read_text().splitlines()
+             if line.startswith(_EXTERNAL_MARK)]
+    return {name for names in marks for name in names}
+
+
+def _external(service: str, name: str, environ: Mapping[str, str], recorded: Mapping[str, str],
+              was_external: set[str]) -> str | None:
+    """The URL of someone else's server to use, or None to use (and start) our own.
+
+    Set in the environment and not our own recorded one: external. Recorded as external by an earlier
+    run: still external, whether the environment repeats it (a sourced services.env) or is silent;
+    `make stop` forgets it.
+    """
     value = environ.get(name)
-    if value and value != recorded.get(name):
+    if value and (value != recorded.get(name) or service in was_external):
         return value
+    if not value and service in was_external and recorded.get(name):
+        return recorded[name]
     return None
 
 
@@ -61,25 +80,30 @@ def up(root: Path, environ: Mapping[str, str] | None = None, migrate: bool = Tru
     local = state_dir(root)
     with _exclusive(root):
         recorded = read_env_file(root)
+        was_external = _recorded_external(root)
         result = ServiceSet()
 
-        if (url := _external("DATABASE_URL", environ, recorded)) is not None:
+        if (url := _external("postgres", "DATABASE_URL", environ, recorded, was_external)) is not None:
             result.env["DATABASE_URL"] = url
             result.external.append("postgres")
         else:
             result.env["DATABASE_URL"] = Postgres.url(Postgres(local / "pg").start())
             result.started_here.append("postgres")
 
-        if (url := _external("REDIS_URL", environ, recorded)) is not None:
+        if (url := _external("redis", "REDIS_URL", environ, recorded, was_external)) is not None:
             result.env["REDIS_URL"] = url
             result.external.append("redis")
         else:
             result.env["REDIS_URL"] = RedisServer.url(RedisServer(local / "redis").start())
             result.started_here.append("redis")
 
-        if (url := _external("S3_ENDPOINT_URL", environ, recorded)) is not None:
+        if (url := _external("s3", "S3_ENDPOINT_URL", environ, recorded, was_external)) is not None:
             result.env["S3_ENDPOINT_URL"] = url
             result.external.append("s3")
+            for key in _AWS_KEYS:  # that server's credentials, kept with it (never the local ones)
+                value = environ.get(key) or (recorded.get(key) if "s3" in was_external else None)
+                if value:
+                    result.env[key] = value
         else:
             result.env["S3_ENDPOINT_URL"] = S3Server.url(S3Server(local / "s3", root).start())
             result.env["AWS_ACCESS_KEY_ID"] = ACCESS_KEY
@@ -88,7 +112,10 @@ def up(root: Path, environ: Mapping[str, str] | None = None, migrate: bool = Tru
             result.started_here.append("s3")
 
         body = "".join(f"{key}={value}\n" for key, value in sorted(result.env.items()))
+        if result.external:
+            body = f"{_EXTERNAL_MARK} {' '.join(result.external)}\n" + body
         (local / ENV_FILE).write_text(body)
+        (local / ENV_FILE).chmod(0o600)  # it can hold an external server's credentials
 
     if migrate:
         from infra.migrate import apply_migrations

@@ -28,12 +28,15 @@ def main(argv: list[str] | None = None) -> int:
                         "user when run as root, none otherwise")
     parser.add_argument("--tls-cert", type=Path, help="PEM certificate chain: TLS on --listen")
     parser.add_argument("--tls-key", type=Path, help="PEM private key")
+    parser.add_argument("--redirect-listen", help="with TLS: a plain-HTTP listener (e.g. 80) that only redirects "
+                        "to HTTPS on this host")
+    parser.add_argument("--server-name", help="the host's public name (TLS server name, redirect target)")
     parser.add_argument("--telegram-allow", action="append", default=[], help="CIDR allowed on /webhook/telegram")
     args = parser.parse_args(argv)
     settings = NginxSettings(prefix=args.prefix, listen=args.listen, upstreams=args.upstream or DEFAULT_UPSTREAMS,
                              max_body=args.max_body, internal_allow=args.internal_allow,
                              telegram_allow=args.telegram_allow, tls_cert=args.tls_cert, tls_key=args.tls_key,
-                             user=args.user)
+                             user=args.user, redirect_listen=args.redirect_listen, server_name=args.server_name)
     try:
         if args.command == "render":
             sys.stdout.write(render(settings))

@@ -46,6 +46,11 @@ class NginxSettings:
     # TLS on this listener (DESIGN: nginx terminates TLS): certificate chain and key files (PEM).
     tls_cert: Path | None = None
     tls_key: Path | None = None
+    # With TLS: a plain-HTTP listener (e.g. "80") that only redirects to HTTPS on this same listener.
+    redirect_listen: str | None = None
+    # The host's public name: the TLS server's name and the redirect's target (a Host header a client
+    # made up is then never echoed into a Location). None: any name, and the redirect keeps the request's.
+    server_name: str | None = None
     # None: `user` only when nginx runs as root, naming the current user so the workers can use the
     # project-local temp folders. A string forces that user directive value.
     user: str | None = None
@@ -61,6 +66,13 @@ def _user_line(user: str | None) -> str:
     return f"user {name} {group};"
 
 
+# Mozilla's "intermediate" TLS 1.2 list: forward-secret AEAD suites only (no CBC, no RSA key exchange).
+# TLS 1.3 suites are not configured by ssl_ciphers (OpenSSL's defaults are all AEAD).
+TLS12_CIPHERS = ("ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
+                 "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305")
+HSTS = "max-age=63072000"  # two years; no includeSubDomains: other names of the domain are not ours to bind
+
+
 def _tls_lines(settings: NginxSettings) -> str:
     if settings.tls_cert is None or settings.tls_key is None:
         return "        # plain HTTP: TLS is terminated in front of this nginx"
@@ -68,8 +80,32 @@ def _tls_lines(settings: NginxSettings) -> str:
         f"        ssl_certificate {settings.tls_cert.resolve()};",
         f"        ssl_certificate_key {settings.tls_key.resolve()};",
         "        ssl_protocols TLSv1.2 TLSv1.3;",
+        f"        ssl_ciphers {TLS12_CIPHERS};",
+        "        ssl_prefer_server_ciphers off;",
         "        ssl_session_cache shared:tls:10m;",
         "        ssl_session_timeout 1h;",
+        "        ssl_session_tickets off;",
+        f'        add_header Strict-Transport-Security "{HSTS}" always;',
+    ])
+
+
+def _https_port(listen: str) -> int:
+    return int(listen.rpartition(":")[2])
+
+
+def _redirect_server(settings: NginxSettings) -> str:
+    """Port 80's only job: send the client to HTTPS on this host and this nginx's TLS port, nowhere else."""
+    if settings.redirect_listen is None:
+        return "    # no plain-HTTP redirect listener"
+    port = _https_port(settings.listen)
+    target = f"https://{settings.server_name or '$host'}{'' if port == 443 else f':{port}'}$request_uri"
+    return "\n".join([
+        "    server {",
+        f"        listen {settings.redirect_listen};",
+        f"        server_name {settings.server_name or '_'};",
+        f"        return 301 {target};",
+        "    }",
+        "",
     ])
 
 
@@ -86,6 +122,11 @@ def _check(settings: NginxSettings) -> None:
             raise NginxConfigError(f"invalid value {value!r}")
     if (settings.tls_cert is None) != (settings.tls_key is None):
         raise NginxConfigError("give both tls_cert and tls_key, or neither")
+    redirect = settings.redirect_listen
+    if redirect is not None and (settings.tls_cert is None or not token.match(redirect)):
+        raise NginxConfigError("redirect_listen needs TLS on listen, and an address:port or port")
+    if settings.server_name is not None and not re.match(r"^[A-Za-z0-9.-]+$", settings.server_name):
+        raise NginxConfigError(f"invalid server_name {settings.server_name!r}")
     for path in (settings.tls_cert, settings.tls_key):
         if path is not None and not token.match(str(path)):
             raise NginxConfigError(f"invalid path {path}")
@@ -103,6 +144,8 @@ def render(settings: NginxSettings, template: str | None = None) -> str:
         "prefix": str(prefix),
         "listen": settings.listen + (" ssl" if settings.tls_cert else ""),
         "tls": _tls_lines(settings),
+        "redirect_server": _redirect_server(settings),
+        "server_name": settings.server_name or "_",
         "servers": "\n".join(f"        server {u} max_fails={settings.max_fails} fail_timeout={settings.fail_timeout};"
                              for u in settings.upstreams),
         "keepalive": (f"        keepalive {settings.upstream_keepalive};\n"

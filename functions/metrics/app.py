@@ -1,0 +1,5 @@
+"""GET /metrics: the domain's figures from PostgreSQL, in Prometheus' text format (read only)."""
+
+from aisha.handlers.metrics import metrics_handler as handler
+
+__all__ = ["handler"]

@@ -1,0 +1,1 @@
+"""`python -m infra.admin`: support's tools (promo codes, a user's record, manual changes, Stars refunds)."""

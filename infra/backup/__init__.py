@@ -1,0 +1,1 @@
+"""Backups: PostgreSQL (pg_dump, custom format) and the three buckets, into a folder, with retention."""

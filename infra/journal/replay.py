@@ -1,0 +1,76 @@
+"""Handing a parked delivery back to the function that processes it, through the Invoke API.
+
+A FAL delivery goes to its processor (`fal_process_training` or `fal_process_generation`) as an Event
+`{"event_id": N}`, the same invocation the webhook function makes; a Telegram update goes back on its
+chat's queue and `tg_dispatch` gets `{"chat_id": C}`, as the webhook function does. Both processors are
+idempotent on the event (exactly-once processing, keyed on the journal row).
+
+Replaying is idempotent too: the row is taken back from `parked` under its row lock only if it is still
+parked, its processing attempts start again from zero, and the invocation is queued before that change
+commits. If queueing fails the row stays parked (nothing half-done); replaying an event that is no
+longer parked does nothing and says so.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+from aisha.db import Database
+from aisha.errors import AishaError
+from aisha.models import TelegramUpdate
+from aisha.services import chat_queue
+
+InvokeEvent = Callable[[str, dict[str, Any]], None]
+TRAINING_PROCESSOR = "fal_process_training"
+GENERATION_PROCESSOR = "fal_process_generation"
+DISPATCHER = "tg_dispatch"
+
+
+@dataclass(frozen=True)
+class Replayed:
+    event_id: int
+    outcome: str  # replayed | not_parked | not_found | failed
+    detail: str
+
+
+def _fal_processor(db_conn: Any, row: dict[str, Any]) -> str:
+    work = db_conn.execute(
+        "SELECT EXISTS (SELECT 1 FROM avatars WHERE fal_request_id = %s) AS training, "
+        "EXISTS (SELECT 1 FROM generations WHERE fal_request_id = %s) AS generation",
+        (row["delivery_key"], row["delivery_key"])).fetchone()
+    if work["training"]:
+        return TRAINING_PROCESSOR
+    if work["generation"]:
+        return GENERATION_PROCESSOR
+    return TRAINING_PROCESSOR if row["endpoint"] == "/webhook/fal/portrait" else GENERATION_PROCESSOR
+
+
+def replay_one(db: Database, client: redis.Redis, event_id: int, invoke: InvokeEvent) -> Replayed:
+    try:
+        with db.transaction() as conn:
+            row = conn.execute("SELECT id, provider, endpoint, delivery_key, status, body FROM webhook_events "
+                               "WHERE id = %s FOR UPDATE", (event_id,)).fetchone()
+            if row is None:
+                return Replayed(event_id, "not_found", "no such journal event")
+            if row["status"] != "parked":
+                return Replayed(event_id, "not_parked", f"status is {row['status']}: nothing to replay")
+            conn.execute("UPDATE webhook_events SET status = 'received', processing_attempts = 0, "
+                         "last_seen_at = now() WHERE id = %s", (event_id,))
+            if row["provider"] == "fal":
+                function = _fal_processor(conn, row)
+                invoke(function, {"event_id": event_id})
+                return Replayed(event_id, "replayed", f"queued {function}")
+            chat_id = TelegramUpdate.model_validate(json.loads(bytes(row["body"]))).chat_id
+            if chat_id is None:
+                raise AishaError("the update names no chat; it cannot be dispatched")
+            # The dispatcher takes the row lock before it reads the status, so it sees this change
+            # only once it is committed, right after the invocation is accepted.
+            chat_queue.push(client, chat_id, event_id)
+            invoke(DISPATCHER, {"chat_id": chat_id})
+            return Replayed(event_id, "replayed", f"queued {DISPATCHER} for chat {chat_id}")
+    except (AishaError, redis.RedisError, ValueError) as exc:
+        return Replayed(event_id, "failed", f"left parked: {exc}")
