@@ -7,6 +7,7 @@ that every one of them is a function of chalice.json.
 from __future__ import annotations
 
 HEALTH = "health"
+METRICS = "metrics"
 FAL_WEBHOOK_PORTRAIT = "fal_webhook_portrait"
 FAL_WEBHOOK_STATUS = "fal_webhook_status"
 FAL_PROCESS_TRAINING = "fal_process_training"
@@ -22,6 +23,6 @@ BOT_GENERATE = "bot_generate"
 BOT_GALLERY = "bot_gallery"
 BOT_HELP = "bot_help"
 
-ALL = (HEALTH, FAL_WEBHOOK_PORTRAIT, FAL_WEBHOOK_STATUS, FAL_PROCESS_TRAINING, FAL_PROCESS_GENERATION,
+ALL = (HEALTH, METRICS, FAL_WEBHOOK_PORTRAIT, FAL_WEBHOOK_STATUS, FAL_PROCESS_TRAINING, FAL_PROCESS_GENERATION,
        FAL_RECONCILE, AVATAR_PROGRESS, TG_WEBHOOK, TG_DISPATCH, BOT_START, BOT_AVATAR, BOT_BALANCE,
        BOT_GENERATE, BOT_GALLERY, BOT_HELP)
