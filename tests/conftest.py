@@ -2,8 +2,8 @@
 
 Safe under pytest-xdist: every worker calls `up` (serialized by a lock per checkout; the first one
 starts what is missing, the others reuse it) and gets a database of its own. The controlling process
-(or the only one, without xdist) notes which services ran before the run and stops, at the end, the
-ones this run started: a developer's `make services` keeps running.
+(or the only one, without xdist) registers the run with tests/service_owner.py: the last run of the
+checkout to finish stops the services the tests started, and a developer's `make services` keeps running.
 """
 
 from __future__ import annotations
@@ -16,15 +16,11 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from infra.devservices import down, status, up
-from infra.devservices.orchestrate import state_dir
-from infra.devservices.postgres import Postgres
-from infra.devservices.redis_server import RedisServer
-from infra.devservices.s3 import S3Server
+from infra.devservices import up
 from infra.migrate import apply_migrations
+from tests import service_owner
 
 ROOT = Path(__file__).resolve().parents[1]
-_RUNNING_BEFORE = pytest.StashKey[set[str]]()
 
 
 def _is_xdist_worker(config: pytest.Config) -> bool:
@@ -33,24 +29,14 @@ def _is_xdist_worker(config: pytest.Config) -> bool:
 
 def pytest_configure(config: pytest.Config) -> None:
     if not _is_xdist_worker(config):
-        config.stash[_RUNNING_BEFORE] = {name for name, port in status(ROOT).items() if port is not None}
+        service_owner.begin(ROOT)
 
 
 @pytest.hookimpl(trylast=True)
 def pytest_unconfigure(config: pytest.Config) -> None:
-    """After every worker has finished: stop what this run started, nothing else."""
-    if _is_xdist_worker(config) or _RUNNING_BEFORE not in config.stash:
-        return
-    before = config.stash[_RUNNING_BEFORE]
-    if not before:
-        down(ROOT)
-        return
-    local = state_dir(ROOT)
-    stoppers = {"postgres": Postgres(local / "pg").stop, "redis": RedisServer(local / "redis").stop,
-                "s3": S3Server(local / "s3", ROOT).stop}
-    for name, stop in stoppers.items():
-        if name not in before:
-            stop()
+    """After every worker has finished: the last run of this checkout stops what the tests started."""
+    if not _is_xdist_worker(config):
+        service_owner.end(ROOT)
 
 
 def _with_database(url: str, name: str) -> str:
