@@ -1,8 +1,9 @@
 """The functions in this process, as warm Lambda workers, against the session's real PostgreSQL, Redis
 and S3, the in-process Telegram Bot API stand-in, a JWKS of a test key, and an Invoke API stand-in.
 
-Package-scoped: the functions read their settings once per worker process (as on Lambda), so the
-environment is set for the whole package and restored, with the cached worker state forgotten, after it.
+The servers are package-scoped; the environment is set per test and restored after it, with the
+functions' cached worker state forgotten both times (they read their settings once per process, as on
+Lambda): nothing leaks into other tests that an xdist worker runs next.
 """
 
 from __future__ import annotations
@@ -93,16 +94,19 @@ def functions(services: dict[str, str], database_url: str) -> Iterator[Functions
         "LAMBDA_ENDPOINT_URL": invoke_api.url, "PUBLIC_BASE_URL": "http://127.0.0.1:9",
         "WELCOME_BONUS": "0", "LOG_LEVEL": "WARNING",
     }
-    patch = pytest.MonkeyPatch()
-    for key, value in env.items():
-        patch.setenv(key, value)
-    reset_worker_state()
     try:
         yield Functions(env, telegram, chat, keys, invoke_api, loaded)
     finally:
-        reset_worker_state()
-        patch.undo()
         chat.close()
         invoke_api.stop()
         keys.stop()
         telegram.stop()
+
+
+@pytest.fixture(autouse=True)
+def _functions_environment(functions: Functions, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    for key, value in functions.env.items():
+        monkeypatch.setenv(key, value)
+    reset_worker_state()  # a fresh warm worker for this test, reading this environment
+    yield
+    reset_worker_state()
