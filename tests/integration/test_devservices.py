@@ -23,6 +23,7 @@ def test_up_twice_reuses_the_running_servers(services: dict[str, str]) -> None:
     # this checkout's servers only: other checkouts on the machine start and stop their own meanwhile
     s3 = f"infra.devservices.s3_server --port {s3_port}"
     before = (_count(f"redis-server 127.0.0.1:{redis_port}"), _count(s3))
+    assert before == (1, 1)
     again = up(ROOT, migrate=False).env
     cli = subprocess.run([sys.executable, "-m", "infra.devservices", "up", "--no-migrate"], cwd=ROOT,
                          capture_output=True, text=True, timeout=60)
