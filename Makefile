@@ -17,8 +17,11 @@ venv: $(VENV)/.installed
 run: venv
 	$(PY) -m infra.run
 
+# In parallel (pytest-xdist): every worker has its own database, buckets, Redis prefixes and ports.
+# TEST_WORKERS=0 runs it serially. pytest's exit status is make's; services the run started are stopped.
+TEST_WORKERS ?= auto
 test: venv
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 services: venv
 	$(PY) -m infra.devservices up

@@ -1,4 +1,10 @@
-"""Session fixtures: real PostgreSQL, Redis and S3 servers, and a fresh database per test run."""
+"""Session fixtures: real PostgreSQL, Redis and S3 servers, and a fresh database per test run.
+
+Safe under pytest-xdist: every worker calls `up` (serialized by a lock per checkout; the first one
+starts what is missing, the others reuse it) and gets a database of its own. The controlling process
+(or the only one, without xdist) registers the run with tests/service_owner.py: the last run of the
+checkout to finish stops the services the tests started, and a developer's `make services` keeps running.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +12,52 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
 
 from infra.devservices import up
 from infra.migrate import apply_migrations
+from tests import service_owner
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def _is_xdist_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not _is_xdist_worker(config):
+        service_owner.begin(ROOT)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """After every worker has finished: the last run of this checkout stops what the tests started."""
+    if not _is_xdist_worker(config):
+        service_owner.end(ROOT)
+
+
+# Tests that share one heavy stack run on one xdist worker, so only one worker builds and warms it: the
+# Aisha stack (two runners with every function, the stand-ins) is ~45% of the suite's time, which also
+# balances two workers; the runner e2e module shares its nginx + runners stack. xdist's own
+# `xdist_group` marker does nothing under pytest 9 (it renames `item._nodeid`, which pytest 9 no longer
+# reads), so `--dist loadgroup` gets this scheduler: those groups, and every other test on its own.
+STACK_GROUPS = {"tests/e2e/aisha/": "e2e-aisha-stack", "tests/e2e/runner/test_through_nginx.py": "e2e-runner-stack"}
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class StackGroupScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return next((group for prefix, group in STACK_GROUPS.items() if nodeid.startswith(prefix)), nodeid)
+
+    return StackGroupScheduling(config, log)
 
 
 def _with_database(url: str, name: str) -> str:

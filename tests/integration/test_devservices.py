@@ -19,12 +19,16 @@ def _count(pattern: str) -> int:
 
 def test_up_twice_reuses_the_running_servers(services: dict[str, str]) -> None:
     redis_port = services["REDIS_URL"].rsplit(":", 1)[1].split("/")[0]
-    before = (_count(f"redis-server 127.0.0.1:{redis_port}"), _count("infra.devservices.s3_server"))
+    s3_port = services["S3_ENDPOINT_URL"].rsplit(":", 1)[1]
+    # this checkout's servers only: other checkouts on the machine start and stop their own meanwhile
+    s3 = f"infra.devservices.s3_server --port {s3_port}"
+    before = (_count(f"redis-server 127.0.0.1:{redis_port}"), _count(s3))
+    assert before == (1, 1)
     again = up(ROOT, migrate=False).env
     cli = subprocess.run([sys.executable, "-m", "infra.devservices", "up", "--no-migrate"], cwd=ROOT,
                          capture_output=True, text=True, timeout=60)
     assert cli.returncode == 0, cli.stderr
-    after = (_count(f"redis-server 127.0.0.1:{redis_port}"), _count("infra.devservices.s3_server"))
+    after = (_count(f"redis-server 127.0.0.1:{redis_port}"), _count(s3))
     assert again == services
     assert read_env_file(ROOT) == services
     assert after == before

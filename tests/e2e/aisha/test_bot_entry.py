@@ -11,6 +11,8 @@ from typing import Any
 
 import httpx
 import psycopg
+import redis
+from aisha.services import chat_queue
 from telegram import Chat, Message, Update, User
 
 from tests.e2e.aisha.bot_kit import buttons, invoke, message, new_chat, wait_for
@@ -82,9 +84,16 @@ def test_the_secret_is_required_and_a_repeated_update_has_one_effect(stack: Any)
     # again, and the dispatcher, seeing the first handled, skips it: one effect either way
     assert second.json()["ok"] is True
     calls = stack.chat.calls("sendMessage", chat_id=chat_id, wait=BOT_TIMEOUT)
-    time.sleep(1.0)  # a second, wrong reply would show up by now
-    assert len(stack.chat.calls("sendMessage", chat_id=chat_id)) == len(calls) == 1
     _until_journal(stack, update_id, "processed")
+    # both posts queued what they queued before answering; once the chat's list is empty and no
+    # dispatcher holds its lock, every drain is over: a second, wrong reply would have been sent
+    client = redis.Redis.from_url(stack.env["REDIS_URL"])
+    try:
+        wait_for(lambda: chat_queue.pending(client, chat_id) == 0
+                 and not client.exists(f"aisha:chatq:{chat_id}:lock"), what="the chat's queue drained")
+    finally:
+        client.close()
+    assert len(stack.chat.calls("sendMessage", chat_id=chat_id)) == len(calls) == 1
 
 
 def test_a_malformed_update_is_refused_and_journaled(stack: Any) -> None:

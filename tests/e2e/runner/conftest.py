@@ -16,6 +16,9 @@ from infra.stack import Stack
 
 ROOT = Path(__file__).resolve().parents[3]
 COLLECTION = ROOT / "tests" / "fixtures" / "e2e_collection"
+# shared by xdist workers and kept between runs (the runner's build lock and stamps make that safe):
+# the awslambdaric runtime is pip-installed once, not once per module and worker
+E2E_BUILD = ROOT / ".local" / "test-build" / "e2e-collection"
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +29,7 @@ def runner_stack(services: dict[str, str], tmp_path_factory: pytest.TempPathFact
            "RUNNER_EVENTS_CLAIM_IDLE": "2", "E2E_TICK_FILE": str(state / "ticks.jsonl"),
            "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1"}
     running = Stack(manifest=COLLECTION / "chalice.json", env=env, state=state, runner_ports=(0, 0), nginx_port=0,
-                    build_dir=state / "build", runner_args=("--drain-timeout", "10"))
+                    build_dir=E2E_BUILD, runner_args=("--drain-timeout", "10"))
     running.start(timeout=90)
     try:
         yield running

@@ -15,6 +15,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[3]
 COLLECTION = ROOT / "tests" / "fixtures" / "e2e_collection"
+E2E_BUILD = ROOT / ".local" / "test-build" / "e2e-collection"  # as tests/e2e/runner/conftest.py: built once
 
 pytestmark = pytest.mark.e2e
 
@@ -50,7 +51,7 @@ def test_make_run_serves_through_nginx_and_stops_everything_on_ctrl_c(services: 
            "RUNNER_EVENTS_PREFIX": f"make-run:{os.getpid()}"}
     proc = subprocess.Popen([sys.executable, "-m", "infra.run", "--manifest", str(COLLECTION / "chalice.json"),
                              "--ports", "0", "0", "--nginx-port", "0", "--state", str(tmp_path / "state"),
-                             "--build-dir", str(tmp_path / "build")],
+                             "--build-dir", str(E2E_BUILD)],
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             start_new_session=True)
     assert proc.stdout is not None
@@ -77,7 +78,9 @@ def test_make_run_serves_through_nginx_and_stops_everything_on_ctrl_c(services: 
         rest, _ = proc.communicate(timeout=60)
     assert proc.returncode == 0, "".join(lines) + rest
     assert "stopped." in rest
-    time.sleep(0.2)
+    deadline = time.monotonic() + 5  # orphaned grandchildren (nginx workers) exit just after their parents
+    while [pid for pid in started if _alive(pid)] and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert [pid for pid in started if _alive(pid)] == []
     for url in runner_urls:
         with pytest.raises(httpx.ConnectError):

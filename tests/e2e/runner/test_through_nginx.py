@@ -30,6 +30,23 @@ def _journal(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
 
+def _settled(stack: Stack) -> bool:
+    """The shared Event queue holds nothing queued, running or waiting to retry: no attempt can follow."""
+    import asyncio
+
+    from local_runner.async_events import EventSettings, EventStore
+
+    async def stats() -> dict[str, int]:
+        store = EventStore(EventSettings(redis_url=stack.env["REDIS_URL"], prefix=stack.env["RUNNER_EVENTS_PREFIX"]))
+        try:
+            return await store.stats()
+        finally:
+            await store.close()
+
+    now = asyncio.run(stats())
+    return now["stream"] == now["pending"] == now["delayed"] == 0
+
+
 def _wait(check, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout
     while not check():
@@ -68,7 +85,7 @@ def test_a_burst_of_events_runs_each_once_on_the_shared_group(runner_stack: Stac
         assert client.invoke(FunctionName="jobs", InvocationType="Event",
                              Payload=json.dumps({"journal": str(journal), "sleep": 0.1}))["StatusCode"] == 202
     _wait(lambda: all(any(e["phase"] == "done" for e in _journal(j)) for j in journals))
-    time.sleep(0.5)
+    _wait(lambda: _settled(runner_stack))  # every entry acknowledged: none can run again
     entries = [_journal(j) for j in journals]
     assert all(len(e) == 2 for e in entries)  # one start, one done: nothing ran twice
     pids = {e[0]["runner_pid"] for e in entries}
@@ -80,7 +97,7 @@ def test_event_failing_twice_then_succeeding_runs_three_times(runner_stack: Stac
     _lambda(runner_stack).invoke(FunctionName="jobs", InvocationType="Event",
                           Payload=json.dumps({"journal": str(journal), "fail_times": 2}))
     _wait(lambda: any(e["phase"] == "done" for e in _journal(journal)))
-    time.sleep(1.0)  # longer than the backoffs: no fourth attempt comes
+    _wait(lambda: _settled(runner_stack))  # acknowledged, no retry delayed: no fourth attempt can come
     entries = _journal(journal)
     starts = [e for e in entries if e["phase"] == "start"]
     assert len(starts) == 3 and len({e["request_id"] for e in starts}) == 1  # Lambda's retries keep the id
@@ -177,7 +194,7 @@ def test_requests_succeed_while_one_instance_is_stopped(runner_stack: Stack) -> 
     threads = [threading.Thread(target=client) for _ in range(4)]  # four callers at once
     for thread in threads:
         thread.start()
-    time.sleep(0.3)
+    _wait(lambda: len(statuses) >= 8)  # requests are flowing through both instances
     runner_stack.runners[0].stop()  # SIGTERM: drains and leaves while requests keep coming
     stop.set()
     for thread in threads:

@@ -1,7 +1,9 @@
 """Real runner processes on free 127.0.0.1 ports, over the fixture collection, sharing one build.
 
-The build (awslambdaric runtime dir, layers, functions) is made once per session into a temporary folder;
-every server started here uses it. `server` is one runner shared by the tests that only read;
+The build (awslambdaric runtime dir, layers, functions) lives under `.local/test-build/`, shared by the
+xdist workers and kept between runs: the runner's build lock serializes builders and its content stamps
+skip what is unchanged, so the pip installs happen once, not once per worker. Tests never write into it
+(the reload test copies it). `server` is one runner shared by the tests that only read;
 `start_server` starts a private one (for signals, reload, Redis) and stops it after the test.
 """
 
@@ -16,12 +18,12 @@ import pytest
 from local_runner.build import Builder
 from local_runner.manifest import load_manifest
 from local_runner.runtime import ensure_runtime
-from tests.integration.runner.runner_harness import COLLECTION, RunningServer, start
+from tests.integration.runner.runner_harness import COLLECTION, ROOT, RunningServer, start
 
 
 @pytest.fixture(scope="session")
-def runner_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    build = tmp_path_factory.mktemp("runner-build")
+def runner_build() -> Path:
+    build = ROOT / ".local" / "test-build" / "runner-collection"
     ensure_runtime(build)
     Builder(load_manifest(COLLECTION / "chalice.json", environ={}), build, zips=False).build_all()
     return build

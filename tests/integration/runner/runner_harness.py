@@ -68,6 +68,17 @@ class RunningServer:
                 pids.append(int(entry.name))
         return pids
 
+    def busy_workers(self, function: str) -> int:
+        """The runner's own gauge of workers running an invocation of `function`."""
+        for line in self.http.get("/_runner/metrics").text.splitlines():
+            if line.startswith(f'runner_busy_workers{{function="{function}"}}'):
+                return int(float(line.split()[-1]))
+        return 0
+
+    def wait_busy(self, function: str, count: int = 1, timeout: float = 20) -> None:
+        """Until `count` invocations of `function` are running (a request sent from another thread got there)."""
+        wait_until(lambda: self.busy_workers(function) >= count, timeout, f"{count} busy {function} worker(s)")
+
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 30) -> int:
         self.http.close()
         if self.proc.poll() is None:
@@ -77,6 +88,14 @@ class RunningServer:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             return self.proc.wait()
+
+
+def wait_until(check: Any, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
 
 
 def start(build: Path, log_dir: Path, *, manifest: Path = COLLECTION / "chalice.json", args: Sequence[str] = (),

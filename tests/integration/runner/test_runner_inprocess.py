@@ -121,7 +121,8 @@ def test_a_cancelled_invocation_does_not_leave_its_worker_for_reuse(runner_build
     async def body(runner: Runner) -> None:
         first = json.loads((await runner.invoke("victim", b'{"sleep": 0}')).payload)["pid"]
         task = asyncio.ensure_future(runner.invoke("victim", b'{"sleep": 3}'))
-        await asyncio.sleep(0.5)
+        while runner.pools["victim"].busy == 0:  # until the invocation runs in its worker
+            await asyncio.sleep(0.02)
         task.cancel()
         try:
             await task

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import base64
 import json
-import time
 import uuid
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.integration.runner.runner_harness import RunningServer
+from tests.integration.runner.runner_harness import RunningServer, wait_until
 
 
 def test_request_response_with_log_tail(server: RunningServer) -> None:
@@ -76,7 +75,7 @@ def test_throttle_through_invoke_api(server: RunningServer) -> None:
     client = server.lambda_client()
     with ThreadPoolExecutor(1) as pool:
         busy = pool.submit(server.http.get, "/single", params={"sleep": "1.5"})
-        time.sleep(0.3)
+        server.wait_busy("single")
         with pytest.raises(client.exceptions.TooManyRequestsException) as info:
             client.invoke(FunctionName="single", Payload=b"{}")
         assert busy.result().status_code == 200
@@ -97,7 +96,4 @@ def test_event_is_queued_and_run(start_server: Any, services: dict[str, str]) ->
     resp = server.lambda_client().invoke(FunctionName="echo", InvocationType="Event",
                                          Payload=json.dumps({"print": marker}))
     assert resp["StatusCode"] == 202
-    deadline = time.monotonic() + 20
-    while marker not in server.log() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert marker in server.log()
+    wait_until(lambda: marker in server.log(), 20, "the queued event's output in the log")

@@ -75,7 +75,7 @@ def test_memory_limit_kills_the_worker(server: RunningServer) -> None:
 def test_reserved_concurrency_throttles_with_retry_after(server: RunningServer) -> None:
     with ThreadPoolExecutor(2) as pool:
         first = pool.submit(server.http.get, "/single", params={"sleep": "1.2"})
-        time.sleep(0.3)
+        server.wait_busy("single")
         second = pool.submit(server.http.get, "/single", params={"sleep": "0"})
         statuses = sorted([first.result().status_code, second.result().status_code])
     assert statuses == [200, 429]
@@ -90,8 +90,8 @@ def test_reserved_concurrency_throttles_with_retry_after(server: RunningServer) 
 def test_excess_request_waits_a_bounded_time_for_the_slot(server: RunningServer) -> None:
     assert server.http.get("/single", params={"sleep": "0"}).status_code == 200  # warm: no init in the wait
     with ThreadPoolExecutor(2) as pool:
-        first = pool.submit(server.http.get, "/single", params={"sleep": "0.1"})
-        time.sleep(0.05)
+        first = pool.submit(server.http.get, "/single", params={"sleep": "0.3"})
+        server.wait_busy("single")  # the second must wait for the slot, not find it free
         second = pool.submit(server.http.get, "/single", params={"sleep": "0"})
         assert first.result().status_code == 200 and second.result().status_code == 200
 
@@ -102,7 +102,7 @@ def test_kill_9_fails_only_that_invocation(server: RunningServer) -> None:
     result: dict[str, httpx.Response] = {}
     thread = threading.Thread(target=lambda: result.update(r=server.http.get("/victim", params={"sleep": "5"})))
     thread.start()
-    time.sleep(0.5)
+    server.wait_busy("victim")
     pids = server.worker_pids("victim")
     assert len(pids) == 1
     os.kill(pids[0], signal.SIGKILL)
@@ -118,7 +118,7 @@ def test_kill_9_fails_only_that_invocation(server: RunningServer) -> None:
 def test_cold_start_after_idle_time(start_server: Any) -> None:
     server = start_server(env={"RUNNER_IDLE_TIMEOUT": "0.5"})
     first = server.http.get("/echo").json()["pid"]
-    time.sleep(1.5)
+    assert wait_gone(first)  # the idle worker retired after RUNNER_IDLE_TIMEOUT
     second = server.http.get("/echo").json()["pid"]
     assert first != second
     reports = [r["message"] for r in server.log_records() if r["message"].startswith("REPORT")]

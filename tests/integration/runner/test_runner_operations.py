@@ -35,7 +35,7 @@ def test_sigterm_drains_in_flight_requests(start_server: Any) -> None:
     result: dict[str, httpx.Response] = {}
     thread = threading.Thread(target=lambda: result.update(r=server.http.get("/single", params={"sleep": "1.5"})))
     thread.start()
-    time.sleep(0.5)
+    server.wait_busy("single")
     server.proc.send_signal(signal.SIGTERM)
     thread.join(10)
     assert result["r"].status_code == 200

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
 import json
 import time
 
 from local_runner.async_events import EventConsumer, EventQueue, EventSettings, EventStore, failed_cli
-from tests.integration.runner_async.fakes import ScriptedInvoker, wait_for
+from tests.integration.runner_async.fakes import ScriptedInvoker, eventually, wait_for
+
+SETTLED = {"stream": 0, "pending": 0, "delayed": 0, "failed": 0}
 
 
 async def _stats(settings: EventSettings) -> dict[str, int]:
@@ -17,6 +18,14 @@ async def _stats(settings: EventSettings) -> dict[str, int]:
         return await store.stats()
     finally:
         await store.close()
+
+
+async def _settled(settings: EventSettings, expected: dict[str, int] = SETTLED) -> None:
+    """Wait until the queue holds exactly `expected`: with nothing pending or delayed, no attempt can follow."""
+    async def matches() -> bool:
+        return await _stats(settings) == expected
+
+    await eventually(matches, what=f"queue state {expected}")
 
 
 def test_event_that_fails_twice_then_succeeds_runs_three_times(event_settings, run) -> None:
@@ -30,7 +39,7 @@ def test_event_that_fails_twice_then_succeeds_runs_three_times(event_settings, r
         await wait_for(lambda: invoker.count("req-1") == 3)
         await wait_for(lambda: consumer.busy == 0)
         elapsed = time.monotonic() - started
-        await asyncio.sleep(0.3)  # nothing more happens
+        await _settled(event_settings)  # acknowledged, no retry delayed: nothing more can happen
         await consumer.stop()
         assert invoker.count("req-1") == 3
         assert all(call == ("fn", b'{"n": 1}', "req-1") for call in invoker.calls)
@@ -51,7 +60,7 @@ def test_event_that_always_fails_is_parked_then_replayed(event_settings, run) ->
         await consumer.start()
         await queue.enqueue("bad", b"\x00binary\xff", "req-bad")
         await wait_for(lambda: invoker.count("req-bad") == 3)
-        await asyncio.sleep(0.4)  # longer than any backoff: no fourth attempt
+        await _settled(event_settings, {**SETTLED, "failed": 1})  # parked, none delayed: no fourth attempt
         await consumer.stop()
         await queue.close()
         return invoker
@@ -125,15 +134,15 @@ def test_event_of_a_dead_consumer_is_reclaimed_by_another(event_settings, run) -
         store = EventStore(dead)
         await store.ensure_group("fn")
         [taken] = await store.read_new("fn", 10, 10)
+        read_at = time.monotonic()
         assert taken.request_id == "req-orphan"
         await store.close()
 
         invoker = ScriptedInvoker(fail_times=0)
         alive = EventConsumer(None, invoker, settings=event_settings.with_(consumer="alive-instance"))
         await alive.start()
-        await asyncio.sleep(0.3)
-        assert invoker.calls == []  # not idle long enough yet
         await wait_for(lambda: invoker.count("req-orphan") == 1, timeout=5)
+        assert invoker.called_at[0] - read_at >= event_settings.claim_idle  # not before it was idle that long
         await wait_for(lambda: alive.busy == 0)
         await alive.stop()
         assert await _stats(event_settings) == {"stream": 0, "pending": 0, "delayed": 0, "failed": 0}
@@ -155,7 +164,7 @@ def test_long_event_is_not_stolen_while_its_consumer_lives(event_settings, run) 
         second = EventConsumer(None, other, settings=settings.with_(consumer="second"))
         await second.start()
         await wait_for(lambda: first.busy == 0, timeout=5)
-        await asyncio.sleep(0.2)
+        await _settled(settings)  # acknowledged: nothing left that the second could take
         await first.stop()
         await second.stop()
         assert slow.count("req-long") == 1 and other.calls == []
@@ -175,7 +184,7 @@ def test_two_consumers_share_the_work_once(event_settings, run) -> None:
         for i in range(40):
             await queue.enqueue("fn", b"{}", f"r{i}")
         await wait_for(lambda: len(a.calls) + len(b.calls) == 40)
-        await asyncio.sleep(0.2)
+        await _settled(event_settings)  # all acknowledged: no entry left to be run twice
         for c in consumers:
             await c.stop()
         ids = sorted(rid or "" for _f, _p, rid in a.calls + b.calls)
@@ -198,7 +207,12 @@ def test_consumers_of_gone_instances_are_forgotten_when_they_own_nothing(event_s
         assert await gone.ack(done)  # "gone" ran its event and left: nothing pending
         assert len(await busy.read_new("fn", 1, 5)) == 1  # "busy" owns an entry: it must stay
         await queue.close()
-        await asyncio.sleep(0.05)
+
+        async def gone_idle() -> bool:
+            consumers = await me.redis.xinfo_consumers(event_settings.stream, "runners")
+            return any(c["name"] == b"gone" and c["idle"] > 10 for c in consumers)  # idle in ms
+
+        await eventually(gone_idle, what="'gone' idle for 10 ms")
         assert await me.prune_consumers(0.01) == ["gone"]
         names = [c["name"].decode() for c in await me.redis.xinfo_consumers(event_settings.stream("fn"), "runners")]
         assert names == ["busy"]
@@ -242,7 +256,7 @@ def test_a_stopping_consumer_finishes_its_event_without_it_being_stolen(event_se
         await wait_for(lambda: slow.started.is_set())
         await staying.start()
         await leaving.stop()  # drains: waits for the running event, refreshing it meanwhile
-        await asyncio.sleep(0.3)
+        await _settled(settings)  # acknowledged by the leaving one: nothing left to steal
         await staying.stop()
         assert slow.count("req-drain") == 1 and other.calls == []
         assert await _stats(settings) == {"stream": 0, "pending": 0, "delayed": 0, "failed": 0}

@@ -11,23 +11,40 @@ from tests.integration.runner_async.fakes import ScriptedInvoker, wait_for
 T0 = 1_800_000_000.0  # a minute boundary (divisible by 60)
 
 
+class CountingClock:
+    """A settable clock that counts its reads: each scheduler tick reads it, so reads prove ticks."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+        self.reads = 0
+
+    def __call__(self) -> float:
+        self.reads += 1
+        return self.now
+
+    async def ticks(self, count: int) -> None:
+        start = self.reads
+        await wait_for(lambda: self.reads >= start + count)
+
+
 def test_rate_schedule_fires_once_per_period_across_two_schedulers(event_settings, run) -> None:
-    now = [T0 + 5]
     schedules = [ScheduledFunction("tick", "rate(1 minute)", name="tick-every-minute")]
 
     async def scenario() -> list[int]:
         fake = ScriptedInvoker()
-        a = Scheduler(None, fake, schedules, settings=event_settings.with_(consumer="a"), tick=0.02,
-                      clock=lambda: now[0])
-        b = Scheduler(None, fake, schedules, settings=event_settings.with_(consumer="b"), tick=0.02,
-                      clock=lambda: now[0])
+        clock_a, clock_b = CountingClock(T0 + 5), CountingClock(T0 + 5)
+        a = Scheduler(None, fake, schedules, settings=event_settings.with_(consumer="a"), tick=0.02, clock=clock_a)
+        b = Scheduler(None, fake, schedules, settings=event_settings.with_(consumer="b"), tick=0.02, clock=clock_b)
         await a.start()
         await b.start()
-        await asyncio.sleep(0.3)  # many ticks of both within the first period
-        now[0] = T0 + 59
-        await asyncio.sleep(0.2)
-        now[0] = T0 + 61  # the next period
-        await asyncio.sleep(0.3)
+
+        async def both_tick_at(now: float) -> None:  # many ticks of both at this time
+            clock_a.now = clock_b.now = now
+            await asyncio.gather(clock_a.ticks(10), clock_b.ticks(10))
+
+        await both_tick_at(T0 + 5)
+        await both_tick_at(T0 + 59)  # still the first period
+        await both_tick_at(T0 + 61)  # the next period
         await a.stop()
         await b.stop()
         store = EventStore(event_settings)

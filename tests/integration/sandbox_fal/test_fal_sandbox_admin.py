@@ -62,8 +62,11 @@ def test_queue_positions_and_complete_now(sandbox: FalSandbox, queue_client: htt
 def test_in_progress_status_has_logs(sandbox: FalSandbox, queue_client: httpx.Client) -> None:
     sandbox.configure(queue_delay=0.0, processing_delay=30.0)
     request_id = queue_client.post("/fal-ai/flux-lora", json={"prompt": "slow"}).json()["request_id"]
-    time.sleep(0.2)
-    status = queue_client.get(f"/fal-ai/flux-lora/requests/{request_id}/status", params={"logs": "1"}).json()
+    deadline = time.monotonic() + 10
+    while (status := queue_client.get(f"/fal-ai/flux-lora/requests/{request_id}/status",
+                                      params={"logs": "1"}).json())["status"] == "IN_QUEUE":
+        assert time.monotonic() < deadline, "never left the queue"
+        time.sleep(0.02)
     assert status["status"] == "IN_PROGRESS" and status["logs"][-1]["message"].startswith("Running")
     cancel = queue_client.put(f"/fal-ai/flux-lora/requests/{request_id}/cancel")
     assert cancel.status_code == 202 and cancel.json() == {"status": "CANCELLATION_REQUESTED"}

@@ -120,7 +120,10 @@ def test_stop_does_not_wait_for_long_polls() -> None:
     client = SandboxClient(sandbox.url, timeout=40)
     waiter = threading.Thread(target=lambda: _ignore_errors(lambda: client.messages(1, wait=30)), daemon=True)
     waiter.start()
-    time.sleep(0.2)
+    deadline = time.monotonic() + 10
+    while sandbox.core.state.notifier._event is None:  # until the long poll is parked in the stand-in
+        assert time.monotonic() < deadline, "the long poll never reached the stand-in"
+        time.sleep(0.01)
     started = time.monotonic()
     sandbox.stop()
     assert time.monotonic() - started < 5

@@ -1,0 +1,74 @@
+"""The one place the functional tests touch the core layer beyond the functions' entry points.
+
+Everything here is a seam that may move while the layer is reshaped (issue 10): the functions'
+`app.py` loading, the per-worker state they cache, the text catalogue, and reads of the journal.
+Repoint these helpers and the tests stay as they are.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parents[2]
+CORE_LAYER = ROOT / "layers" / "core" / "python"
+Handler = Callable[[dict[str, Any], Any], Any]
+
+
+@contextmanager
+def _runner_path(function_dir: Path) -> Iterator[None]:
+    """sys.path as the runner gives a worker: the function's folder, then its layers."""
+    added = [str(function_dir), str(CORE_LAYER)]
+    sys.path[:0] = added
+    try:
+        yield
+    finally:
+        for entry in added:
+            sys.path.remove(entry)
+
+
+def load_function(name: str) -> Handler:
+    """`functions/<name>/app.py`'s `handler`, imported as the runner's worker imports it."""
+    source = ROOT / "functions" / name / "app.py"
+    spec = importlib.util.spec_from_file_location(f"functional_app_{name}", source)
+    assert spec is not None and spec.loader is not None
+    module: ModuleType = importlib.util.module_from_spec(spec)
+    with _runner_path(source.parent):
+        spec.loader.exec_module(module)
+    handler: Handler = module.handler
+    return handler
+
+
+def reset_worker_state() -> None:
+    """Forget the warm worker's settings and clients (closing them), as a fresh worker process would."""
+    from aisha.handlers.process_state import state
+
+    if state.cache_info().currsize:
+        worker = state()
+        for name in ("db", "redis"):
+            client = worker.__dict__.get(name)
+            if client is not None:
+                client.close()
+    state.cache_clear()
+
+
+def catalogue(language: str, key: str, **values: Any) -> str:
+    """A catalogue entry rendered for the user's language: what the bot must have sent."""
+    from aisha.texts import text
+
+    return text(language, key, **values)
+
+
+def journal_rows(database_url: str, provider: str, key: str) -> list[dict[str, Any]]:
+    """The journal's rows of one delivery, accepted (its key) or refused (the key it claimed), oldest first."""
+    with psycopg.connect(database_url, row_factory=psycopg.rows.dict_row) as conn:
+        return conn.execute("SELECT id, status, signature, error_code, attempts FROM webhook_events "
+                            "WHERE provider = %s AND (delivery_key = %s OR claimed_key = %s) ORDER BY id",
+                            (provider, key, key)).fetchall()

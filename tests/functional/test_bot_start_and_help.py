@@ -1,0 +1,48 @@
+"""The start and help functions with recorded updates: greeting, menu, language, help, unknown input."""
+
+from __future__ import annotations
+
+from tests.functional.conftest import Functions, button
+from tests.functional.events import telegram_update
+from tests.functional.handlers import catalogue
+
+
+def test_start_registers_greets_and_shows_the_menu(functions: Functions) -> None:
+    user = functions.new_user("en")
+    answer = functions.call("bot_start", {"event_id": 1, "update": telegram_update("start", user)})
+    assert answer == {"ok": True}
+    greeting, menu = functions.sent(user)
+    assert greeting["text"] == catalogue("en", "welcome", name="Ann", bonus=0)
+    assert menu["text"] == catalogue("en", "menu_title", balance=0)
+    for key in ("menu_avatar", "menu_generate", "menu_gallery", "menu_balance", "menu_language", "menu_help"):
+        button(menu, "en", key)
+
+    functions.call("bot_start", {"event_id": 2, "update": telegram_update("start", user)})
+    back, menu_again = functions.sent(user, after=menu["message_id"])
+    assert back["text"] == catalogue("en", "welcome_back", name="Ann")
+    assert menu_again["text"] == menu["text"]
+
+
+def test_a_russian_user_gets_the_russian_catalogue(functions: Functions) -> None:
+    user = functions.new_user("ru")
+    functions.call("bot_start", {"event_id": 1, "update": telegram_update("start", user, language="ru")})
+    greeting, menu = functions.sent(user)
+    assert greeting["text"] == catalogue("ru", "welcome", name="Ann", bonus=0)
+    assert menu["text"] == catalogue("ru", "menu_title", balance=0)
+    assert greeting["text"] != catalogue("en", "welcome", name="Ann", bonus=0)
+
+
+def test_help_and_an_unsupported_update(functions: Functions) -> None:
+    user = functions.new_user("en")
+    functions.call("bot_help", {"event_id": 1, "update": telegram_update("command", user)})
+    help_message = functions.last_sent(user)
+    assert help_message["text"] == catalogue("en", "help", training=150, image=5)
+    button(help_message, "en", "button_menu")
+
+    sticker = telegram_update("text", user)
+    del sticker["message"]["text"]
+    sticker["message"]["sticker"] = {"file_id": "CAACAgIAAxkBAAEBStickerId", "file_unique_id": "AgADSticker",
+                                     "type": "regular", "width": 512, "height": 512, "is_animated": False,
+                                     "is_video": False}
+    functions.call("bot_help", {"event_id": 2, "update": sticker})
+    assert functions.last_sent(user)["text"] == catalogue("en", "unsupported")
