@@ -48,7 +48,7 @@ def load_function(name: str) -> Handler:
 
 def reset_worker_state() -> None:
     """Forget the warm worker's settings and clients (closing them), as a fresh worker process would."""
-    from aisha.handlers.process_state import state
+    from aisha.worker import state
 
     if state.cache_info().currsize:
         worker = state()
