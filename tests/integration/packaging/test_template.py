@@ -108,7 +108,7 @@ def test_iam_is_least_privilege(sam: dict[str, Any]) -> None:
 def test_outputs_name_every_webhook_url(sam: dict[str, Any]) -> None:
     urls = {o["Value"]["Fn::Sub"].split("/api", 1)[1] for k, o in sam["Outputs"].items() if "Url" in k
             and k != "FailedEventsQueueUrl"}
-    assert urls == {"", "/health", "/webhook/fal/portrait", "/webhook/fal/status", "/webhook/telegram"}
+    assert urls == {"", "/health", "/metrics", "/webhook/fal/portrait", "/webhook/fal/status", "/webhook/telegram"}
 
 
 def test_translation_gives_one_stage_every_route_and_async_settings(cfn: dict[str, Any]) -> None:
@@ -119,8 +119,10 @@ def test_translation_gives_one_stage_every_route_and_async_settings(cfn: dict[st
     paths = {(m, p) for p, methods in api["Properties"]["Body"]["paths"].items() for m in methods}
     assert paths == {(r.method.lower(), r.path) for fn in MANIFEST.functions.values() for r in fn.routes}
     configs = [r["Properties"] for r in res.values() if r["Type"] == "AWS::Lambda::EventInvokeConfig"]
-    assert len(configs) == len(MANIFEST.functions)
-    assert all(c["MaximumRetryAttempts"] == 2 and c["Qualifier"] == "$LATEST" for c in configs)
+    provisioned = [fn for fn in MANIFEST.functions.values() if fn.provisioned_concurrency]
+    assert len(configs) == len(MANIFEST.functions) + len(provisioned)  # + the alias of each provisioned one
+    assert all(c["MaximumRetryAttempts"] == 2 for c in configs)
+    assert sum(c["Qualifier"] == "$LATEST" for c in configs) == len(MANIFEST.functions)
     rules = [r["Properties"] for r in res.values() if r["Type"] == "AWS::Events::Rule"]
     assert sorted(r["ScheduleExpression"] for r in rules) == ["rate(1 minute)", "rate(5 minutes)"]
 
@@ -133,13 +135,8 @@ def test_provisioned_concurrency_gets_an_alias_and_async_settings_on_both_target
     from local_runner.package import sam_template
     from tests.integration.packaging.conftest import with_s3_code
 
-    @dataclasses.dataclass(frozen=True)
-    class Provisioned(Function):  # the manifest key `provisioned_concurrency`, as its parser will give it
-        provisioned_concurrency: int | None = None
-
-    tg = MANIFEST.functions["tg_webhook"]
-    fields = {f.name: getattr(tg, f.name) for f in dataclasses.fields(Function)}
-    manifest = dataclasses.replace(MANIFEST, functions={"tg_webhook": Provisioned(**fields, provisioned_concurrency=3)})
+    tg = dataclasses.replace(MANIFEST.functions["tg_webhook"], provisioned_concurrency=3)
+    manifest = dataclasses.replace(MANIFEST, functions={"tg_webhook": tg})
     template = sam_template(manifest)
     props = functions(template)["tg_webhook"]
     assert props["AutoPublishAlias"] == "live"

@@ -209,7 +209,7 @@ def test_consumers_of_gone_instances_are_forgotten_when_they_own_nothing(event_s
         await queue.close()
 
         async def gone_idle() -> bool:
-            consumers = await me.redis.xinfo_consumers(event_settings.stream, "runners")
+            consumers = await me.redis.xinfo_consumers(event_settings.stream("fn"), "runners")
             return any(c["name"] == b"gone" and c["idle"] > 10 for c in consumers)  # idle in ms
 
         await eventually(gone_idle, what="'gone' idle for 10 ms")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from aisha.errors import DatabaseUnavailable
+from aisha.errors import DatabaseUnavailable, Unavailable
 from aisha.handlers.edge import error_response
 from aisha.resources import Resources
 from aisha.services import metrics
@@ -28,7 +28,7 @@ def metrics_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             conn.execute("SET TRANSACTION READ ONLY")
             families = metrics.collect(conn)
     except DatabaseUnavailable as exc:  # a failed scrape: Prometheus' up{job="aisha-domain"} says it
-        return error_response(exc)
+        return error_response(Unavailable(str(exc), code=exc.code))
     up = metrics.Family("aisha_metrics_up", "gauge", "1: the domain metrics were read from PostgreSQL")
     up.add(1)
     return {"statusCode": 200, "headers": {"Content-Type": CONTENT_TYPE, "Cache-Control": "no-store"},
