@@ -131,7 +131,6 @@ def test_provisioned_concurrency_gets_an_alias_and_async_settings_on_both_target
         translate: Any, tmp_path: Path) -> None:
     import dataclasses
 
-    from local_runner.manifest import Function
     from local_runner.package import sam_template
     from tests.integration.packaging.conftest import with_s3_code
 
