@@ -21,7 +21,7 @@ from types import FrameType
 
 from infra.devservices import up
 from infra.devservices.orchestrate import down, state_dir, status
-from infra.devservices.postgres import Postgres
+from infra.devservices.postgres import MAX_CONNECTIONS, Postgres
 from infra.devservices.redis_server import RedisServer
 from infra.devservices.s3 import S3Server
 from infra.stack import Stack, StackError, pick_port
@@ -74,8 +74,12 @@ def main(argv: list[str] | None = None) -> int:
     env = {**os.environ, **services.env, **standins.start(os.environ)}
     nginx_port = pick_port(args.nginx_port, set(args.ports))
     env.setdefault("PUBLIC_BASE_URL", f"http://127.0.0.1:{nginx_port}")
+    # The local cluster's max_connections is known: share it among the instances (an external database's
+    # share is the operator's to set with RUNNER_MAX_CONNECTIONS).
+    local_db = "postgres" not in services.external
     stack = Stack(manifest=args.manifest, env=env, state=args.state, runner_ports=args.ports,
-                  nginx_port=nginx_port, stage=args.stage, build_dir=args.build_dir, show_build_progress=True)
+                  nginx_port=nginx_port, stage=args.stage, build_dir=args.build_dir, show_build_progress=True,
+                  db_max_connections=MAX_CONNECTIONS if local_db else 0)
     try:
         print("building functions and layers ...", flush=True)
         stack.start()

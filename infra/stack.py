@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from infra.connections import BudgetError, connection_budget
 from infra.devservices.procs import free_port, port_open
 from infra.nginx import NginxProcess, NginxSettings
 
@@ -115,6 +116,7 @@ class Stack:
     build_dir: Path | None = None  # default: the runner's (<manifest folder>/build)
     nginx_keepalive: int = 32  # idle upstream connections per nginx worker (infra.nginx.NginxSettings)
     show_build_progress: bool = False  # the build's progress lines go to this process's stderr (`make run`)
+    db_max_connections: int = 0  # the database's max_connections, shared by the instances; 0: not counted
     runners: list[RunnerProcess] = field(default_factory=list)
     nginx: NginxProcess | None = None
 
@@ -139,6 +141,11 @@ class Stack:
         taken: set[int] = set()
         # The runners believe X-Forwarded-For only from their own nginx, which listens on loopback here.
         env = {"RUNNER_TRUSTED_PROXIES": NGINX_PEERS, **self.env}
+        if self.db_max_connections:
+            try:
+                env = {**connection_budget(self.env, len(self.runner_ports), self.db_max_connections), **env}
+            except BudgetError as exc:
+                raise StackError(str(exc)) from None
         for i, preferred in enumerate(self.runner_ports):
             runner = RunnerProcess(pick_port(preferred, taken), self.manifest, env,
                                    self.state / "logs" / f"runner-{i + 1}.log", self.stage, self.runner_args,

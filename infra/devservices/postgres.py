@@ -62,6 +62,8 @@ def _cluster_home(home: Path) -> Path:
     return Path(tempfile.gettempdir()) / f"aisha-pg-{tag}"
 
 
+MAX_CONNECTIONS = 200  # of the local cluster; infra.connections shares them among runner instances
+
 class Postgres:
     def __init__(self, home: Path) -> None:
         home = _cluster_home(home)
@@ -105,7 +107,7 @@ class Postgres:
         port = free_port()
         options = (
             f"-p {port} -k {self.sockets} -c listen_addresses=127.0.0.1 "
-            "-c max_connections=200 -c fsync=off -c synchronous_commit=off "
+            f"-c max_connections={MAX_CONNECTIONS} -c fsync=off -c synchronous_commit=off "
             "-c full_page_writes=off"
         )
         subprocess.run(
