@@ -4,7 +4,8 @@ Each worker of a function may open up to its pool's maximum (`DB_POOL_MAX_SIZE`)
 knows generic numbers, so the stack tells it: `RUNNER_CONNECTIONS_PER_WORKER` = the pool maximum and
 `RUNNER_MAX_CONNECTIONS` = this instance's equal share of what the database grants after `reserved`
 connections kept for migrations, operators' psql, backups and the metrics scrape, and PostgreSQL's own
-superuser reserve. For N instances: N x RUNNER_MAX_CONNECTIONS + reserved + 3 <= max_connections (local_runner/README.md has the arithmetic).
+superuser reserve. For N instances: N x RUNNER_MAX_CONNECTIONS + reserved + 3 <= max_connections
+(local_runner/README.md has the arithmetic).
 """
 
 from __future__ import annotations
