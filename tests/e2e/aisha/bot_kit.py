@@ -40,22 +40,9 @@ def wait_for(check: Any, timeout: float = BOT_TIMEOUT, what: str = "it") -> Any:
 def wait_events_settled(stack: Any, timeout: float = BOT_TIMEOUT) -> None:
     """Until the runners' Event queue holds nothing queued, running or waiting to retry: all the asynchronous
     work handed on so far (by answers already received) has finished."""
-    import asyncio
+    from tests.e2e.event_queue import events_settled
 
-    from local_runner.async_events import EventSettings, EventStore
-
-    async def stats() -> dict[str, int]:
-        store = EventStore(EventSettings(redis_url=stack.env["REDIS_URL"], prefix=stack.env["RUNNER_EVENTS_PREFIX"]))
-        try:
-            return await store.stats()
-        finally:
-            await store.close()
-
-    def settled() -> bool:
-        now = asyncio.run(stats())
-        return now["stream"] == now["pending"] == now["delayed"] == 0
-
-    wait_for(settled, timeout, "the Event queue to settle")
+    wait_for(lambda: events_settled(stack.env), timeout, "the Event queue to settle")
 
 
 def wait_button(stack: Any, chat_id: int, data: str, timeout: float = BOT_TIMEOUT) -> dict[str, Any]:

@@ -16,6 +16,7 @@ import pytest
 from botocore.config import Config
 
 from infra.stack import Stack
+from tests.e2e.event_queue import events_settled
 from tests.e2e.runner.conftest import failed_cli
 
 pytestmark = pytest.mark.e2e
@@ -32,19 +33,7 @@ def _journal(path: Path) -> list[dict]:
 
 def _settled(stack: Stack) -> bool:
     """The shared Event queue holds nothing queued, running or waiting to retry: no attempt can follow."""
-    import asyncio
-
-    from local_runner.async_events import EventSettings, EventStore
-
-    async def stats() -> dict[str, int]:
-        store = EventStore(EventSettings(redis_url=stack.env["REDIS_URL"], prefix=stack.env["RUNNER_EVENTS_PREFIX"]))
-        try:
-            return await store.stats()
-        finally:
-            await store.close()
-
-    now = asyncio.run(stats())
-    return now["stream"] == now["pending"] == now["delayed"] == 0
+    return events_settled(stack.env)
 
 
 def _wait(check, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]
