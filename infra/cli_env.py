@@ -7,6 +7,7 @@ shell always wins over the file (a production host sets its own and has no such 
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 from collections.abc import Mapping
@@ -38,6 +39,11 @@ def cli_environ(environ: Mapping[str, str] | None = None, env_file: Path | None 
     path = SERVICES_ENV if env_file is None else env_file
     from_file = read_env_file(path) if path.exists() else {}
     return {**from_file, **environ}
+
+
+def add_env_file_option(parser: argparse.ArgumentParser) -> None:
+    """The `--env-file` option every operator CLI takes (read by `cli_environ`)."""
+    parser.add_argument("--env-file", type=Path, default=None, help="default .local/services.env when present")
 
 
 def core_on_path() -> None:

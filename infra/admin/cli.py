@@ -22,10 +22,9 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from pathlib import Path
 from typing import Any, TextIO
 
-from infra.cli_env import cli_environ
+from infra.cli_env import add_env_file_option, cli_environ
 
 
 def _operator() -> str:
@@ -35,7 +34,7 @@ def _operator() -> str:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m infra.admin", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--env-file", type=Path, default=None, help="default .local/services.env when present")
+    add_env_file_option(parser)
     sub = parser.add_subparsers(dest="command", required=True)
     promo = sub.add_parser("promo", help="promo codes").add_subparsers(dest="action", required=True)
     create = promo.add_parser("create")

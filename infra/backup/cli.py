@@ -22,7 +22,7 @@ from typing import TextIO
 from infra.backup import store
 from infra.backup.restore import Target, restore
 from infra.backup.run import Source, backup
-from infra.cli_env import cli_environ
+from infra.cli_env import add_env_file_option, cli_environ
 
 DEFAULT_BUCKETS = {"photos": "aisha-photos", "loras": "aisha-loras", "images": "aisha-images"}
 
@@ -41,7 +41,7 @@ def _tool(name: str) -> str:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m infra.backup", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--env-file", type=Path, default=None, help="default .local/services.env when present")
+    add_env_file_option(parser)
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="back up the database and the three buckets into a new folder under --dest")
     run.add_argument("--dest", type=Path, required=True)

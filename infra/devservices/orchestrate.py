@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from infra.cli_env import read_env_file as parse_env_file
 from infra.devservices.postgres import Postgres
 from infra.devservices.redis_server import RedisServer
 from infra.devservices.s3 import ACCESS_KEY, REGION, SECRET_KEY, S3Server
@@ -33,10 +34,7 @@ def state_dir(root: Path) -> Path:
 
 def read_env_file(root: Path) -> dict[str, str]:
     path = state_dir(root) / ENV_FILE
-    if not path.exists():
-        return {}
-    pairs = (line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
-    return {key.strip(): value.strip() for key, value in pairs}
+    return parse_env_file(path) if path.exists() else {}
 
 
 @contextmanager

@@ -19,10 +19,9 @@ import re
 import sys
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any, TextIO
 
-from infra.cli_env import cli_environ
+from infra.cli_env import add_env_file_option, cli_environ
 from infra.journal import queries
 from infra.journal.replay import replay_one
 
@@ -44,7 +43,7 @@ def when(text: str) -> datetime:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m infra.journal", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--env-file", type=Path, default=None, help="default .local/services.env when present")
+    add_env_file_option(parser)
     sub = parser.add_subparsers(dest="command", required=True)
     search = sub.add_parser("search", help="deliveries matching every filter given, newest first")
     search.add_argument("--provider", choices=("fal", "telegram"))
