@@ -106,8 +106,12 @@ async def _backend(name: str, port: int, fail_with: dict[str, int]) -> web.AppRu
 
 def test_failover_retry_policy_headers_and_limits(tmp_path: Path) -> None:
     ports = [free_port(), free_port()]
+    # No upstream keep-alive here: the instance below stops abruptly (its connections closed at once, not
+    # drained as a runner drains), and a POST nginx sent on an idle kept-alive connection before seeing it
+    # close is not retried (infra/nginx/README.md); the drain with keep-alive is tested through the runner.
     nginx = NginxProcess(NginxSettings(prefix=tmp_path / "ngx", listen=f"127.0.0.1:{free_port()}",
-                                       upstreams=[f"127.0.0.1:{p}" for p in ports], max_body="1m"))
+                                       upstreams=[f"127.0.0.1:{p}" for p in ports], max_body="1m",
+                                       upstream_keepalive=0))
 
     async def scenario() -> None:
         a = await _backend("a", ports[0], {"/draining": 503, "/webhook/fal/draining": 503, "/fn-error": 502})
