@@ -55,7 +55,7 @@ class EventConsumer:
         self._stopping = asyncio.Event()
 
     async def start(self) -> None:
-        await self.store.redis.ping()  # type: ignore[misc]  # fails now when Redis does not answer
+        await self.store.redis.ping()  # fails now when Redis does not answer
         self._stopping.clear()
         moved = await self.store.migrate_single_stream()
         if moved:

@@ -41,7 +41,7 @@ class EventQueue:
         return await self.store.stats()
 
     async def ping(self) -> bool:
-        return bool(await self.store.redis.ping())  # type: ignore[misc]
+        return bool(await self.store.redis.ping())
 
     async def close(self) -> None:
         await self.store.close()

@@ -117,7 +117,7 @@ class EventStore:
         return int(await self._migrate(keys=[s.single_stream, s.functions], args=[s.stream_prefix]))
 
     async def function_names(self) -> list[str]:
-        members: Any = await self.redis.smembers(self.settings.functions)  # type: ignore[misc]
+        members: Any = await self.redis.smembers(self.settings.functions)
         return sorted(_str(m) for m in members)
 
     async def ensure_group(self, function_name: str) -> None:
@@ -223,13 +223,13 @@ class EventStore:
         ids = [_str(i) for i in members]
         out = []
         for failure_id in ids:
-            fields: Any = await self.redis.hgetall(s.failed_key(failure_id))  # type: ignore[misc]
+            fields: Any = await self.redis.hgetall(s.failed_key(failure_id))
             if fields:
                 out.append(FailedEvent.from_fields(failure_id, fields))
         return out
 
     async def failure(self, failure_id: str) -> FailedEvent:
-        fields: Any = await self.redis.hgetall(self.settings.failed_key(failure_id))  # type: ignore[misc]
+        fields: Any = await self.redis.hgetall(self.settings.failed_key(failure_id))
         if not fields:
             raise FailureNotFound(failure_id)
         return FailedEvent.from_fields(failure_id, fields)
