@@ -1,6 +1,6 @@
 """Benchmark: what each function loads at start, against the code before the lazy core layer, in one run.
 
-    .venv/bin/python -m bench.cold_start [--baseline REF] [--repeat 3]
+    .venv/bin/python -m bench.cold_start [--baseline REF] [--repeat 3] [--function NAME ...]
 
 Two trees are built with `local_runner build` in a temp dir: this checkout, and REF (default: the
 merge-base with `main`, exported with `git archive`). For every function of chalice.json it prints:
@@ -27,12 +27,13 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+from dataclasses import replace
 from io import BytesIO
 from pathlib import Path
 
 from local_runner.build import Builder
 from local_runner.config import RunnerConfig
-from local_runner.manifest import load_manifest
+from local_runner.manifest import Manifest, load_manifest
 from local_runner.runner import Runner
 from local_runner.runtime import ensure_runtime
 
@@ -101,12 +102,19 @@ def compile_bytecode(builder: Builder) -> None:
                     str(builder.root / "functions")], check=False, capture_output=True)
 
 
+def on_demand(manifest: Manifest) -> Manifest:
+    """The manifest without provisioned concurrency: a provisioned worker is initialised at start, so
+    the invocation timed here would find it warm and report no Init Duration."""
+    functions = {name: replace(fn, provisioned_concurrency=0) for name, fn in manifest.functions.items()}
+    return replace(manifest, functions=functions)
+
+
 async def init_ms(tree: Path, name: str, repeat: int) -> tuple[float, float] | None:
     """(median, fastest) Init Duration of `repeat` cold starts; the fastest is the least disturbed by load."""
     figures: list[float] = []
     for _ in range(repeat):
         config = RunnerConfig.from_env({}, manifest=tree / "chalice.json", build_dir=tree / "build")
-        runner = Runner(load_manifest(tree / "chalice.json", "dev"), config)
+        runner = Runner(on_demand(load_manifest(tree / "chalice.json", "dev")), config)
         await runner.start()
         try:
             result = await runner.invoke(name, b"{}")
@@ -118,8 +126,9 @@ async def init_ms(tree: Path, name: str, repeat: int) -> tuple[float, float] | N
     return (statistics.median(figures), min(figures)) if figures else None
 
 
-def measure(tree: Path, repeat: int) -> dict[str, tuple[int, tuple[float, float] | None]]:
+def measure(tree: Path, repeat: int, only: list[str]) -> dict[str, tuple[int, tuple[float, float] | None]]:
     builder, names = build(tree)
+    names = [name for name in names if not only or name in only]
     compile_bytecode(builder)
     return {name: (modules_at_import(builder, name), asyncio.run(init_ms(tree, name, repeat))) for name in names}
 
@@ -133,11 +142,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--baseline", default=None, help="git ref of the code before (default: merge-base with main)")
     parser.add_argument("--repeat", type=int, default=3, help="cold starts per function (median)")
+    parser.add_argument("--function", action="append", default=[], help="only this function (repeatable)")
     args = parser.parse_args(argv)
     ref = args.baseline or merge_base()
     with tempfile.TemporaryDirectory(prefix="aisha-cold-") as tmp:
-        before = measure(export(ref, Path(tmp) / "before"), args.repeat)
-        after = measure(current(Path(tmp) / "after"), args.repeat)
+        before = measure(export(ref, Path(tmp) / "before"), args.repeat, args.function)
+        after = measure(current(Path(tmp) / "after"), args.repeat, args.function)
     print(f"baseline: {ref[:12]}   now: this checkout   init ms = median / fastest of {args.repeat} cold starts")
     print(f"{'function':24} {'modules before':>14} {'now':>6} {'init before':>13} {'now':>13}  target")
 
