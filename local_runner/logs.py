@@ -1,6 +1,6 @@
 """JSON log lines for the runner and for the functions' output, with a per-invocation tail.
 
-Every line is one JSON object: {"time", "level", "logger", "function", "requestId", "message"}. A worker's
+Every line is one JSON object: {"time", "level", "logger", "function", "request_id", "message"}. A worker's
 own output (its stdout and stderr) is logged with logger "function"; START/END/REPORT lines are the
 runner's, in the function's stream, as on CloudWatch. The tail of each invocation (START..REPORT) is kept
 while the invocation runs, for X-Amz-Log-Result and the `invoke` command.
@@ -33,7 +33,7 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "logger": getattr(record, "source", record.name),
             "function": getattr(record, "function", None),
-            "requestId": getattr(record, "request_id", None),
+            "request_id": getattr(record, "request_id", None),
             "message": record.getMessage(),
         }
         if record.exc_info:
@@ -177,12 +177,12 @@ class LogSink:
         if fields:
             out = {**fields, "time": stamp, "logger": source, "function": function}
             if request_id is not None:
-                out["requestId"] = request_id
+                out["request_id"] = request_id
             out.setdefault("level", level)
             out.setdefault("message", "")
             lines.write(json.dumps(out, default=str))
             return
-        rid = f', "requestId": {encode_basestring(request_id)}' if request_id is not None else ""
+        rid = f', "request_id": {encode_basestring(request_id)}' if request_id is not None else ""
         lines.write(f'{{"time": "{stamp}", "level": "{level}", "logger": "{source}", '
                     f'"function": {encode_basestring(function)}{rid}, "message": {encode_basestring(message)}}}')
 

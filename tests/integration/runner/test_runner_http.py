@@ -127,5 +127,5 @@ def test_json_logs_with_start_end_report(server: RunningServer) -> None:
     reports = [m for m in messages if m.startswith("REPORT RequestId: ")]
     assert reports and all("Billed Duration:" in m and "Max Memory Used:" in m for m in reports)
     assert any("Init Duration:" in m for m in reports)  # the first one was a cold start
-    assert all(r.get("requestId") for r in records if r["message"].startswith(("START", "END", "REPORT")))
+    assert all(r.get("request_id") for r in records if r["message"].startswith(("START", "END", "REPORT")))
     json.dumps(records)

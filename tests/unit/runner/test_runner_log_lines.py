@@ -55,12 +55,12 @@ def test_lines_of_one_loop_turn_are_one_write_and_valid_json(stream: CountingStr
         "START RequestId: r1 Version: $LATEST", 'quote " and \\ and \u00e9 and \x01', "structured", "runner line 1",
         "no request"]
     start, raw, structured, runner, error = records
-    assert start["logger"] == "runner" and start["function"] == "fn" and start["requestId"] == "r1"
+    assert start["logger"] == "runner" and start["function"] == "fn" and start["request_id"] == "r1"
     assert start["time"].endswith("Z") and start["level"] == "INFO"
     assert raw["logger"] == "function"
     assert structured["user"] == 7 and structured["level"] == "WARNING" and structured["time"] != "theirs"
     assert runner["logger"] == "local_runner.server" and runner["level"] == "WARNING"
-    assert error["level"] == "ERROR" and "requestId" not in error
+    assert error["level"] == "ERROR" and "request_id" not in error
 
 
 def test_outside_a_loop_lines_are_written_at_once(stream: CountingStream) -> None:

@@ -41,10 +41,10 @@ def test_log_sink_writes_json_lines_and_keeps_the_tail() -> None:
     tail = sink.release("r1")
     assert len(tail) == 64 and tail.endswith("\"user\": 7}\n")
     records = [json.loads(line) for line in stream.getvalue().splitlines()]
-    assert records[0]["function"] == "fn" and records[0]["requestId"] == "r1" and records[0]["logger"] == "function"
-    assert records[1]["logger"] == "runner" and "requestId" not in records[1]
+    assert records[0]["function"] == "fn" and records[0]["request_id"] == "r1" and records[0]["logger"] == "function"
+    assert records[1]["logger"] == "runner" and "request_id" not in records[1]
     assert records[3]["message"] == "structured" and records[3]["user"] == 7 and records[3]["level"] == "WARNING"
-    assert records[3]["requestId"] == "r1" and records[3]["function"] == "fn"
+    assert records[3]["request_id"] == "r1" and records[3]["function"] == "fn"
     assert sink.release("r1") == ""
 
 
