@@ -28,7 +28,8 @@ def webhook_handler(endpoint: str, processor: str) -> Handler:
         worker = state()
         extra = {"request_id": request_id_of(context), "endpoint": endpoint}
         try:
-            receipt = fal_webhooks.receive(worker.db, worker.jwks, endpoint, headers(event), raw_body(event))
+            receipt = fal_webhooks.receive(worker.db, worker.jwks, endpoint, headers(event), raw_body(event),
+                                           hand_on_lease=worker.settings.fal_hand_on_lease_seconds)
             if receipt.hand_on:
                 try:
                     worker.invoker.invoke_event(processor, {"event_id": receipt.event_id})
