@@ -87,6 +87,7 @@ def test_an_unreachable_result_is_tried_on_schedule_then_refunded_once_and_told(
         assert ledger.balance(conn, user_id) == 150
     assert avatar.status is AvatarStatus.ERROR and "fal_file_unavailable" in (avatar.error or "")
     assert (event.status, event.error_code) == (EventStatus.PROCESSED, "gave_up")
+    assert (event.last_error or "").startswith("fal_file_unavailable: ")
     assert _refunds(db, charge_id) == [150]
     assert [(kind, chat) for kind, chat, _ in sent.calls] == [("avatar_failed", user_id)]
     assert sent.calls[0][2]["reason_key"] == "reason_result_unavailable" and sent.calls[0][2]["coins"] == 150

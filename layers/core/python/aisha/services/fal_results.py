@@ -183,11 +183,14 @@ def reconcile_key(request_id: str) -> str:
 
 
 def _settle(conn: Connection, event: WebhookEvent, hook: FalWebhook, user_id: int, note: str, kind: str,
-            payload: dict[str, Any], journal_code: str | None = None) -> Outcome:
-    """In the transaction of the state change: queue the user's message, mark the delivery processed."""
+            payload: dict[str, Any], why: _Why | None = None) -> Outcome:
+    """In the transaction of the state change: queue the user's message, mark the delivery processed
+    (with `gave_up` and the last failure when our tries ran out)."""
     language = users.get_user(conn, user_id).language.value
     outbox.enqueue(conn, note, user_id, kind, {**payload, "language": language})
-    journal.mark(conn, event.id, EventStatus.PROCESSED, error_code=journal_code)
+    given_up = why is not None and why.journal_code is not None
+    journal.mark(conn, event.id, EventStatus.PROCESSED, error_code=why.journal_code if why else None,
+                 error=why.reason if why and given_up else None)
     journal.settle_fal_siblings(conn, _keys(hook), event.id)
     return Outcome("processed", [note])
 
@@ -242,7 +245,7 @@ def _training_failed(db: Database, event: WebhookEvent, hook: FalWebhook, avatar
         coins = _refund(conn, current.training_charge_id, f"training of avatar {avatar.id} failed")
         payload = {"name": avatar.name, "coins": coins, **({"reason_key": why.reason_key} if why.reason_key else {})}
         return _settle(conn, event, hook, avatar.user_id, f"avatar:{avatar.id}:{hook.request_id}:failed",
-                       "avatar_failed", payload, why.journal_code)
+                       "avatar_failed", payload, why)
 
 
 def _generation(db: Database, storage: Storage, buckets: Buckets, event: WebhookEvent, hook: FalWebhook,
@@ -292,4 +295,4 @@ def _generation_failed(db: Database, event: WebhookEvent, hook: FalWebhook, gene
         coins = _refund(conn, current.charge_id, f"generation {generation.id} failed")
         payload = {"coins": coins, **({"reason_key": why.reason_key} if why.reason_key else {})}
         return _settle(conn, event, hook, generation.user_id, f"generation:{generation.id}:failed",
-                       "generation_failed", payload, why.journal_code)
+                       "generation_failed", payload, why)
