@@ -144,3 +144,37 @@ def test_when_the_tries_run_out_the_user_is_refunded_once_and_told(functions: Fu
     told = catalogue("ru", "avatar_failed", name="Mila", reason=catalogue("ru", "reason_result_unavailable"),
                      coins=PRICE)
     assert [m.get("text") for m in functions.sent(user_id)] == [told]
+
+
+def test_a_parked_delivery_is_listed_with_why_and_replayed_once_into_the_retry_scheme(functions: Functions,
+                                                                                      files: FileHost) -> None:
+    user_id, avatar_id, request_id = _training(functions, "en")
+    _deliver(functions, files, request_id)
+    (row,) = journal_rows(functions.database_url, "fal", request_id)
+    # parked the way the three-tries scheme left it
+    _sql(functions, "UPDATE webhook_events SET status = 'parked', error_code = 'fal_file_unavailable', "
+         "last_error = 'FAL file server answered 503', processing_attempts = 3 WHERE id = %s", (row["id"],))
+    assert functions.call("fal_process_training", {"event_id": row["id"]})["outcome"] == "not_due"  # only replay
+
+    code, out = _journal(functions, "list", "--provider", "fal")
+    (line,) = [text for text in out.splitlines() if text.split()[0] == str(row["id"])]
+    assert code == 0 and "parked" in line and "tries 3" in line and "fal_file_unavailable" in line
+    assert "next try" not in line
+
+    url = functions.invoke_api.url
+    before = functions.invoke_api.queued("fal_process_training").count({"event_id": row["id"]})
+    assert f"{row['id']}: replayed" in _journal(functions, "replay", str(row["id"]), "--endpoint-url", url)[1]
+    assert "not_parked" in _journal(functions, "replay", str(row["id"]), "--endpoint-url", url)[1]
+    assert functions.invoke_api.queued("fal_process_training").count({"event_id": row["id"]}) == before + 1
+    assert _sql(functions, "SELECT status, processing_attempts FROM webhook_events WHERE id = %s",
+                (row["id"],)) == [{"status": "received", "processing_attempts": 0}]
+
+    files.down = True  # still down: the replayed delivery is back on the schedule, not parked again
+    try:
+        assert functions.call("fal_process_training", {"event_id": row["id"]})["outcome"] == "retry_scheduled"
+    finally:
+        files.down = False
+    _sql(functions, "UPDATE webhook_events SET next_retry_at = now() WHERE id = %s", (row["id"],))
+    assert functions.call("fal_process_training", {"event_id": row["id"]})["outcome"] == "processed"
+    assert _status(functions, "avatars", avatar_id) == "completed"
+    assert [m.get("text") for m in functions.sent(user_id)] == [catalogue("en", "avatar_ready", name="Mila")]
