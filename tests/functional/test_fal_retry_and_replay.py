@@ -178,3 +178,21 @@ def test_a_parked_delivery_is_listed_with_why_and_replayed_once_into_the_retry_s
     assert functions.call("fal_process_training", {"event_id": row["id"]})["outcome"] == "processed"
     assert _status(functions, "avatars", avatar_id) == "completed"
     assert [m.get("text") for m in functions.sent(user_id)] == [catalogue("en", "avatar_ready", name="Mila")]
+
+
+def test_a_delivery_whose_processor_could_not_be_queued_is_handed_on_by_fals_next_try(
+        functions: Functions, files: FileHost, monkeypatch: pytest.MonkeyPatch) -> None:
+    _, _, request_id = _training(functions, "en")
+    body = json.dumps(training_ok(files, request_id)).encode()
+    monkeypatch.setenv("LAMBDA_ENDPOINT_URL", "http://127.0.0.1:9")  # nothing listens: the Invoke API is down
+    reset_worker_state()
+    event = api_gateway_post("/webhook/fal/portrait", body, functions.fal_keys.headers(request_id, body))
+    refused = functions.call("fal_webhook_portrait", event)
+    assert refused["statusCode"] == 503 and json.loads(refused["body"])["error"] == "queue_unavailable"
+    (row,) = journal_rows(functions.database_url, "fal", request_id)
+    assert row["status"] == "received"  # journaled: nothing lost
+
+    monkeypatch.setenv("LAMBDA_ENDPOINT_URL", functions.invoke_api.url)
+    reset_worker_state()
+    _deliver(functions, files, request_id)  # FAL tries again, at once
+    assert functions.invoke_api.queued("fal_process_training").count({"event_id": row["id"]}) == 1

@@ -35,6 +35,7 @@ def webhook_handler(endpoint: str, processor: str) -> Handler:
                     worker.invoker.invoke_event(processor, {"event_id": receipt.event_id})
                 except InvokeError as exc:  # journaled, not yet queued: FAL's retry hands it on again
                     log.error("cannot queue processing: %s", exc, extra={**extra, "event_id": receipt.event_id})
+                    fal_webhooks.not_handed_on(worker.db, receipt.event_id)
                     raise Unavailable("try again later", code="queue_unavailable",
                                       retry_after=QUEUE_RETRY_AFTER) from exc
         except (ClientError, Unavailable) as exc:  # anything else fails the invocation: a 502, FAL retries

@@ -32,9 +32,10 @@ def reconcile_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         try:
             worker.invoker.invoke_event(FAL_PROCESS_TRAINING if kind == "training" else FAL_PROCESS_GENERATION,
                                         {"event_id": event_id})
-        except InvokeError as exc:  # its hand-on lease runs out and a later run hands it on again
+        except InvokeError as exc:  # the next run hands it on again
             not_queued += 1
             log.error("FAL delivery %s not queued: %s", event_id, exc, extra={"event_id": event_id})
+            reconcile.not_handed_on(worker.db, event_id)
     # Telegram updates whose dispatcher died: queued again for their chats (parked after 3 tries)
     stuck_chats = tg_dispatch.requeue_stuck(worker.db, worker.redis, older_than_seconds=s.reconcile_after_seconds)
     for chat_id in stuck_chats:

@@ -83,3 +83,9 @@ def receive(db: Database, jwks: JwksCache, endpoint: str, headers: Mapping[str, 
         # one hand-on per lease: repeats while its invocation is queued or its retry waits queue nothing
         hand_on = journal.claim_hand_on(conn, recorded.event.id, hand_on_lease)
     return Receipt(hook.request_id, recorded.event.id, duplicate=not recorded.first, hand_on=hand_on)
+
+
+def not_handed_on(db: Database, event_id: int) -> None:
+    """Queueing the processor failed after the delivery was journaled: FAL's next try hands it on."""
+    with db.transaction() as conn:
+        journal.release_hand_on(conn, event_id)

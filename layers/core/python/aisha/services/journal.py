@@ -184,3 +184,9 @@ def due_fal_deliveries(conn: Connection, *, limit: int = 200) -> list[tuple[int,
               AND COALESCE(next_retry_at, last_seen_at) <= now()
             ORDER BY next_retry_at NULLS FIRST, id LIMIT %s""", (limit,)).fetchall()
     return [(int(r["id"]), str(r["endpoint"]), str(r["delivery_key"])) for r in found]
+
+
+def release_hand_on(conn: Connection, event_id: int) -> None:
+    """The invocation could not be queued: the next repeat or reconciler run may hand it on at once."""
+    conn.execute("UPDATE webhook_events SET next_retry_at = NULL WHERE id = %s AND provider = 'fal' "
+                 "AND status IN ('received', 'unmatched')", (event_id,))

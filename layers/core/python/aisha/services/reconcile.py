@@ -189,3 +189,9 @@ def reconcile(db: Database, fal: FalGateway, *, older_than: int, park_after: int
     _ask_fal(db, fal, report, older_than, lease)
     _unmatched(db, report, park_after, lease)
     return report
+
+
+def not_handed_on(db: Database, event_id: int) -> None:
+    """Queueing its processor failed: the next run may hand it on at once."""
+    with db.transaction() as conn:
+        journal.release_hand_on(conn, event_id)
