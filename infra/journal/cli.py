@@ -3,7 +3,8 @@
     python -m infra.journal search [--provider fal|telegram] [--delivery-id ID] [--user ID]
                                    [--status S ...] [--code CODE] [--since T] [--until T] [--limit N] [--json]
     python -m infra.journal show ID [--json]
-    python -m infra.journal list [--provider P] [--json]          # parked deliveries and why
+    python -m infra.journal list [--provider P] [--json]          # parked deliveries and why, and
+                                                                  # FAL ones waiting for their next try
     python -m infra.journal replay ID... [--endpoint-url URL]     # hand parked ones back to their function
 
 T is ISO 8601 (2026-12-01T10:00:00+00:00) or an age: 30m, 2h, 7d. Settings come from the environment,
@@ -58,10 +59,11 @@ def _parser() -> argparse.ArgumentParser:
     show = sub.add_parser("show", help="one delivery in full: headers, body, outcome, attempts")
     show.add_argument("id", type=int)
     show.add_argument("--json", action="store_true")
-    listing = sub.add_parser("list", help="parked deliveries and why")
+    listing = sub.add_parser("list", help="parked deliveries and why; FAL ones waiting for their next try")
     listing.add_argument("--provider", choices=("fal", "telegram"))
     listing.add_argument("--json", action="store_true")
-    replay = sub.add_parser("replay", help="hand parked deliveries back to their function (idempotent)")
+    replay = sub.add_parser("replay", help="hand parked (FAL: or waiting) deliveries back to their function "
+                                           "(idempotent)")
     replay.add_argument("ids", type=int, nargs="+")
     replay.add_argument("--endpoint-url", help="a runner instance's Invoke API (default LAMBDA_ENDPOINT_URL)")
     return parser
@@ -80,14 +82,30 @@ def _summary(row: dict[str, Any]) -> dict[str, Any]:
             "delivery_id": row["delivery_key"] or row["claimed_key"], "status": row["status"],
             "code": row["error_code"], "signature": row["signature"], "deliveries": row["attempts"],
             "processing_attempts": row["processing_attempts"], "received_at": row["received_at"].isoformat(),
-            "error": row["last_error"]}
+            "next_retry_at": _next_retry(row), "error": row["last_error"]}
+
+
+def _next_retry(row: dict[str, Any]) -> str | None:
+    """When a FAL delivery waiting for its next try (status failed) is due; None for anything else."""
+    due = row.get("next_retry_at")
+    return due.isoformat() if due is not None and row["status"] == "failed" else None
 
 
 def _line(item: dict[str, Any]) -> str:
     received = datetime.fromisoformat(item["received_at"])
     why = f"  {item['code'] or ''} {(item['error'] or '')[:100]}".rstrip()
+    tries = f"  tries {item['processing_attempts']}" if item["provider"] == "fal" else ""
+    due = f"  next try in {_until(item['next_retry_at'])}" if item.get("next_retry_at") else ""
     return (f"{item['id']:>8}  {item['provider']:8} {item['status']:10} {_age(received):>5} ago  "
-            f"{str(item['delivery_id'] or '-')[:40]:40}{why}")
+            f"{str(item['delivery_id'] or '-')[:40]:40}{tries}{due}{why}")
+
+
+def _until(moment: str) -> str:
+    seconds = max(0, int((datetime.fromisoformat(moment) - datetime.now(UTC)).total_seconds()))
+    for size, unit in ((86400, "d"), (3600, "h"), (60, "m")):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
 
 
 def _detail(row: dict[str, Any], work: dict[str, Any] | None) -> dict[str, Any]:
@@ -141,11 +159,12 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
 def _run(args: argparse.Namespace, resources: Any, out: TextIO, err: TextIO) -> int:
     db = resources.db
     if args.command in ("search", "list"):
-        filters = (queries.Filters(args.provider, args.delivery_id, args.user, tuple(args.status), args.code,
-                                   args.since, args.until, args.limit) if args.command == "search"
-                   else queries.Filters(provider=args.provider, status=("parked",), limit=500))
         with db.transaction() as conn:
-            items = [_summary(row) for row in queries.search(conn, filters)]
+            rows = (queries.search(conn, queries.Filters(args.provider, args.delivery_id, args.user,
+                                                         tuple(args.status), args.code, args.since, args.until,
+                                                         args.limit)) if args.command == "search"
+                    else queries.waiting(conn, args.provider))
+            items = [_summary(row) for row in rows]
         _print(items, args.json, out, [_line(i) for i in items] or ["(nothing)"])
         return 0
     if args.command == "show":
@@ -163,7 +182,9 @@ def _run(args: argparse.Namespace, resources: Any, out: TextIO, err: TextIO) -> 
     from aisha.invoke import FunctionInvoker
 
     invoker = FunctionInvoker(resources.settings)
-    results = [replay_one(db, resources.redis, event_id, invoker.invoke_event) for event_id in args.ids]
+    lease = resources.settings.fal_hand_on_lease_seconds
+    results = [replay_one(db, resources.redis, event_id, invoker.invoke_event, lease_seconds=lease)
+               for event_id in args.ids]
     for result in results:
         print(f"{result.event_id}: {result.outcome}: {result.detail}", file=out)
     return 0 if all(r.outcome in ("replayed", "not_parked") for r in results) else 1

@@ -13,7 +13,7 @@ from aisha.errors import NotFound
 SCAN_BATCH = 500
 SCAN_LIMIT = 50_000  # a user filter on Telegram updates reads bodies: bounded, newest first
 _COLUMNS = ("id, provider, endpoint, delivery_key, claimed_key, headers, body, signature, status, error_code, "
-            "last_error, attempts, processing_attempts, received_at, last_seen_at, processed_at")
+            "last_error, attempts, processing_attempts, next_retry_at, received_at, last_seen_at, processed_at")
 _UPDATE_KINDS = ("message", "edited_message", "callback_query", "pre_checkout_query")
 
 
@@ -129,3 +129,11 @@ def work_of(conn: Connection, request_id: str | None) -> dict[str, Any] | None:
 def parked(conn: Connection, provider: str | None, statuses: tuple[str, ...] = ("parked",),
            limit: int = 200) -> list[dict[str, Any]]:
     return search(conn, Filters(provider=provider, status=statuses, limit=limit))
+
+
+def waiting(conn: Connection, provider: str | None, limit: int = 500) -> list[dict[str, Any]]:
+    """What `list` shows: parked deliveries, and FAL deliveries waiting for their next scheduled try."""
+    parked_rows = search(conn, Filters(provider=provider, status=("parked",), limit=limit))
+    retrying = (search(conn, Filters(provider="fal", status=("failed",), limit=limit))
+                if provider in (None, "fal") else [])
+    return sorted(parked_rows + retrying, key=lambda row: -int(row["id"]))[:limit]

@@ -8,7 +8,10 @@ idempotent on the event (exactly-once processing, keyed on the journal row).
 Replaying is idempotent too: the row is taken back from `parked` under its row lock only if it is still
 parked, its processing attempts start again from zero, and the invocation is queued before that change
 commits. If queueing fails the row stays parked (nothing half-done); replaying an event that is no
-longer parked does nothing and says so.
+longer parked does nothing and says so. A FAL delivery waiting for its next scheduled try (`failed`)
+can be replayed too, to try now: it gets the whole retry schedule again (FAL_RETRY_MAX_ATTEMPTS), and
+its hand-on lease (FAL_HAND_ON_LEASE_SECONDS) keeps the reconciler and repeated deliveries from
+queueing it a second time.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from aisha.db import Database
 from aisha.errors import AishaError
 from aisha.models import TelegramUpdate
 from aisha.services import chat_queue
+from aisha.services.reconcile import kind_of
 
 InvokeEvent = Callable[[str, dict[str, Any]], None]
 TRAINING_PROCESSOR = "fal_process_training"
@@ -38,32 +42,30 @@ class Replayed:
 
 
 def _fal_processor(db_conn: Any, row: dict[str, Any]) -> str:
-    work = db_conn.execute(
-        "SELECT EXISTS (SELECT 1 FROM avatars WHERE fal_request_id = %s) AS training, "
-        "EXISTS (SELECT 1 FROM generations WHERE fal_request_id = %s) AS generation",
-        (row["delivery_key"], row["delivery_key"])).fetchone()
-    if work["training"]:
-        return TRAINING_PROCESSOR
-    if work["generation"]:
-        return GENERATION_PROCESSOR
-    return TRAINING_PROCESSOR if row["endpoint"] == "/webhook/fal/portrait" else GENERATION_PROCESSOR
+    kind = kind_of(db_conn, row["delivery_key"], row["endpoint"])
+    return TRAINING_PROCESSOR if kind == "training" else GENERATION_PROCESSOR
 
 
-def replay_one(db: Database, client: redis.Redis, event_id: int, invoke: InvokeEvent) -> Replayed:
+def replay_one(db: Database, client: redis.Redis, event_id: int, invoke: InvokeEvent, *,
+               lease_seconds: int = 600) -> Replayed:
     try:
         with db.transaction() as conn:
             row = conn.execute("SELECT id, provider, endpoint, delivery_key, status, body FROM webhook_events "
                                "WHERE id = %s FOR UPDATE", (event_id,)).fetchone()
             if row is None:
                 return Replayed(event_id, "not_found", "no such journal event")
-            if row["status"] != "parked":
+            replayable = ("parked", "failed") if row["provider"] == "fal" else ("parked",)
+            if row["status"] not in replayable:
                 return Replayed(event_id, "not_parked", f"status is {row['status']}: nothing to replay")
-            conn.execute("UPDATE webhook_events SET status = 'received', processing_attempts = 0, "
-                         "last_seen_at = now() WHERE id = %s", (event_id,))
             if row["provider"] == "fal":
+                conn.execute("UPDATE webhook_events SET status = 'received', processing_attempts = 0, "
+                             "next_retry_at = now() + make_interval(secs => %s), last_seen_at = now() "
+                             "WHERE id = %s", (lease_seconds, event_id))
                 function = _fal_processor(conn, row)
                 invoke(function, {"event_id": event_id})
                 return Replayed(event_id, "replayed", f"queued {function}")
+            conn.execute("UPDATE webhook_events SET status = 'received', processing_attempts = 0, "
+                         "last_seen_at = now() WHERE id = %s", (event_id,))
             chat_id = TelegramUpdate.model_validate(json.loads(bytes(row["body"]))).chat_id
             if chat_id is None:
                 raise AishaError("the update names no chat; it cannot be dispatched")

@@ -4,10 +4,8 @@ against the real local services, the FAL stand-in (TLS, signed webhooks) and the
 
 from __future__ import annotations
 
-import importlib
 import os
 import secrets
-import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -25,6 +23,7 @@ from sandbox.fal import FalSandbox
 from sandbox.fal import SandboxConfig as FalConfig
 from sandbox.telegram import SandboxClient, TelegramSandbox
 from tests.e2e.aisha.bot_kit import wait_for
+from tests.fal_hosts import use_fal_hosts
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -56,16 +55,6 @@ class Stack:
         return "\n".join(r.log.read_text(errors="replace")[-20000:] for r in self.runners)
 
 
-def _use_fal_hosts(env: dict[str, str]) -> None:
-    """fal-client reads its hosts when imported: point this process's copy at the stand-in."""
-    for key in ("FAL_KEY", "FAL_RUN_HOST", "FAL_QUEUE_RUN_HOST", "SSL_CERT_FILE"):
-        os.environ[key] = env[key]
-    if "fal_client" in sys.modules:
-        importlib.reload(sys.modules["fal_client.auth"])
-        importlib.reload(sys.modules["fal_client.client"])
-        importlib.reload(sys.modules["fal_client"])
-
-
 @pytest.fixture(scope="session")
 def stack(services: dict[str, str], database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     home = tmp_path_factory.mktemp("stack")
@@ -93,7 +82,7 @@ def stack(services: dict[str, str], database_url: str, tmp_path_factory: pytest.
     httpx.post(f"{telegram.base_url}{telegram.token}/setWebhook",
                json={"url": f"{urls[0]}/webhook/telegram", "secret_token": env["TELEGRAM_WEBHOOK_SECRET"]},
                timeout=10).raise_for_status()
-    _use_fal_hosts(env)
+    use_fal_hosts(env)
     chat = SandboxClient(telegram.url)
     yield Stack(urls, env, fal, telegram, chat, runners)
     chat.close()

@@ -1,5 +1,5 @@
-"""When things go wrong between FAL and us: FAL's file server down during processing, and a webhook
-that never comes."""
+"""When things go wrong between FAL and us: FAL's file server down during processing (tried again on
+our own schedule), and a webhook that never comes."""
 
 from __future__ import annotations
 
@@ -13,11 +13,11 @@ from typing import Any
 
 from aisha.db import Database
 from aisha.fal.client import FalGateway
-from aisha.models import EventStatus, GenerationStatus, LedgerKind
+from aisha.models import GenerationStatus, LedgerKind
 from aisha.resources import Resources
 from aisha.services import generations, ledger, submissions, users
 
-from tests.e2e.aisha.bot_kit import invoke, wait_for
+from tests.e2e.aisha.bot_kit import invoke, wait_events_settled, wait_for
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -37,7 +37,7 @@ def _failed_cli(stack: Any, *args: str) -> str:
     return out.stdout
 
 
-def test_file_server_down_is_retried_then_parked_then_replayed(stack: Any, res: Resources) -> None:
+def test_file_server_down_is_tried_again_on_schedule_not_parked_by_the_runner(stack: Any, res: Resources) -> None:
     user_id = _user(res.db, 10)
     fal = FalGateway(stack.env["FAL_KEY"])
     stack.fal.configure(files_available=False)
@@ -45,25 +45,28 @@ def test_file_server_down_is_retried_then_parked_then_replayed(stack: Any, res: 
         generation = submissions.submit_generation(res.db, res.storage, fal, res.settings, user_id=user_id,
                                                    prompt="a fox in snow", num_images=1)
 
-        def parked() -> Any:
-            lines = [json.loads(line) for line in _failed_cli(stack, "list", "--json").splitlines() if line]
-            return [p for p in lines if json.loads(p["payload"]).get("event_id") is not None
-                    and p["function_name"] == "fal_process_generation"
-                    and _event_of(res, json.loads(p["payload"])["event_id"]) == generation.fal_request_id]
+        def waiting_for_retry() -> Any:
+            with res.db.transaction() as conn:
+                return conn.execute("SELECT id, status, error_code, processing_attempts, next_retry_at > now() AS "
+                                    "later FROM webhook_events WHERE delivery_key = %s AND status = 'failed'",
+                                    (generation.fal_request_id,)).fetchone()
 
-        parked_events = wait_for(parked, timeout=40)
-        assert parked_events[0]["attempts"] == 3
+        event = wait_for(waiting_for_retry, timeout=40)
+        assert (event["error_code"], event["processing_attempts"], event["later"]) == ("fal_file_unavailable", 1, True)
+        wait_events_settled(stack)
         with res.db.transaction() as conn:
             assert generations.get(conn, generation.id).status is GenerationStatus.QUEUED  # nothing half-written
             assert generations.images(conn, generation.id) == []
-            event = conn.execute("SELECT status, processing_attempts FROM webhook_events WHERE delivery_key = %s",
-                                 (generation.fal_request_id,)).fetchone()
-        assert event == {"status": EventStatus.PARKED.value, "processing_attempts": 3}
         assert res.storage.list_keys(res.settings.s3_bucket_images, f"{user_id}/") == []
+        # the processor answered normally: the runner neither retried it nor put it on its failure list
+        parked = [json.loads(line) for line in _failed_cli(stack, "list", "--json").splitlines() if line]
+        assert not [p for p in parked if json.loads(p["payload"]).get("event_id") == event["id"]]
     finally:
         stack.fal.configure(files_available=True)
 
-    _failed_cli(stack, "replay", parked_events[0]["failure_id"])
+    with res.db.transaction() as conn:  # its wait is over (time passes in the database, not in the test)
+        conn.execute("UPDATE webhook_events SET next_retry_at = now() WHERE id = %s", (event["id"],))
+    assert invoke(stack, "fal_reconcile")["retries_due"] >= 1
 
     def completed() -> bool:
         with res.db.transaction() as conn:
@@ -71,12 +74,8 @@ def test_file_server_down_is_retried_then_parked_then_replayed(stack: Any, res: 
 
     wait_for(completed)
     assert len(res.storage.list_keys(res.settings.s3_bucket_images, f"{user_id}/")) == 1
-
-
-def _event_of(res: Resources, event_id: int) -> str | None:
     with res.db.transaction() as conn:
-        row = conn.execute("SELECT delivery_key FROM webhook_events WHERE id = %s", (event_id,)).fetchone()
-    return row["delivery_key"] if row else None
+        assert ledger.balance(conn, user_id) == 5  # charged once, not refunded
 
 
 def test_reconciliation_finishes_a_generation_whose_webhook_never_came(stack: Any, res: Resources) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 from aisha.fal.client import FalGateway
 from aisha.resources import Resources
 from aisha.services import avatars
+from aisha.texts import text
 
 from tests.e2e.aisha.bot_kit import invoke, make_avatar, new_user
 
@@ -72,3 +73,29 @@ def test_a_queued_training_shows_its_place_and_a_fresh_one_stays_quiet(stack: An
         assert _progress_messages(stack, fresh) == []
     finally:
         stack.fal.configure(queue_delay=0.2)
+
+
+def test_when_training_ends_its_progress_message_says_so(stack: Any, res: Resources) -> None:
+    stack.fal.configure(queue_delay=0.0, processing_delay=600.0)
+    try:
+        user_id = new_user(stack, res)
+        stopped = _training(stack, res, user_id, minutes_ago=17)  # about 94 %: the message nearly full
+        done_user = new_user(stack, res)
+        done = _training(stack, res, done_user, minutes_ago=17)
+        invoke(stack, "avatar_progress")
+        assert len(_progress_messages(stack, user_id)) == len(_progress_messages(stack, done_user)) == 1
+        with res.db.transaction() as conn:  # what processing does when the work fails for good / completes
+            conn.execute("UPDATE avatars SET status = 'error', finished_at = now() WHERE id = %s", (stopped,))
+            conn.execute("UPDATE avatars SET status = 'completed', progress = 100, lora_key = 'k', finished_at = now() "
+                         "WHERE id = %s",
+                         (done,))
+        assert invoke(stack, "avatar_progress")["finished"] >= 2
+        edits = len(stack.chat.calls("editMessageText", chat_id=user_id))
+        assert invoke(stack, "avatar_progress")["finished"] == 0  # finished once
+        assert len(stack.chat.calls("editMessageText", chat_id=user_id)) == edits
+    finally:
+        stack.fal.configure(queue_delay=0.2, processing_delay=0.3)
+    texts = [m["message"].get("text") for m in stack.chat.messages(user_id, direction="out")]
+    assert texts[-1] == text("ru", "progress_stopped", name="Mila") and _progress_messages(stack, user_id) == []
+    texts = [m["message"].get("text") for m in stack.chat.messages(done_user, direction="out")]
+    assert texts[-1] == text("ru", "progress_done", name="Mila")

@@ -1,17 +1,21 @@
-"""Fixtures for the core layer against the real servers: a pool on the test database, S3, users."""
+"""Fixtures for the core layer against the real servers: a pool on the test database, S3, users, and
+FAL's file host (tests/integration/core/fal_kit.py)."""
 
 from __future__ import annotations
 
 import itertools
 import os
 import random
+import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
 from aisha.db import Connection, Database
 from aisha.models import LedgerKind
-from aisha.services import ledger, users
+from aisha.services import fal_results, ledger, users
 from aisha.storage import Storage
+
+from tests.integration.core.fal_kit import FileHost
 
 _ids = itertools.count(random.randint(10**9, 2 * 10**9) * 1000 + os.getpid() % 1000)
 
@@ -48,3 +52,16 @@ def make_user(db: Database) -> Callable[..., int]:
         return user_id
 
     return make
+
+
+@pytest.fixture(scope="module")
+def files() -> Iterator[FileHost]:
+    host = FileHost()
+    yield host
+    host.server.shutdown()
+
+
+@pytest.fixture
+def buckets() -> fal_results.Buckets:
+    tag = uuid.uuid4().hex[:8]
+    return fal_results.Buckets(loras=f"loras-{tag}", images=f"images-{tag}")

@@ -8,118 +8,30 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Callable, Coroutine, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from aisha.db import Database
-from aisha.errors import AishaError, FalError
+from aisha.errors import AishaError
 from aisha.fal import JwksCache, signed_message
 from aisha.fal.files import fetch_file
-from aisha.models import AvatarStatus, EventStatus, Gender, GenerationStatus, LedgerKind, TrainingType
+from aisha.models import AvatarStatus, EventStatus, GenerationStatus, LedgerKind
 from aisha.services import avatars, fal_results, fal_webhooks, generations, journal, ledger, outbox, submissions
+from aisha.services.fal_retry import RetryPolicy
 from aisha.storage import Storage
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-
-class FileHost:
-    """FAL's file server: serves registered bytes; `down` makes it answer 503."""
-
-    def __init__(self) -> None:
-        self.files: dict[str, bytes] = {}
-        self.down = False
-        host = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                data = host.files.get(self.path)
-                status = 503 if host.down else (200 if data is not None else 404)
-                self.send_response(status)
-                self.send_header("Content-Length", str(len(data) if status == 200 and data else 0))
-                self.end_headers()
-                if status == 200 and data:
-                    self.wfile.write(data)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def add(self, name: str, data: bytes) -> str:
-        self.files[f"/{name}"] = data
-        return f"{self.base}/{name}"
-
-
-@pytest.fixture(scope="module")
-def files() -> Iterator[FileHost]:
-    host = FileHost()
-    yield host
-    host.server.shutdown()
-
-
-@pytest.fixture
-def buckets() -> fal_results.Buckets:
-    tag = uuid.uuid4().hex[:8]
-    return fal_results.Buckets(loras=f"loras-{tag}", images=f"images-{tag}")
-
-
-class Sent:
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, int, dict[str, Any]]] = []
-
-    async def send(self, kind: str, chat_id: int, payload: dict[str, Any]) -> None:
-        self.calls.append((kind, chat_id, payload))
-
-
-def run(coro: Coroutine[Any, Any, None]) -> None:
-    import asyncio
-
-    asyncio.run(coro)
-
-
-def _training_avatar(db: Database, user_id: int, request_id: str, price: int = 150) -> tuple[int, int]:
-    with db.transaction() as conn:
-        avatar = avatars.create(conn, user_id, "Anna", Gender.FEMALE, TrainingType.PORTRAIT)
-        charge = ledger.charge(conn, user_id, price, reason="training")
-        conn.execute("UPDATE avatars SET status = 'training', fal_request_id = %s, training_charge_id = %s, "
-                     "training_started_at = now() WHERE id = %s", (request_id, charge.id, avatar.id))
-    return avatar.id, charge.id
-
-
-def _queued_generation(db: Database, user_id: int, request_id: str, n: int = 2) -> tuple[int, int]:
-    with db.transaction() as conn:
-        generation = generations.create(conn, user_id, "a portrait in the rain", num_images=n, cost=5 * n)
-        charge = ledger.charge(conn, user_id, 5 * n, reason="generation")
-        generations.transition(conn, generation.id, GenerationStatus.QUEUED, fal_request_id=request_id,
-                               charge_id=charge.id)
-    return generation.id, charge.id
-
-
-def _journal(db: Database, body: dict[str, Any]) -> int:
-    with db.transaction() as conn:
-        return journal.record_delivery(conn, journal.Provider.FAL, "/webhook/fal/status", body["request_id"], {},
-                                       json.dumps(body).encode(), keep_headers=()).event.id
-
-
-def _deliver_and_notify(db: Database, storage: Storage, buckets: fal_results.Buckets, event_id: int,
-                        sent: Sent) -> fal_results.Outcome:
-    outcome = fal_results.process(db, storage, buckets, event_id, fetch_file)
-    for key in outcome.notifications:
-        outbox.deliver(db, key, sent.send, run)
-    return outcome
-
-
-def _training_ok(files: FileHost, request_id: str) -> dict[str, Any]:
-    lora = files.add(f"{request_id}/lora.safetensors", b"LORA" * 1000)
-    config = files.add(f"{request_id}/config.json", b'{"rank": 16}')
-    return {"request_id": request_id, "gateway_request_id": request_id, "status": "OK", "payload": {
-        "diffusers_lora_file": {"url": lora, "content_type": "application/octet-stream",
-                                "file_name": "pytorch_lora_weights.safetensors", "file_size": 4000},
-        "config_file": {"url": config, "content_type": "application/json", "file_name": "config.json"}}}
+from tests.integration.core.fal_kit import (
+    FileHost,
+    Sent,
+    deliver_and_notify,
+    journal_delivery,
+    queued_generation,
+    training_avatar,
+    training_ok,
+)
 
 
 def test_training_ok_the_same_delivery_five_times_concurrently(
@@ -127,14 +39,14 @@ def test_training_ok_the_same_delivery_five_times_concurrently(
 ) -> None:
     user_id = make_user(coins=200)
     request_id = f"req-{uuid.uuid4()}"
-    avatar_id, _ = _training_avatar(db, user_id, request_id)
-    event_id = _journal(db, _training_ok(files, request_id))
+    avatar_id, _ = training_avatar(db, user_id, request_id)
+    event_id = journal_delivery(db, training_ok(files, request_id))
     sent, outcomes = Sent(), []
     start = threading.Barrier(5)
 
     def go() -> None:
         start.wait()
-        outcomes.append(_deliver_and_notify(db, storage, buckets, event_id, sent).status)
+        outcomes.append(deliver_and_notify(db, storage, buckets, event_id, sent).status)
 
     threads = [threading.Thread(target=go) for _ in range(5)]
     for thread in threads:
@@ -161,12 +73,12 @@ def test_training_error_refunds_once(
 ) -> None:
     user_id = make_user(coins=150)
     request_id = f"req-{uuid.uuid4()}"
-    avatar_id, charge_id = _training_avatar(db, user_id, request_id)
+    avatar_id, charge_id = training_avatar(db, user_id, request_id)
     body = {"request_id": request_id, "status": "ERROR", "error": "Invalid status code: 422",
             "payload": {"detail": [{"msg": "images_data_url: no faces found"}]}}
     sent = Sent()
-    first = _deliver_and_notify(db, storage, buckets, _journal(db, body), sent)
-    again = _deliver_and_notify(db, storage, buckets, _journal(db, body), sent)
+    first = deliver_and_notify(db, storage, buckets, journal_delivery(db, body), sent)
+    again = deliver_and_notify(db, storage, buckets, journal_delivery(db, body), sent)
     assert (first.status, again.status) == ("processed", "duplicate")
     with db.transaction() as conn:
         avatar = avatars.get(conn, avatar_id)
@@ -182,10 +94,10 @@ def test_ok_with_null_payload_is_a_failure(
 ) -> None:
     user_id = make_user(coins=10)
     request_id = f"req-{uuid.uuid4()}"
-    generation_id, _ = _queued_generation(db, user_id, request_id)
+    generation_id, _ = queued_generation(db, user_id, request_id)
     body = {"request_id": request_id, "status": "OK", "payload": None, "payload_error": "payload too large"}
     sent = Sent()
-    assert _deliver_and_notify(db, storage, buckets, _journal(db, body), sent).status == "processed"
+    assert deliver_and_notify(db, storage, buckets, journal_delivery(db, body), sent).status == "processed"
     with db.transaction() as conn:
         generation = generations.get(conn, generation_id)
         assert ledger.balance(conn, user_id) == 10
@@ -198,13 +110,13 @@ def test_generation_ok_leaves_out_nsfw_images(
 ) -> None:
     user_id = make_user(coins=20)
     request_id = f"req-{uuid.uuid4()}"
-    generation_id, _ = _queued_generation(db, user_id, request_id, n=3)
+    generation_id, _ = queued_generation(db, user_id, request_id, n=3)
     images = [{"url": files.add(f"{request_id}/{i}.png", b"\x89PNG" + bytes([i]) * 100), "width": 1024,
                "height": 768, "content_type": "image/png"} for i in range(3)]
     body = {"request_id": request_id, "status": "OK",
             "payload": {"images": images, "seed": 7, "has_nsfw_concepts": [False, True, False]}}
     sent = Sent()
-    assert _deliver_and_notify(db, storage, buckets, _journal(db, body), sent).status == "processed"
+    assert deliver_and_notify(db, storage, buckets, journal_delivery(db, body), sent).status == "processed"
     with db.transaction() as conn:
         stored = generations.images(conn, generation_id)
         assert generations.get(conn, generation_id).status is GenerationStatus.COMPLETED
@@ -215,31 +127,31 @@ def test_generation_ok_leaves_out_nsfw_images(
     assert kind == "generation_done" and payload["hidden"] == 1 and payload["keys"] == [i.s3_key for i in stored]
 
 
-def test_file_server_down_retries_then_parks_with_nothing_half_written(
+def test_file_server_down_is_tried_again_with_nothing_half_written(
     db: Database, storage: Storage, files: FileHost, buckets: fal_results.Buckets, make_user: Callable[..., int]
 ) -> None:
     user_id = make_user(coins=150)
     request_id = f"req-{uuid.uuid4()}"
-    avatar_id, _ = _training_avatar(db, user_id, request_id)
-    event_id = _journal(db, _training_ok(files, request_id))
+    avatar_id, _ = training_avatar(db, user_id, request_id)
+    event_id = journal_delivery(db, training_ok(files, request_id))
+    now = RetryPolicy(base_seconds=0)  # every retry due at once
     files.down = True
     try:
         for attempt in range(1, 4):
-            with pytest.raises(FalError) as caught:
-                fal_results.process(db, storage, buckets, event_id, fetch_file)
-            assert caught.value.code == "fal_file_unavailable"
+            assert fal_results.process(db, storage, buckets, event_id, fetch_file, now).status == "retry_scheduled"
             with db.transaction() as conn:
                 event = journal.get(conn, event_id)
+                assert journal.retry_state(conn, event_id).attempts == attempt
                 assert avatars.get(conn, avatar_id).status is AvatarStatus.TRAINING
-            assert event.status is (EventStatus.PARKED if attempt == 3 else EventStatus.FAILED)
+            assert (event.status, event.error_code) == (EventStatus.FAILED, "fal_file_unavailable")
     finally:
         files.down = False
     assert storage.list_keys(buckets.loras, f"{user_id}/") == []
     with db.transaction() as conn:
         assert conn.execute("SELECT count(*) AS n FROM notifications WHERE key LIKE %s",
                             (f"avatar:{avatar_id}:%",)).fetchone() == {"n": 0}
-    # an operator's replay after FAL is back finishes it
-    assert fal_results.process(db, storage, buckets, event_id, fetch_file).status == "processed"
+    # the next try after FAL's file server is back finishes it
+    assert fal_results.process(db, storage, buckets, event_id, fetch_file, now).status == "processed"
 
 
 def test_a_crash_after_copying_before_commit_ends_with_one_of_each(
@@ -248,21 +160,22 @@ def test_a_crash_after_copying_before_commit_ends_with_one_of_each(
 ) -> None:
     user_id = make_user(coins=150)
     request_id = f"req-{uuid.uuid4()}"
-    avatar_id, _ = _training_avatar(db, user_id, request_id)
-    event_id = _journal(db, _training_ok(files, request_id))
+    avatar_id, _ = training_avatar(db, user_id, request_id)
+    event_id = journal_delivery(db, training_ok(files, request_id))
     real_enqueue = outbox.enqueue
 
     def crash(*args: Any, **kwargs: Any) -> bool:
         raise RuntimeError("worker killed")
 
     monkeypatch.setattr(outbox, "enqueue", crash)
-    with pytest.raises(RuntimeError):
-        fal_results.process(db, storage, buckets, event_id, fetch_file)
+    now = RetryPolicy(base_seconds=0)
+    assert fal_results.process(db, storage, buckets, event_id, fetch_file, now).status == "retry_scheduled"
     with db.transaction() as conn:
         assert avatars.get(conn, avatar_id).status is AvatarStatus.TRAINING  # rolled back
+        assert journal.get(conn, event_id).error_code == "processing_error"
     monkeypatch.setattr(outbox, "enqueue", real_enqueue)
     sent = Sent()
-    assert _deliver_and_notify(db, storage, buckets, event_id, sent).status == "processed"
+    assert deliver_and_notify(db, storage, buckets, event_id, sent, now).status == "processed"
     assert len(storage.list_keys(buckets.loras, f"{user_id}/")) == 2
     with db.transaction() as conn:
         assert avatars.get(conn, avatar_id).status is AvatarStatus.COMPLETED
@@ -276,10 +189,10 @@ def test_an_early_delivery_waits_for_its_request_id(
     user_id = make_user(coins=10)
     request_id = f"req-{uuid.uuid4()}"
     images = [{"url": files.add(f"{request_id}/0.jpg", b"\xff\xd8jpeg"), "content_type": "image/jpeg"}]
-    event_id = _journal(db, {"request_id": request_id, "status": "OK", "payload": {"images": images}})
+    event_id = journal_delivery(db, {"request_id": request_id, "status": "OK", "payload": {"images": images}})
     assert fal_results.process(db, storage, buckets, event_id, fetch_file).status == "unmatched"
     assert submissions.rematch(db, request_id) == []  # still unknown: nothing to hand on
-    _queued_generation(db, user_id, request_id, n=1)
+    queued_generation(db, user_id, request_id, n=1)
     assert submissions.rematch(db, request_id) == [event_id]
     assert fal_results.process(db, storage, buckets, event_id, fetch_file).status == "processed"
 

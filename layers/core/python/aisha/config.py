@@ -65,6 +65,12 @@ class Settings(BaseModel):
 
     log_level: str = "INFO"
 
+    # FAL result processing: our own retry schedule (FAL keeps result files for days), then a refund
+    fal_retry_max_attempts: int = Field(default=10, ge=1, le=100)  # processing tries before the work fails
+    fal_retry_base_seconds: int = Field(default=60, ge=1)  # the wait after the first failed try; doubles
+    fal_retry_max_delay_seconds: int = Field(default=3600, ge=1)  # the longest wait between two tries
+    fal_hand_on_lease_seconds: int = Field(default=600, ge=10)  # a handed-on delivery is not handed on again
+
     @field_validator("database_url")
     @classmethod
     def _postgres_url(cls, value: str) -> str:

@@ -28,12 +28,14 @@ def webhook_handler(endpoint: str, processor: str) -> Handler:
         worker = state()
         extra = {"request_id": request_id_of(context), "endpoint": endpoint}
         try:
-            receipt = fal_webhooks.receive(worker.db, worker.jwks, endpoint, headers(event), raw_body(event))
+            receipt = fal_webhooks.receive(worker.db, worker.jwks, endpoint, headers(event), raw_body(event),
+                                           hand_on_lease=worker.settings.fal_hand_on_lease_seconds)
             if receipt.hand_on:
                 try:
                     worker.invoker.invoke_event(processor, {"event_id": receipt.event_id})
                 except InvokeError as exc:  # journaled, not yet queued: FAL's retry hands it on again
                     log.error("cannot queue processing: %s", exc, extra={**extra, "event_id": receipt.event_id})
+                    fal_webhooks.not_handed_on(worker.db, receipt.event_id)
                     raise Unavailable("try again later", code="queue_unavailable",
                                       retry_after=QUEUE_RETRY_AFTER) from exc
         except (ClientError, Unavailable) as exc:  # anything else fails the invocation: a 502, FAL retries

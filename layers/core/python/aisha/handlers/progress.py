@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from aisha.models import Progress
+from aisha.models import Avatar, Progress
 from aisha.services import progress, users
-from aisha.telegram.progress import publish
+from aisha.telegram.progress import finish, publish
 from aisha.worker import WorkerState, state
 
 log = logging.getLogger("aisha.fal")
@@ -24,7 +24,20 @@ def progress_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             shown += worker.loop.run(_publish(worker, item, language))
         except Exception as exc:  # one user's chat failing must not stop the others
             log.warning("progress of avatar %s not shown: %s", item.avatar.id, exc)
-    return {"training": len(found), "updated": shown}
+    finished = 0
+    for avatar in progress.finished_trainings(worker.db):  # no progress message stays at "about 95 %"
+        with worker.db.transaction() as conn:
+            language = users.get_user(conn, avatar.user_id).language.value
+        try:
+            finished += worker.loop.run(_finish(worker, avatar, language))
+        except Exception as exc:  # the next run tries again
+            log.warning("progress of avatar %s not finished: %s", avatar.id, exc)
+    return {"training": len(found), "updated": shown, "finished": finished}
+
+
+async def _finish(worker: WorkerState, avatar: Avatar, language: str) -> bool:
+    bot = await worker.ready_bot()
+    return await finish(bot, worker.redis, avatar, language)
 
 
 async def _publish(worker: WorkerState, item: Progress, language: str) -> bool:

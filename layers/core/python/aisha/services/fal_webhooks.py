@@ -2,9 +2,9 @@
 
 Nothing is lost: a refused delivery is journaled with why; an accepted one is journaled before
 it is acknowledged; a repeat of a delivery that has not finished processing is handed on again
-(processing is idempotent), one that finished is only counted. A refusal is journaled, then raised
-(WebhookRejected, ClientError, or Unavailable when FAL's keys cannot be fetched); the handler's edge
-makes the HTTP answer.
+only once its hand-on lease ran out (journal.claim_hand_on), one that finished is only counted. A
+refusal is journaled, then raised (WebhookRejected, ClientError, or Unavailable when FAL's keys
+cannot be fetched); the handler's edge makes the HTTP answer.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from aisha.errors import AishaError, ClientError, FalError, Unavailable, WebhookRejected
 from aisha.fal.signature import HEADERS, verify_webhook
-from aisha.models import EventStatus, FalWebhook, Provider, SignatureOutcome
+from aisha.models import FalWebhook, Provider, SignatureOutcome
 from aisha.services import journal
 
 if TYPE_CHECKING:
@@ -27,7 +27,6 @@ if TYPE_CHECKING:
     from aisha.fal.jwks import JwksCache
 
 KEEP_HEADERS = (*HEADERS, "content-type", "user-agent", "x-forwarded-for")
-_REPROCESS = {EventStatus.RECEIVED, EventStatus.FAILED, EventStatus.UNMATCHED}
 JWKS_RETRY_AFTER = 60  # seconds
 
 
@@ -53,7 +52,7 @@ def _claimed_id(headers: Mapping[str, str], body: bytes) -> str | None:
 
 
 def receive(db: Database, jwks: JwksCache, endpoint: str, headers: Mapping[str, str], body: bytes, *,
-            now: float | None = None) -> Receipt:
+            now: float | None = None, hand_on_lease: int = 600) -> Receipt:
     now = time.time() if now is None else now
 
     def refuse(error: AishaError, outcome: SignatureOutcome) -> NoReturn:
@@ -81,6 +80,12 @@ def receive(db: Database, jwks: JwksCache, endpoint: str, headers: Mapping[str, 
     with db.transaction() as conn:
         recorded = journal.record_delivery(conn, Provider.FAL, endpoint, hook.request_id, headers, body,
                                            keep_headers=KEEP_HEADERS)
-    event = recorded.event
-    return Receipt(hook.request_id, event.id, duplicate=not recorded.first,
-                   hand_on=recorded.first or event.status in _REPROCESS)
+        # one hand-on per lease: repeats while its invocation is queued or its retry waits queue nothing
+        hand_on = journal.claim_hand_on(conn, recorded.event.id, hand_on_lease)
+    return Receipt(hook.request_id, recorded.event.id, duplicate=not recorded.first, hand_on=hand_on)
+
+
+def not_handed_on(db: Database, event_id: int) -> None:
+    """Queueing the processor failed after the delivery was journaled: FAL's next try hands it on."""
+    with db.transaction() as conn:
+        journal.release_hand_on(conn, event_id)

@@ -104,3 +104,89 @@ def list_by_status(conn: Connection, provider: Provider, statuses: Sequence[Even
         (provider.value, [s.value for s in statuses], limit),
     ).fetchall()
     return [WebhookEvent.model_validate(row) for row in rows]
+
+
+# --- FAL deliveries: our own retry schedule (see services/fal_retry.py) ------------------------------
+# `next_retry_at` is when a `failed` delivery is due again, and for a handed-on one (`received`,
+# `processing`) when its lease ends: until then nobody hands it on again, so duplicates of a delivery
+# queue no second invocation and a lost invocation is noticed by the reconciler.
+
+_OPEN_FAL = ("received", "processing", "failed", "unmatched")
+
+
+@dataclass(frozen=True)
+class RetryState:
+    attempts: int  # processing tries so far
+    due: bool  # a handed-on delivery, or a failed one whose wait is over
+
+
+def claim_hand_on(conn: Connection, event_id: int, lease_seconds: int) -> bool:
+    """Take the right to queue this delivery's processor for `lease_seconds`; False when another
+    holds it, its retry is not due yet, or it is settled or parked. A failed one becomes `received`."""
+    row = conn.execute(
+        """UPDATE webhook_events
+              SET status = CASE WHEN status IN ('failed', 'processing') THEN 'received' ELSE status END,
+                  next_retry_at = now() + make_interval(secs => %s)
+            WHERE id = %s AND provider = 'fal' AND status = ANY(%s)
+              AND (next_retry_at IS NULL OR next_retry_at <= now())
+        RETURNING id""",
+        (lease_seconds, event_id, list(_OPEN_FAL)),
+    ).fetchone()
+    return row is not None
+
+
+def retry_state(conn: Connection, event_id: int) -> RetryState:
+    row = conn.execute(
+        """SELECT processing_attempts,
+                  (status IN ('received', 'processing', 'unmatched')
+                   OR (status = 'failed' AND COALESCE(next_retry_at, now()) <= now())) AS due
+             FROM webhook_events WHERE id = %s""", (event_id,)).fetchone()
+    if row is None:
+        raise NotFound(f"no webhook event {event_id}", code="event_not_found")
+    return RetryState(int(row["processing_attempts"]), bool(row["due"]))
+
+
+def begin_attempt(conn: Connection, event_id: int, lease_seconds: int) -> int:
+    """Count one processing try (the delivery is `processing`, leased); returns the tries so far."""
+    row = conn.execute(
+        """UPDATE webhook_events SET processing_attempts = processing_attempts + 1, status = 'processing',
+                  next_retry_at = now() + make_interval(secs => %s)
+            WHERE id = %s RETURNING processing_attempts""", (lease_seconds, event_id)).fetchone()
+    if row is None:
+        raise NotFound(f"no webhook event {event_id}", code="event_not_found")
+    return int(row["processing_attempts"])
+
+
+def schedule_retry(conn: Connection, event_id: int, delay_seconds: int, *, error_code: str, error: str) -> None:
+    conn.execute(
+        """UPDATE webhook_events SET status = 'failed', error_code = %s, last_error = %s,
+                  next_retry_at = now() + make_interval(secs => %s)
+            WHERE id = %s""", (error_code, error[:2000], delay_seconds, event_id))
+
+
+def settle_fal_siblings(conn: Connection, request_ids: Sequence[str], event_id: int) -> int:
+    """Once one delivery settled the work, the others of the same FAL request (the webhook's, the
+    reconciler's) have nothing left to do: processed, whatever they were waiting for."""
+    cursor = conn.execute(
+        """UPDATE webhook_events SET status = 'processed', processed_at = now(), next_retry_at = NULL
+            WHERE provider = 'fal' AND delivery_key = ANY(%s) AND id <> %s
+              AND status IN ('received', 'processing', 'failed', 'unmatched', 'parked')""",
+        (list(request_ids), event_id))
+    return cursor.rowcount
+
+
+def due_fal_deliveries(conn: Connection, *, limit: int = 200) -> list[tuple[int, str, str]]:
+    """(id, endpoint, delivery key) of FAL deliveries to hand on now: failed ones whose wait is over,
+    handed-on ones whose lease ran out (their invocation was lost or its worker died)."""
+    found = conn.execute(
+        """SELECT id, endpoint, delivery_key FROM webhook_events
+            WHERE provider = 'fal' AND status IN ('received', 'processing', 'failed')
+              AND COALESCE(next_retry_at, last_seen_at) <= now()
+            ORDER BY next_retry_at NULLS FIRST, id LIMIT %s""", (limit,)).fetchall()
+    return [(int(r["id"]), str(r["endpoint"]), str(r["delivery_key"])) for r in found]
+
+
+def release_hand_on(conn: Connection, event_id: int) -> None:
+    """The invocation could not be queued: the next repeat or reconciler run may hand it on at once."""
+    conn.execute("UPDATE webhook_events SET next_retry_at = NULL WHERE id = %s AND provider = 'fal' "
+                 "AND status IN ('received', 'unmatched')", (event_id,))

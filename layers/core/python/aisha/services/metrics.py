@@ -139,7 +139,23 @@ def _outbox(conn: Connection) -> list[Family]:
     return [by_status, backlog, oldest]
 
 
+def _fal_retries(conn: Connection) -> list[Family]:
+    given_up = Family("aisha_fal_work_given_up_total", "counter",
+                      "FAL work failed for good after its processing tries ran out (refunded, user told), by kind")
+    counts = {str(r["kind"]): _num(r["n"]) for r in _rows(
+        conn, "SELECT CASE WHEN EXISTS (SELECT 1 FROM avatars a WHERE a.fal_request_id = "
+              "split_part(e.delivery_key, '#', 1)) THEN 'training' ELSE 'generation' END AS kind, count(*) AS n "
+              "FROM webhook_events e WHERE provider = 'fal' AND error_code = 'gave_up' GROUP BY 1")}
+    for kind in ("training", "generation"):
+        given_up.add(counts.get(kind, 0), kind=kind)
+    retrying = Family("aisha_fal_deliveries_retrying", "gauge",
+                      "FAL deliveries whose processing failed and waits for its next scheduled try")
+    retrying.add(_num(_rows(conn, "SELECT count(*) AS n FROM webhook_events WHERE provider = 'fal' "
+                                  "AND status = 'failed'")[0]["n"]))
+    return [given_up, retrying]
+
+
 def collect(conn: Connection) -> list[Family]:
     """Every family, read in the caller's transaction (make it read-only)."""
     return [*_trainings(conn), *_generations(conn), *_ledger(conn), *_deliveries(conn), *_waiting(conn),
-            *_outbox(conn)]
+            *_outbox(conn), *_fal_retries(conn)]

@@ -56,3 +56,13 @@ def training_progress(db: Database, fal: FalGateway, *, now: datetime | None = N
                              "status = 'training'", (percent, avatar.id))
         found.append(Progress(avatar, percent, None))
     return found
+
+
+def finished_trainings(db: Database, *, within_seconds: int = 3600) -> list[Avatar]:
+    """Trainings that ended lately (ready, failed, cancelled): their progress message is finished."""
+    with db.transaction() as conn:
+        rows = conn.execute(f"SELECT {avatars.COLUMNS} FROM avatars WHERE status IN ('completed', 'error', "
+                            "'cancelled') AND fal_request_id IS NOT NULL "
+                            "AND finished_at > now() - make_interval(secs => %s) ORDER BY id LIMIT 500",
+                            (within_seconds,)).fetchall()
+    return [Avatar.model_validate(row) for row in rows]

@@ -76,7 +76,7 @@ async def _generation_failed(n: Notifier, chat_id: int, p: dict[str, Any]) -> No
 
 def _reason(lang: str, p: dict[str, Any]) -> str:
     # FAL's own error text is for operators (kept on the row); the user gets plain words
-    return str(p.get("reason") or text(lang, "reason_unknown"))
+    return str(p.get("reason") or text(lang, str(p.get("reason_key") or "reason_unknown")))
 
 
 RENDERERS: dict[str, Render] = {  # one per NOTIFICATION_KINDS (a unit test checks)

@@ -6,7 +6,7 @@ import redis
 from telegram import Bot
 from telegram.error import BadRequest
 
-from aisha.models import Progress
+from aisha.models import Avatar, AvatarStatus, Progress
 from aisha.texts import text
 
 _KEY = "aisha:progress:{avatar_id}:{request_id}"  # one message per training run, not per avatar
@@ -47,3 +47,23 @@ async def publish(bot: Bot, client: redis.Redis, progress: Progress, language: s
 
 def _str(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
+
+
+async def finish(bot: Bot, client: redis.Redis, avatar: Avatar, language: str) -> bool:
+    """The training ended: its progress message (if one was sent) says so instead of "about 95 %".
+    True when it was edited; the message is forgotten either way, so it is finished once."""
+    key = _KEY.format(avatar_id=avatar.id, request_id=avatar.fal_request_id)
+    known = {_str(k): _str(v) for k, v in client.hgetall(key).items()}  # type: ignore[union-attr]
+    if "message_id" not in known:
+        return False
+    done = avatar.status is AvatarStatus.COMPLETED
+    body = text(language, "progress_done" if done else "progress_stopped", name=avatar.name)
+    edited = True
+    try:
+        await bot.edit_message_text(body, chat_id=avatar.user_id, message_id=int(known["message_id"]))
+    except BadRequest as exc:  # already says so, or the user deleted it: nothing left to finish
+        if not any(words in str(exc).lower() for words in ("not modified", "not found", "can't be edited")):
+            raise
+        edited = False
+    client.delete(key)
+    return edited

@@ -10,4 +10,7 @@ TEXTS: dict[str, str] = {
     "generation_failed": "Could not create the image: {reason}. {coins} coins are back on your balance.",
     "button_generate": "Create an image",
     "reason_unknown": "the service could not process the request",
+    "reason_result_unavailable": "the finished result could not be fetched from the service",
+    "progress_done": "Avatar “{name}” is trained\n▓▓▓▓▓▓▓▓▓▓ 100%",
+    "progress_stopped": "Training of the avatar “{name}” has stopped.",
 }

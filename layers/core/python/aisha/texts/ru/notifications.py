@@ -13,4 +13,7 @@ TEXTS: dict[str, str] = {
     "generation_failed": "Не удалось создать изображение: {reason}. Мы вернули {coins} монет на ваш баланс.",
     "button_generate": "Создать изображение",
     "reason_unknown": "сервис не смог обработать запрос",
+    "reason_result_unavailable": "не удалось получить готовый результат от сервиса",
+    "progress_done": "Аватар «{name}» обучен\n▓▓▓▓▓▓▓▓▓▓ 100%",
+    "progress_stopped": "Обучение аватара «{name}» остановлено.",
 }
