@@ -65,6 +65,9 @@ class Settings(BaseModel):
 
     log_level: str = "INFO"
 
+    # Telegram flood control: how long one Bot API call may wait out 429s before it gives up
+    telegram_flood_wait_seconds: float = Field(default=10.0, ge=0, le=60)
+
     @field_validator("database_url")
     @classmethod
     def _postgres_url(cls, value: str) -> str:

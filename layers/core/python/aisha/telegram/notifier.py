@@ -1,7 +1,8 @@
 """Turns an outbox notification into Bot API calls (python-telegram-bot).
 
-python-telegram-bot's failures leave here as TelegramApiError (with Telegram's `retry_after` on
-flood control), so the outbox that calls `send` needs no Telegram library to know a send failed.
+The bot waits out short flood control itself (aisha/telegram/flood.py); python-telegram-bot's failures
+that remain leave here as TelegramApiError (with Telegram's `retry_after` on flood control), so the
+outbox that calls `send` needs no Telegram library to know a send failed.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from telegram.error import RetryAfter, TelegramError
 from aisha.callbacks import Callback
 from aisha.errors import TelegramApiError
 from aisha.storage import Storage
+from aisha.telegram.flood import retry_seconds
 from aisha.texts import text
 
 Render = Callable[["Notifier", int, dict[str, Any]], Awaitable[None]]
@@ -31,9 +33,7 @@ class Notifier:
             await self.bot.initialize()  # a no-op once done
             await RENDERERS[kind](self, chat_id, payload)
         except RetryAfter as exc:
-            wait = exc.retry_after
-            seconds = wait if isinstance(wait, int) else wait.total_seconds()
-            raise TelegramApiError(str(exc), code="telegram_flood_control", retry_after=float(seconds)) from exc
+            raise TelegramApiError(str(exc), code="telegram_flood_control", retry_after=retry_seconds(exc)) from exc
         except TelegramError as exc:
             raise TelegramApiError(f"{exc.__class__.__name__}: {exc}") from exc
 
