@@ -55,6 +55,7 @@ async def _run(worker: WorkerState, flow: Flow, event: dict[str, Any]) -> dict[s
     ctx = BotContext(worker=worker, bot=bot, update=update, event_id=int(event.get("event_id", 0)),
                      chat_id=chat_id, user=user, state=load_state(worker.redis, chat_id), created=created)
     await flow(ctx)
+    await ctx.answer_button()  # a button a flow left unanswered still stops spinning (a no-op if answered)
     return {"ok": True}
 
 
