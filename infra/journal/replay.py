@@ -22,7 +22,7 @@ import redis
 from aisha.db import Database
 from aisha.errors import AishaError
 from aisha.models import TelegramUpdate
-from aisha.services import chat_queue
+from aisha.services import chat_queue, tg_updates
 
 InvokeEvent = Callable[[str, dict[str, Any]], None]
 TRAINING_PROCESSOR = "fal_process_training"
@@ -64,7 +64,8 @@ def replay_one(db: Database, client: redis.Redis, event_id: int, invoke: InvokeE
                 function = _fal_processor(conn, row)
                 invoke(function, {"event_id": event_id})
                 return Replayed(event_id, "replayed", f"queued {function}")
-            chat_id = TelegramUpdate.model_validate(json.loads(bytes(row["body"]))).chat_id
+            # poison (no chat id, a callback without `from`) stays parked with the reason, never a KeyError
+            chat_id = tg_updates.chat_id_of(TelegramUpdate.model_validate(json.loads(bytes(row["body"]))))
             if chat_id is None:
                 raise AishaError("the update names no chat; it cannot be dispatched")
             # The dispatcher takes the row lock before it reads the status, so it sees this change
