@@ -2,7 +2,8 @@
 
 The webhook appends each new update to its chat's list; whoever holds the chat's lock drains the
 list in order, one update at a time. A failing update is recorded and skipped, so it never blocks
-the chat. The lock expires on its own if its holder dies.
+the chat; one whose handling itself failed goes back to the head of the list (`push_front`) before
+the error goes up. The lock expires on its own if its holder dies.
 """
 
 from __future__ import annotations
@@ -34,6 +35,11 @@ def push(client: redis.Redis, chat_id: int, event_id: int) -> None:
     client.rpush(_queue(chat_id), str(event_id))
 
 
+def push_front(client: redis.Redis, chat_id: int, event_id: int) -> None:
+    """Put a popped update back first in line (its dispatch failed before it was recorded)."""
+    client.lpush(_queue(chat_id), str(event_id))
+
+
 def pending(client: redis.Redis, chat_id: int) -> int:
     return int(client.llen(_queue(chat_id)))  # type: ignore[arg-type]
 
@@ -51,7 +57,7 @@ def drain(client: redis.Redis, chat_id: int, handle: Callable[[int], None], *, l
                 raw = client.lpop(_queue(chat_id))
                 if not isinstance(raw, bytes | str):
                     break
-                handle(int(raw))  # must not raise: failures are recorded by the caller's handler
+                handle(int(raw))  # raises only after putting the update back (push_front)
                 handled += 1
                 client.pexpire(_lock(chat_id), lock_ms)
         finally:
