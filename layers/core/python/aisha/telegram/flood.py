@@ -5,8 +5,9 @@ for its rate limiter; `telegram.ext` is not loaded for it), so this is the one p
 edits, callback answers and notifications alike:
 
 - 429 `retry_after`: wait and send again, as long as the waits of this call stay within
-  `TELEGRAM_FLOOD_WAIT_SECONDS`; past that the `RetryAfter` goes up (the outbox keeps a notification pending, a
-  bot flow fails and its update is parked for replay);
+  `TELEGRAM_FLOOD_WAIT_SECONDS`; past that a bot flow's message or edit is kept in the outbox for later
+  (aisha/telegram/overflow.py), a callback answer is given up (its 15 s are gone), and anything else
+  raises the `RetryAfter` (the outbox keeps its own notification pending);
 - 400 "message is not modified" on an edit (a double tap, the same counter twice) is success;
 - 400 "query is too old / query ID is invalid" on answerCallbackQuery: the button's spinner is gone
   either way, and the rest of the update still runs.
@@ -22,6 +23,8 @@ from typing import Any
 
 from telegram import Bot
 from telegram.error import BadRequest, RetryAfter
+
+from aisha.telegram.overflow import keep_for_later
 
 log = logging.getLogger("aisha.telegram")
 Sleep = Callable[[float], Awaitable[None]]
@@ -66,6 +69,10 @@ class FloodSafeBot(Bot):
                 if waited + wait > self._flood_budget:
                     log.warning("flood control on %s: retry after %.0f s is past the budget", endpoint, wait,
                                 extra={"endpoint": endpoint, "retry_after": wait, "waited": waited})
+                    if endpoint == "answerCallbackQuery":
+                        return True  # too late to matter; the rest of the update still runs
+                    if (kept := keep_for_later(endpoint, data)) is not None:
+                        return kept
                     raise
                 log.info("flood control on %s: waiting %.1f s", endpoint, wait,
                          extra={"endpoint": endpoint, "retry_after": wait})

@@ -74,6 +74,18 @@ async def _generation_failed(n: Notifier, chat_id: int, p: dict[str, Any]) -> No
     await n.bot.send_message(chat_id, text(lang, "generation_failed", reason=_reason(lang, p), coins=p.get("coins", 0)))
 
 
+async def _bot_call(n: Notifier, chat_id: int, p: dict[str, Any]) -> None:
+    """A bot flow's sendMessage or editMessageText that flood control held back (aisha/telegram/overflow.py)."""
+    params = p["params"]
+    markup = InlineKeyboardMarkup.de_json(params["reply_markup"], n.bot) if params.get("reply_markup") else None
+    entities = {key: params[key] for key in ("parse_mode",) if key in params}
+    if p["method"] == "editMessageText":
+        await n.bot.edit_message_text(params["text"], chat_id=chat_id, message_id=int(params["message_id"]),
+                                      reply_markup=markup, **entities)
+    else:
+        await n.bot.send_message(chat_id, params["text"], reply_markup=markup, **entities)
+
+
 def _reason(lang: str, p: dict[str, Any]) -> str:
     # FAL's own error text is for operators (kept on the row); the user gets plain words
     return str(p.get("reason") or text(lang, "reason_unknown"))
@@ -84,4 +96,5 @@ RENDERERS: dict[str, Render] = {  # one per NOTIFICATION_KINDS (a unit test chec
     "avatar_failed": _avatar_failed,
     "generation_done": _generation_done,
     "generation_failed": _generation_failed,
+    "bot_call": _bot_call,
 }
