@@ -69,26 +69,45 @@ def test_start_under_a_429_on_send_message_still_greets_and_shows_the_menu_once(
     assert [(c["ok"], c["error_code"]) for c in sends] == [(False, 429), (True, None), (True, None)]
 
 
-def test_flood_control_past_the_budget_parks_the_update_and_replay_delivers_it(
-        functions: Functions, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_flood_control_past_the_budget_keeps_the_flows_message_in_the_outbox(
+        functions: Functions, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TELEGRAM_FLOOD_WAIT_SECONDS", "1")
     user = functions.new_user()
     functions.chat.add_fault(429, method="sendMessage", chat_id=user, retry_after=30, count=1)
+    row = _through_the_bot(functions, telegram_update("start", user))
+    assert row["status"] == "processed"  # the update is done: registration stays, nothing parked
+    assert _sql(functions, "SELECT count(*) AS n FROM users WHERE id = %s", (user,))[0]["n"] == 1
+    welcome = catalogue("en", "welcome", name="Ann", bonus=0)
+    assert _texts(functions, user) == [catalogue("en", "menu_title", balance=0)]  # the menu went; the welcome waits
+    (kept,) = _sql(functions, "SELECT key, kind, status FROM notifications WHERE chat_id = %s", (user,))
+    assert (kept["kind"], kept["status"]) == ("bot_call", "pending")
+
+    _sql(functions, "UPDATE notifications SET created_at = now() - interval '2 minutes' WHERE key = %s",
+         (kept["key"],))  # the next sweep, a few minutes on
+    for _ in range(2):
+        functions.call("fal_reconcile", {})
+    assert _sql(functions, "SELECT status FROM notifications WHERE key = %s", (kept["key"],))[0]["status"] == "sent"
+    assert _texts(functions, user).count(welcome) == 1
+
+
+def test_an_update_parked_by_a_telegram_failure_is_replayed_end_to_end(
+        functions: Functions, capsys: pytest.CaptureFixture[str]) -> None:
+    user = functions.new_user()
+    functions.chat.add_fault(500, method="sendMessage", chat_id=user, count=1)
     update = telegram_update("start", user)
     row = _through_the_bot(functions, update)
     assert row["status"] == "parked" and row["error_code"].startswith("handler_")
     assert _sql(functions, "SELECT count(*) AS n FROM users WHERE id = %s", (user,))[0]["n"] == 1
-    assert functions.sent(user) == []  # the bot gave up at once: 30 s is past the 1 s budget
 
-    code = journal_cli(["replay", str(row["id"]), "--endpoint-url", functions.invoke_api.url],
-                       environ={**functions.env, "TELEGRAM_FLOOD_WAIT_SECONDS": "1"})
+    code = journal_cli(["replay", str(row["id"]), "--endpoint-url", functions.invoke_api.url], environ=functions.env)
     assert code == 0, capsys.readouterr()
     assert {"chat_id": user} in functions.invoke_api.queued("tg_dispatch")
     functions.call("tg_dispatch", {"chat_id": user})  # the queued Event, run here
     assert journal_rows(functions.database_url, "telegram", str(update["update_id"]))[0]["status"] == "processed"
     assert _texts(functions, user)[-1] == catalogue("en", "menu_title", balance=0)
+    capsys.readouterr()
     assert journal_cli(["replay", str(row["id"]), "--endpoint-url", functions.invoke_api.url],
-                       environ=functions.env) == 0  # not parked any more: nothing to do, and says so
+                       environ=functions.env) == 0  # not parked any more: nothing to do, and it says so
     assert "not_parked" in capsys.readouterr().out
 
 
