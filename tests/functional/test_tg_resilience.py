@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
+import sys
+import time
 from typing import Any
 
 import psycopg
@@ -15,7 +18,7 @@ from PIL import Image
 from infra.journal.cli import main as journal_cli
 from tests.functional.conftest import Functions, button
 from tests.functional.events import api_gateway_post, telegram_update
-from tests.functional.handlers import catalogue, journal_rows
+from tests.functional.handlers import CORE_LAYER, catalogue, journal_rows
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
@@ -345,7 +348,6 @@ def test_a_dispatch_that_fails_after_the_pop_puts_the_update_back_and_the_retry_
         functions: Functions, monkeypatch: pytest.MonkeyPatch) -> None:
     from aisha.errors import DatabaseUnavailable
     from aisha.services import journal
-    from aisha.worker import state
 
     user = functions.new_user()
     first, second = telegram_update("start", user), telegram_update("text", user, text="hello")
@@ -359,9 +361,8 @@ def test_a_dispatch_that_fails_after_the_pop_puts_the_update_back_and_the_retry_
     monkeypatch.setattr(journal, "mark", database_gone)
     with pytest.raises(DatabaseUnavailable):  # the invocation fails, so the runner retries it
         functions.call("tg_dispatch", {"chat_id": user})
-    queued = [int(x) for x in state().redis.lrange(f"aisha:chatq:{user}:updates", 0, -1)]
     ids = [journal_rows(functions.database_url, "telegram", str(u["update_id"]))[0]["id"] for u in (first, second)]
-    assert queued == ids  # the popped one back first in line, the chat's order kept
+    assert _queued(user) == ids  # the popped one back first in line, the chat's order kept
 
     monkeypatch.setattr(journal, "mark", real_mark)
     assert functions.call("tg_dispatch", {"chat_id": user})["handled"] == 2  # the retry
@@ -390,3 +391,37 @@ def test_a_routing_error_parks_the_update_with_its_reason_and_the_chat_goes_on(
     (parked,) = journal_rows(functions.database_url, "telegram", str(broken["update_id"]))
     assert (parked["status"], parked["error_code"]) == ("parked", "route_failed")
     assert journal_rows(functions.database_url, "telegram", str(fine["update_id"]))[0]["status"] == "processed"
+
+
+def _queued(chat_id: int) -> list[int]:
+    from aisha.worker import state
+
+    return [int(x) for x in state().redis.lrange(f"aisha:chatq:{chat_id}:updates", 0, -1)]
+
+
+_KILLED_DRAINER = """
+import os, sys
+import redis
+from aisha.services import chat_queue
+chat_queue.drain(redis.Redis.from_url(sys.argv[1]), int(sys.argv[2]), lambda event_id: os._exit(9), lock_ms=300)
+"""
+
+
+def test_a_drainer_killed_mid_update_leaves_it_first_in_line_for_the_next(functions: Functions) -> None:
+    from aisha.worker import state
+
+    user = functions.new_user()
+    first, second = telegram_update("start", user), telegram_update("text", user, text="hello")
+    for update in (first, second):
+        _webhook(functions, update)
+    killed = subprocess.run([sys.executable, "-c", _KILLED_DRAINER, functions.env["REDIS_URL"], str(user)],
+                            env={"PATH": "", "PYTHONPATH": str(CORE_LAYER)}, capture_output=True, timeout=60)
+    assert killed.returncode == 9, killed.stderr  # died holding the first update (as kill -9 would)
+    deadline = time.monotonic() + 10
+    while state().redis.exists(f"aisha:chatq:{user}:lock") and time.monotonic() < deadline:
+        time.sleep(0.05)  # until the dead drainer's lock expires (300 ms)
+    assert functions.call("tg_dispatch", {"chat_id": user})["handled"] == 2
+    assert [journal_rows(functions.database_url, "telegram", str(u["update_id"]))[0]["status"]
+            for u in (first, second)] == ["processed", "processed"]
+    assert functions.sent(user)[0]["text"] == catalogue("en", "welcome", name="Ann", bonus=0)  # in order
+    assert _queued(user) == []

@@ -76,19 +76,17 @@ def chat_id_of(update: dict[str, Any]) -> int | None:
 
 def drain_chat(db: Database, client: redis.Redis, chat_id: int, route: Route, invoke: InvokeSync) -> int:
     """Run the chat's queued updates in order; `route` (the bot's routing table) names each one's function."""
-    return chat_queue.drain(client, chat_id, lambda event_id: _handle(db, client, chat_id, event_id, route, invoke))
+    return chat_queue.drain(client, chat_id, lambda event_id: _handle(db, event_id, route, invoke))
 
 
-def _handle(db: Database, client: redis.Redis, chat_id: int, event_id: int, route: Route,
-            invoke: InvokeSync) -> None:
+def _handle(db: Database, event_id: int, route: Route, invoke: InvokeSync) -> None:
     try:
         handle_event(db, event_id, route, invoke)
     except Exception:
-        # the journal or the queue failed under us: put the update back where it was and let the
-        # invocation fail, so it is retried; if even that push fails, the row is still unfinished
-        # and requeue_stuck brings it back
+        # the journal failed under us: chat_queue puts the update back first in line and the
+        # invocation fails, so it is retried; if Redis fails too, the row is still unfinished and
+        # requeue_stuck brings it back
         log.exception("dispatch of event %s failed; back on its chat's queue", event_id)
-        chat_queue.push_front(client, chat_id, event_id)
         raise
 
 
