@@ -93,6 +93,30 @@ def test_flood_control_past_the_budget_keeps_the_flows_message_in_the_outbox(
     assert _texts(functions, user).count(welcome) == 1
 
 
+def test_a_flows_calls_share_one_flood_budget(functions: Functions, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TELEGRAM_FLOOD_WAIT_SECONDS", "1.5")
+    user = functions.new_user()
+    _through_the_bot(functions, telegram_update("start", user))
+    menu = functions.last_sent(user)
+    functions.chat.add_fault(429, method="answerCallbackQuery", retry_after=1, count=1)
+    functions.chat.add_fault(429, method="editMessageText", chat_id=user, retry_after=1, count=1)
+    tap = _press(functions, user, menu, button(menu, "en", "menu_balance"))
+    assert _through_the_bot(functions, tap)["status"] == "processed"
+    assert functions.chat.callback_query(tap["callback_query"]["id"], wait=5)["answered"]  # waited 1 s, went
+    assert functions.last_sent(user)["text"] == menu["text"]  # the edit would have needed 2 s in all: kept
+    (kept,) = _sql(functions, "SELECT key, payload FROM notifications WHERE chat_id = %s AND kind = 'bot_call'",
+                   (user,))
+    assert kept["payload"]["method"] == "editMessageText"
+
+    _sql(functions, "UPDATE notifications SET created_at = now() - interval '2 minutes' WHERE key = %s",
+         (kept["key"],))
+    functions.call("fal_reconcile", {})
+    balance = functions.last_sent(user)
+    assert balance["message_id"] == menu["message_id"]
+    assert balance["text"] == catalogue("en", "balance_title", balance=0, training=150, image=5)
+    button(balance, "en", "balance_button_topup")  # the keyboard came along
+
+
 def test_an_update_parked_by_a_telegram_failure_is_replayed_end_to_end(
         functions: Functions, capsys: pytest.CaptureFixture[str]) -> None:
     user = functions.new_user()

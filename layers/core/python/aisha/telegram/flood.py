@@ -4,10 +4,10 @@ Every method of python-telegram-bot's `Bot` ends in `Bot._do_post` (the hook PTB
 for its rate limiter; `telegram.ext` is not loaded for it), so this is the one place, for replies,
 edits, callback answers and notifications alike:
 
-- 429 `retry_after`: wait and send again, as long as the waits of this call stay within
-  `TELEGRAM_FLOOD_WAIT_SECONDS`; past that a bot flow's message or edit is kept in the outbox for later
-  (aisha/telegram/overflow.py), a callback answer is given up (its 15 s are gone), and anything else
-  raises the `RetryAfter` (the outbox keeps its own notification pending);
+- 429 `retry_after`: wait and send again, as long as the waits of this call (of the whole flow, inside
+  `overflow_to`) stay within `TELEGRAM_FLOOD_WAIT_SECONDS`; past that a bot flow's message or edit is
+  kept in the outbox for later (aisha/telegram/overflow.py), a callback answer is given up (its 15 s
+  are gone), and anything else raises the `RetryAfter` (the outbox keeps its own notification pending);
 - 400 "message is not modified" on an edit (a double tap, the same counter twice) is success;
 - 400 "query is too old / query ID is invalid" on answerCallbackQuery: the button's spinner is gone
   either way, and the rest of the update still runs.
@@ -24,7 +24,7 @@ from typing import Any
 from telegram import Bot
 from telegram.error import BadRequest, RetryAfter
 
-from aisha.telegram.overflow import keep_for_later
+from aisha.telegram.overflow import current_scope, keep_for_later
 
 log = logging.getLogger("aisha.telegram")
 Sleep = Callable[[float], Awaitable[None]]
@@ -52,7 +52,7 @@ def harmless(endpoint: str, exc: BadRequest) -> bool:
 
 
 class FloodSafeBot(Bot):
-    """A Bot that waits out flood control within `flood_budget` seconds a call (see the module doc)."""
+    """A Bot that waits out flood control within `flood_budget` seconds a call, or a flow (see the module doc)."""
 
     def __init__(self, *args: Any, flood_budget: float, sleep: Sleep = asyncio.sleep, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -60,7 +60,8 @@ class FloodSafeBot(Bot):
         self._sleep = sleep
 
     async def _do_post(self, endpoint: str, data: dict[str, Any], **timeouts: Any) -> JSONResult:
-        waited = 0.0
+        scope = current_scope()
+        waited = scope.waited if scope is not None else 0.0  # a flow's waits share one budget
         while True:
             try:
                 return await super()._do_post(endpoint, data, **timeouts)
@@ -78,6 +79,8 @@ class FloodSafeBot(Bot):
                          extra={"endpoint": endpoint, "retry_after": wait})
                 await self._sleep(wait)
                 waited += wait
+                if scope is not None:
+                    scope.waited = waited
             except BadRequest as exc:
                 if harmless(endpoint, exc):
                     log.info("%s: %s (taken as done)", endpoint, exc, extra={"endpoint": endpoint})

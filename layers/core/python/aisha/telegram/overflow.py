@@ -7,6 +7,10 @@ with a stand-in result (a sent message with id 0; an edit done), so the domain e
 message is not lost: the outbox's sweep sends it. A callback answer is not kept (Telegram takes it
 within about 15 s only); calls carrying files are not either (their bytes are not kept): those raise.
 Outside `overflow_to` (the outbox's own sends) nothing is kept: the outbox row stays pending instead.
+
+Inside `overflow_to` the flood wait budget is the flow's, not each call's: a flow of three messages
+under flood control waits TELEGRAM_FLOOD_WAIT_SECONDS in all, then keeps the rest, so it never runs
+into its function's timeout waiting.
 """
 
 from __future__ import annotations
@@ -15,22 +19,36 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 from telegram import TelegramObject
 
 Keep = Callable[[str, dict[str, Any]], None]  # (Bot API method, its JSON parameters)
 KEPT_METHODS = frozenset({"sendMessage", "editMessageText"})
-_keep: ContextVar[Keep | None] = ContextVar("aisha_telegram_overflow", default=None)
+
+
+@dataclass
+class FlowScope:
+    keep: Keep
+    waited: float = 0.0  # seconds of flood waits so far, for all the flow's calls together
+
+
+_scope: ContextVar[FlowScope | None] = ContextVar("aisha_telegram_overflow", default=None)
 
 
 @contextmanager
-def overflow_to(keep: Keep) -> Iterator[None]:
-    token = _keep.set(keep)
+def overflow_to(keep: Keep) -> Iterator[FlowScope]:
+    scope = FlowScope(keep)
+    token = _scope.set(scope)
     try:
-        yield
+        yield scope
     finally:
-        _keep.reset(token)
+        _scope.reset(token)
+
+
+def current_scope() -> FlowScope | None:
+    return _scope.get()
 
 
 def _json(value: Any) -> Any:
@@ -45,14 +63,14 @@ def _json(value: Any) -> Any:
 
 def keep_for_later(endpoint: str, data: dict[str, Any]) -> dict[str, Any] | bool | None:
     """Keep the call if a flow asked for that and it can be kept; its stand-in result, or None."""
-    keep = _keep.get()
-    if keep is None or endpoint not in KEPT_METHODS:
+    scope = _scope.get()
+    if scope is None or endpoint not in KEPT_METHODS:
         return None
     try:
         params = {key: _json(value) for key, value in data.items()}
     except TypeError:
         return None
-    keep(endpoint, params)
+    scope.keep(endpoint, params)
     if endpoint == "editMessageText":
         return True
     return {"message_id": 0, "date": int(time.time()), "chat": {"id": int(params["chat_id"]), "type": "private"},
