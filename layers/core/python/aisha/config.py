@@ -65,7 +65,7 @@ class Settings(BaseModel):
 
     log_level: str = "INFO"
 
-    # Telegram flood control: how long one Bot API call may wait out 429s before it gives up
+    # Telegram flood control: how long a flow's Bot API calls (an outbox message's) may wait out 429s
     telegram_flood_wait_seconds: float = Field(default=10.0, ge=0, le=60)
 
     @field_validator("database_url")
