@@ -449,3 +449,16 @@ def test_a_drainer_killed_mid_update_leaves_it_first_in_line_for_the_next(functi
             for u in (first, second)] == ["processed", "processed"]
     assert functions.sent(user)[0]["text"] == catalogue("en", "welcome", name="Ann", bonus=0)  # in order
     assert _queued(user) == []
+
+
+def test_a_queue_entry_whose_journal_row_is_gone_does_not_block_the_chat(functions: Functions) -> None:
+    from aisha.services import chat_queue
+    from aisha.worker import state
+
+    user = functions.new_user()
+    chat_queue.push(state().redis, user, 2**62)  # e.g. queued before a database restore
+    update = telegram_update("start", user)
+    _webhook(functions, update)
+    functions.call("tg_dispatch", {"chat_id": user})
+    assert journal_rows(functions.database_url, "telegram", str(update["update_id"]))[0]["status"] == "processed"
+    assert _queued(user) == []

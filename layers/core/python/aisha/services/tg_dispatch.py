@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from aisha.errors import AishaError
+from aisha.errors import AishaError, NotFound
 from aisha.models import EventStatus, TelegramUpdate
 from aisha.services import chat_queue, journal, tg_updates
 
@@ -33,7 +33,11 @@ MAX_ATTEMPTS = 3
 def handle_event(db: Database, event_id: int, route: Route, invoke: InvokeSync) -> str:
     """Run one journaled update through its handler; returns the journal status it ends in."""
     with db.transaction() as conn:
-        event = journal.get(conn, event_id, lock=True)
+        try:
+            event = journal.get(conn, event_id, lock=True)
+        except NotFound:  # a queue entry whose row is gone (a restored database): nothing to run, nothing to keep
+            log.warning("queued update %s is not in the journal; dropped from the queue", event_id)
+            return "not_found"
         if event.status in _DONE:
             return event.status.value
         tries = conn.execute(
