@@ -462,3 +462,26 @@ def test_a_queue_entry_whose_journal_row_is_gone_does_not_block_the_chat(functio
     functions.call("tg_dispatch", {"chat_id": user})
     assert journal_rows(functions.database_url, "telegram", str(update["update_id"]))[0]["status"] == "processed"
     assert _queued(user) == []
+
+
+def test_a_message_of_several_sends_resends_only_the_part_that_failed(functions: Functions) -> None:
+    from aisha.worker import state
+
+    user = functions.new_user()
+    bucket, keys = functions.env["S3_BUCKET_IMAGES"], [f"{user}/gen/1.jpg", f"{user}/gen/2.jpg"]
+    for i, key in enumerate(keys):
+        state().storage.put(bucket, key, _jpeg(i), "image/jpeg")
+    note = f"test-parts-{user}"
+    _sql(functions, "INSERT INTO notifications (key, chat_id, kind, payload, created_at) VALUES (%s, %s, "
+         "'generation_done', %s::jsonb, now() - interval '5 minutes')",
+         (note, user, json.dumps({"language": "en", "keys": keys, "prompt": "a cat", "hidden": 1})))
+    functions.chat.add_fault(500, method="sendMessage", chat_id=user, count=1)  # the notice fails once
+    functions.call("fal_reconcile", {})
+    (row,) = _sql(functions, "SELECT status, payload FROM notifications WHERE key = %s", (note,))
+    assert row["status"] == "pending" and row["payload"]["parts_sent"] == ["images"]
+
+    _sql(functions, "UPDATE notifications SET claimed_until = NULL WHERE key = %s", (note,))
+    functions.call("fal_reconcile", {})
+    assert _sql(functions, "SELECT status FROM notifications WHERE key = %s", (note,))[0]["status"] == "sent"
+    assert len(functions.chat.calls("sendMediaGroup", chat_id=user)) == 1  # the images went once
+    assert _texts(functions, user).count(catalogue("en", "generation_nsfw_hidden", count=1)) == 1

@@ -6,6 +6,8 @@ the moment Telegram has answered. Two processes finishing the same work cannot b
 is one conditional UPDATE); a send that fails releases the claim (after Telegram's `retry_after` when
 it asked for one) and stays pending for the next sweep; a sender killed between the send and the mark
 leaves a claim that lapses, so the message goes out again: at least once, at most one duplicate per kill.
+A message made of several sends (images, then a notice) notes each one done in its payload, which a
+failed attempt writes back, so a resend skips what already went.
 What a message looks like, and how it is sent, is the caller's `send` (aisha/telegram/notifier.py):
 this module is the table only, so writing a message costs the writer no Telegram client.
 """
@@ -58,13 +60,15 @@ def deliver(db: Database, key: str, send: Send, run: RunAsync, *, claim_seconds:
     row = claim(db, key, claim_seconds=claim_seconds)
     if row is None:
         return False  # sent already, or another sender holds it
+    payload = dict(row["payload"])  # a message of several sends notes the ones done in it
     try:
-        run(send(row["kind"], row["chat_id"], row["payload"]))
+        run(send(row["kind"], row["chat_id"], payload))
     except (AishaError, OSError) as exc:
         wait = exc.retry_after if isinstance(exc, UpstreamError) and exc.retry_after else 0.0
         with db.transaction() as conn:
             conn.execute("UPDATE notifications SET claimed_until = now() + make_interval(secs => %s), "
-                         "last_error = %s WHERE id = %s", (wait, str(exc)[:500], row["id"]))
+                         "last_error = %s, payload = %s::jsonb WHERE id = %s",
+                         (wait, str(exc)[:500], json.dumps(payload), row["id"]))
         log.warning("notification %s not sent: %s", key, exc, extra={"notification": key})
         return False
     with db.transaction() as conn:

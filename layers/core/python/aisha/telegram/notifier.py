@@ -53,20 +53,25 @@ async def _avatar_failed(n: Notifier, chat_id: int, p: dict[str, Any]) -> None:
 
 
 async def _generation_done(n: Notifier, chat_id: int, p: dict[str, Any]) -> None:
+    """The images, then the notice about hidden ones: two sends, so each one done is noted in the payload
+    (`parts_sent`, kept by the outbox when the other fails) and a resend skips it."""
     lang = p.get("language", "ru")
+    done: list[str] = p.setdefault("parts_sent", [])
     keys: list[str] = p["keys"]
-    caption = text(lang, "generation_done", prompt=p["prompt"])[:1024]
-    photos = [n.storage.get(n.images_bucket, key) for key in keys]
-    if len(photos) == 1:
-        await n.bot.send_photo(chat_id, photos[0], caption=caption)
-    elif photos:
-        media = [InputMediaPhoto(data, caption=caption if i == 0 else None) for i, data in enumerate(photos)]
-        await n.bot.send_media_group(chat_id, media)
     hidden = int(p.get("hidden", 0))
-    if hidden and photos:
-        await n.bot.send_message(chat_id, text(lang, "generation_nsfw_hidden", count=hidden))
-    elif hidden:
-        await n.bot.send_message(chat_id, text(lang, "generation_all_hidden"))
+    if keys and "images" not in done:
+        caption = text(lang, "generation_done", prompt=p["prompt"])[:1024]
+        photos = [n.storage.get(n.images_bucket, key) for key in keys]
+        if len(photos) == 1:
+            await n.bot.send_photo(chat_id, photos[0], caption=caption)
+        else:
+            media = [InputMediaPhoto(data, caption=caption if i == 0 else None) for i, data in enumerate(photos)]
+            await n.bot.send_media_group(chat_id, media)
+        done.append("images")
+    if hidden and "notice" not in done:
+        key = "generation_nsfw_hidden" if keys else "generation_all_hidden"
+        await n.bot.send_message(chat_id, text(lang, key, count=hidden))
+        done.append("notice")
 
 
 async def _generation_failed(n: Notifier, chat_id: int, p: dict[str, Any]) -> None:
