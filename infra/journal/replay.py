@@ -25,7 +25,7 @@ import redis
 from aisha.db import Database
 from aisha.errors import AishaError
 from aisha.models import TelegramUpdate
-from aisha.services import chat_queue
+from aisha.services import chat_queue, tg_updates
 from aisha.services.reconcile import kind_of
 
 InvokeEvent = Callable[[str, dict[str, Any]], None]
@@ -66,7 +66,8 @@ def replay_one(db: Database, client: redis.Redis, event_id: int, invoke: InvokeE
                 return Replayed(event_id, "replayed", f"queued {function}")
             conn.execute("UPDATE webhook_events SET status = 'received', processing_attempts = 0, "
                          "last_seen_at = now() WHERE id = %s", (event_id,))
-            chat_id = TelegramUpdate.model_validate(json.loads(bytes(row["body"]))).chat_id
+            # poison (no chat id, a callback without `from`) stays parked with the reason, never a KeyError
+            chat_id = tg_updates.chat_id_of(TelegramUpdate.model_validate(json.loads(bytes(row["body"]))))
             if chat_id is None:
                 raise AishaError("the update names no chat; it cannot be dispatched")
             # The dispatcher takes the row lock before it reads the status, so it sees this change

@@ -4,6 +4,10 @@ Format version 1 is `<flow>[:<action>[:<argument>]]` with no prefix, so the butt
 screens keep working; the flow names the handler function (aisha/bot/routing.py). A later,
 incompatible format is to start with `~<version>:`; data of a version this code does not know
 parses to None (a stale button), never to a wrong action.
+
+Every number a button carries (an id, a page) is bounded by MAX_NUMBER: data whose argument reads as
+an integer beyond it is forged and parses to None, so no flow ever hands PostgreSQL a number its
+bigint cannot hold (`balance:history:<400 digits>`), whichever way the flow converts the argument.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from dataclasses import dataclass
 VERSION = 1
 MAX_BYTES = 64  # Telegram's limit for callback_data (1-64 bytes)
 _SEPARATOR = ":"
+MAX_NUMBER = 2**53 - 1  # ids and pages; times a page size it still fits a bigint
 
 
 @dataclass(frozen=True)
@@ -28,6 +33,8 @@ class Callback:
             raise ValueError("a callback argument needs an action")
         if len(self.data.encode("utf-8")) > MAX_BYTES:
             raise ValueError(f"callback data over {MAX_BYTES} bytes: {self.data!r}")
+        if abs(_as_int(self.argument) or 0) > MAX_NUMBER:
+            raise ValueError(f"callback number out of range: {self.argument!r}")
 
     @property
     def data(self) -> str:
@@ -36,8 +43,8 @@ class Callback:
 
     @property
     def number(self) -> int | None:
-        """The argument as a non-negative integer (an id or a page), or None."""
-        return int(self.argument) if self.argument.isdigit() else None
+        """The argument as a non-negative integer (an id or a page, at most MAX_NUMBER), or None."""
+        return int(self.argument) if self.argument.isascii() and self.argument.isdigit() else None
 
     @classmethod
     def parse(cls, data: str | None) -> Callback | None:
@@ -46,9 +53,20 @@ class Callback:
             return None
         flow, _, rest = data.partition(_SEPARATOR)
         action, _, argument = rest.partition(_SEPARATOR)
-        if not flow:
+        if not flow or (argument and not action):
             return None
-        return cls(flow, action, argument) if action or not argument else None
+        try:
+            return cls(flow, action, argument)
+        except ValueError:  # a separator in the wrong place, or a number out of range
+            return None
+
+
+def _as_int(argument: str) -> int | None:
+    """The argument as int() would read it (as flows do: `int(argument)`), or None."""
+    try:
+        return int(argument)
+    except ValueError:
+        return None
 
 
 def button_data(flow: str, action: str = "", argument: str | int = "") -> str:

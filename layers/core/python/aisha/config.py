@@ -71,6 +71,9 @@ class Settings(BaseModel):
     fal_retry_max_delay_seconds: int = Field(default=3600, ge=1)  # the longest wait between two tries
     fal_hand_on_lease_seconds: int = Field(default=600, ge=10)  # a handed-on delivery is not handed on again
 
+    # Telegram flood control: how long a flow's Bot API calls (an outbox message's) may wait out 429s
+    telegram_flood_wait_seconds: float = Field(default=10.0, ge=0, le=60)
+
     @field_validator("database_url")
     @classmethod
     def _postgres_url(cls, value: str) -> str:

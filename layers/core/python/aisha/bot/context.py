@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -41,6 +41,7 @@ class BotContext:
     user: User
     state: ChatState | None
     created: bool = False  # the user registered with this update
+    button_answered: bool = field(default=False, init=False)  # Telegram takes one answer per callback
 
     @property
     def lang(self) -> str:
@@ -78,7 +79,9 @@ class BotContext:
             await self.bot.send_message(self.chat_id, body, reply_markup=markup)
 
     async def answer_button(self, notice: str | None = None) -> None:
-        if self.update.callback_query:
+        """Answer the pressed button, once: Telegram refuses a second answer, so later calls do nothing."""
+        if self.update.callback_query and not self.button_answered:
+            self.button_answered = True
             await self.bot.answer_callback_query(self.update.callback_query.id, text=notice)
 
     def set_state(self, flow: str, step: str, **data: Any) -> ChatState:

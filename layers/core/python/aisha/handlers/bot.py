@@ -6,6 +6,7 @@ Invoked by the dispatcher with {"event_id", "update"}; raising marks the update 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -14,7 +15,8 @@ from telegram import Update
 from aisha.bot.context import BotContext, under_message_limit
 from aisha.bot.state import load_state
 from aisha.models import Language
-from aisha.services import users
+from aisha.services import outbox, users
+from aisha.telegram.overflow import Keep, overflow_to
 from aisha.texts import text
 from aisha.worker import WorkerState, state
 
@@ -54,8 +56,23 @@ async def _run(worker: WorkerState, flow: Flow, event: dict[str, Any]) -> dict[s
         return {"ok": True, "rate_limited": True}
     ctx = BotContext(worker=worker, bot=bot, update=update, event_id=int(event.get("event_id", 0)),
                      chat_id=chat_id, user=user, state=load_state(worker.redis, chat_id), created=created)
-    await flow(ctx)
+    with overflow_to(_to_outbox(worker, update.update_id, chat_id)):
+        await flow(ctx)
+        await ctx.answer_button()  # a button a flow left unanswered still stops spinning (a no-op if answered)
     return {"ok": True}
+
+
+def _to_outbox(worker: WorkerState, update_id: int, chat_id: int) -> Keep:
+    """A flow's message that flood control held back goes to the outbox, keyed by the update: a rerun
+    of the same update (a replay) keeps nothing twice."""
+    numbers = itertools.count()
+
+    def keep(method: str, params: dict[str, Any]) -> None:
+        with worker.db.transaction() as conn:
+            outbox.enqueue(conn, f"tg:{update_id}:{next(numbers)}", int(params.get("chat_id", chat_id)),
+                           "bot_call", {"method": method, "params": params})
+
+    return keep
 
 
 def _later_part_of_album(worker: WorkerState, update: Update) -> bool:

@@ -40,4 +40,6 @@ def webhook_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         body["duplicate"] = True
     if receipt.ignored is not None:
         body["ignored"] = receipt.ignored
+    if receipt.parked is not None:
+        body["parked"] = receipt.parked
     return json_response(200, body)

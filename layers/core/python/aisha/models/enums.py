@@ -48,7 +48,8 @@ PRESETS: dict[Preset, PresetParams] = {
 
 
 # what the notification outbox can hold; aisha/telegram/notifier.py has one renderer for each
-NOTIFICATION_KINDS = frozenset({"avatar_ready", "avatar_failed", "generation_done", "generation_failed"})
+NOTIFICATION_KINDS = frozenset({"avatar_ready", "avatar_failed", "generation_done", "generation_failed",
+                                "bot_call"})  # bot_call: a flow's message kept past flood control
 
 
 class AvatarStatus(StrEnum):

@@ -1,9 +1,15 @@
 """The notification outbox: written with the state change, sent after commit, once per key.
 
-Sending holds the row lock (SKIP LOCKED for everyone else), so two processes finishing the same
-work cannot both send; a send that fails stays pending for the next sweep. What a message looks
-like, and how it is sent, is the caller's `send` (aisha/telegram/notifier.py): this module is the
-table only, so writing a message costs the writer no Telegram client.
+Sending is claim, commit, send, mark sent: a short transaction claims the pending row for a lease
+(`claimed_until`), the send runs with no transaction open, and a second short one marks the row sent
+the moment Telegram has answered. Two processes finishing the same work cannot both send (the claim
+is one conditional UPDATE); a send that fails releases the claim (after Telegram's `retry_after` when
+it asked for one) and stays pending for the next sweep; a sender killed between the send and the mark
+leaves a claim that lapses, so the message goes out again: at least once, at most one duplicate per kill.
+A message made of several sends (images, then a notice) notes each one done in its payload, which a
+failed attempt writes back, so a resend skips what already went.
+What a message looks like, and how it is sent, is the caller's `send` (aisha/telegram/notifier.py):
+this module is the table only, so writing a message costs the writer no Telegram client.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
-from aisha.errors import TelegramApiError
+from aisha.errors import AishaError, UpstreamError
 from aisha.models import NOTIFICATION_KINDS
 
 if TYPE_CHECKING:
@@ -22,6 +28,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 Send = Callable[[str, int, dict[str, Any]], Coroutine[Any, Any, None]]
 RunAsync = Callable[[Coroutine[Any, Any, None]], None]
+CLAIM_SECONDS = 300  # longer than any send (flood waits included); a lapsed claim means its sender died
 
 
 def enqueue(conn: Connection, key: str, chat_id: int, kind: str, payload: dict[str, Any]) -> bool:
@@ -36,33 +43,47 @@ def enqueue(conn: Connection, key: str, chat_id: int, kind: str, payload: dict[s
     return cursor.rowcount == 1
 
 
-def deliver(db: Database, key: str, send: Send, run: RunAsync) -> bool:
-    """Send the pending notification `key`; True if this call sent it."""
+def claim(db: Database, key: str, *, claim_seconds: float = CLAIM_SECONDS) -> dict[str, Any] | None:
+    """Take the pending notification `key` for one sender (committed before the send), or None."""
     with db.transaction() as conn:
-        row = conn.execute(
-            "SELECT id, chat_id, kind, payload FROM notifications WHERE key = %s AND status = 'pending' "
-            "FOR UPDATE SKIP LOCKED",
-            (key,),
+        row: dict[str, Any] | None = conn.execute(
+            """UPDATE notifications SET claimed_until = now() + make_interval(secs => %s), attempts = attempts + 1
+               WHERE key = %s AND status = 'pending' AND (claimed_until IS NULL OR claimed_until <= now())
+               RETURNING id, chat_id, kind, payload""",
+            (claim_seconds, key),
         ).fetchone()
-        if row is None:
-            return False
-        try:
-            run(send(row["kind"], row["chat_id"], row["payload"]))
-        except (TelegramApiError, OSError) as exc:
-            conn.execute("UPDATE notifications SET attempts = attempts + 1, last_error = %s WHERE id = %s",
-                         (str(exc)[:500], row["id"]))
-            log.warning("notification %s not sent: %s", key, exc, extra={"notification": key})
-            return False
-        conn.execute("UPDATE notifications SET status = 'sent', sent_at = now(), attempts = attempts + 1 "
+    return row
+
+
+def deliver(db: Database, key: str, send: Send, run: RunAsync, *, claim_seconds: float = CLAIM_SECONDS) -> bool:
+    """Send the pending notification `key`; True if this call sent it."""
+    row = claim(db, key, claim_seconds=claim_seconds)
+    if row is None:
+        return False  # sent already, or another sender holds it
+    payload = dict(row["payload"])  # a message of several sends notes the ones done in it
+    try:
+        run(send(row["kind"], row["chat_id"], payload))
+    except (AishaError, OSError) as exc:
+        wait = exc.retry_after if isinstance(exc, UpstreamError) and exc.retry_after else 0.0
+        with db.transaction() as conn:
+            conn.execute("UPDATE notifications SET claimed_until = now() + make_interval(secs => %s), "
+                         "last_error = %s, payload = %s::jsonb WHERE id = %s",
+                         (wait, str(exc)[:500], json.dumps(payload), row["id"]))
+        log.warning("notification %s not sent: %s", key, exc, extra={"notification": key})
+        return False
+    with db.transaction() as conn:
+        conn.execute("UPDATE notifications SET status = 'sent', sent_at = now(), claimed_until = NULL "
                      "WHERE id = %s", (row["id"],))
-        return True
+    return True
 
 
 def pending_keys(db: Database, *, older_than_seconds: float = 0, limit: int = 100) -> list[str]:
+    """Pending notifications nobody holds a live claim on, oldest first."""
     with db.transaction() as conn:
         rows = conn.execute(
             "SELECT key FROM notifications WHERE status = 'pending' "
-            "AND created_at < now() - make_interval(secs => %s) ORDER BY id LIMIT %s",
+            "AND created_at < now() - make_interval(secs => %s) "
+            "AND (claimed_until IS NULL OR claimed_until <= now()) ORDER BY id LIMIT %s",
             (older_than_seconds, limit),
         ).fetchall()
     return [row["key"] for row in rows]

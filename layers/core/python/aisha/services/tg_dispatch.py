@@ -1,6 +1,10 @@
 """Draining a chat's queue: each update to the handler function of its kind, in order.
 
-A handler that fails has its update recorded and parked for replay, and the chat moves on.
+A handler that fails has its update recorded and parked for replay, and the chat moves on; so does an
+update that cannot be read or routed (its row never stays `processing`). When the dispatch itself
+fails (the database or Redis is away), the update goes back to the head of its chat's queue and the
+error goes up, so the dispatcher's Event invocation is retried: nothing popped is dropped, and a
+row left unfinished is found again by `requeue_stuck` (parked after MAX_ATTEMPTS tries).
 """
 
 from __future__ import annotations
@@ -10,8 +14,9 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from aisha.models import EventStatus
-from aisha.services import chat_queue, journal
+from aisha.errors import AishaError, NotFound
+from aisha.models import EventStatus, TelegramUpdate
+from aisha.services import chat_queue, journal, tg_updates
 
 if TYPE_CHECKING:
     import redis
@@ -28,7 +33,11 @@ MAX_ATTEMPTS = 3
 def handle_event(db: Database, event_id: int, route: Route, invoke: InvokeSync) -> str:
     """Run one journaled update through its handler; returns the journal status it ends in."""
     with db.transaction() as conn:
-        event = journal.get(conn, event_id, lock=True)
+        try:
+            event = journal.get(conn, event_id, lock=True)
+        except NotFound:  # a queue entry whose row is gone (a restored database): nothing to run, nothing to keep
+            log.warning("queued update %s is not in the journal; dropped from the queue", event_id)
+            return "not_found"
         if event.status in _DONE:
             return event.status.value
         tries = conn.execute(
@@ -39,45 +48,56 @@ def handle_event(db: Database, event_id: int, route: Route, invoke: InvokeSync) 
             journal.mark(conn, event_id, EventStatus.PARKED, error_code="handler_never_finished",
                          error=f"no handler run finished in {MAX_ATTEMPTS} attempts")
             return EventStatus.PARKED.value
-    update = json.loads(event.body)
-    chat_id = _chat_id(update)
-    function = route(update, chat_id)
+    try:
+        update = json.loads(event.body)
+        function = route(update, chat_id_of(update))
+    except Exception as exc:  # poison or a routing bug: deterministic, so retrying would not help
+        code = exc.code if isinstance(exc, AishaError) else "route_failed"
+        return _park(db, event_id, code, f"{type(exc).__name__}: {exc}")
     try:
         answer, error = invoke(function, {"event_id": event_id, "update": update})
     except Exception as exc:  # the invoke itself failed (runner down): park, don't block the chat
         answer, error = {"errorMessage": str(exc)}, "InvokeFailed"
-    with db.transaction() as conn:
-        if error is None:
+    if error is None:
+        with db.transaction() as conn:
             journal.mark(conn, event_id, EventStatus.PROCESSED)
-            return EventStatus.PROCESSED.value
-        message = answer.get("errorMessage") if isinstance(answer, dict) else str(answer)
-        journal.mark(conn, event_id, EventStatus.PARKED, error_code=f"handler_{error}"[:64],
-                     error=f"{function}: {message}")
-    log.error("update parked", extra={"event_id": event_id, "function": function, "error": message})
+        return EventStatus.PROCESSED.value
+    message = answer.get("errorMessage") if isinstance(answer, dict) else str(answer)
+    return _park(db, event_id, f"handler_{error}"[:64], f"{function}: {message}")
+
+
+def _park(db: Database, event_id: int, code: str, reason: str) -> str:
+    with db.transaction() as conn:
+        journal.mark(conn, event_id, EventStatus.PARKED, error_code=code, error=reason[:2000])
+    log.error("update parked", extra={"event_id": event_id, "error_code": code, "error": reason})
     return EventStatus.PARKED.value
 
 
-def _chat_id(update: dict[str, Any]) -> int | None:
-    from aisha.models import TelegramUpdate
-
-    return TelegramUpdate.model_validate(update).chat_id
+def chat_id_of(update: dict[str, Any]) -> int | None:
+    """The update's chat; ClientError `malformed_update` (never a KeyError) when it cannot be read."""
+    return tg_updates.chat_id_of(TelegramUpdate.model_validate(update))
 
 
 def drain_chat(db: Database, client: redis.Redis, chat_id: int, route: Route, invoke: InvokeSync) -> int:
     """Run the chat's queued updates in order; `route` (the bot's routing table) names each one's function."""
-    return chat_queue.drain(client, chat_id, lambda event_id: _safe(db, event_id, route, invoke))
+    return chat_queue.drain(client, chat_id, lambda event_id: _handle(db, event_id, route, invoke))
 
 
-def _safe(db: Database, event_id: int, route: Route, invoke: InvokeSync) -> None:
+def _handle(db: Database, event_id: int, route: Route, invoke: InvokeSync) -> None:
     try:
         handle_event(db, event_id, route, invoke)
-    except Exception:  # never let one update stop the chat's queue
-        log.exception("dispatch of event %s failed", event_id)
+    except Exception:
+        # the journal failed under us: chat_queue puts the update back first in line and the
+        # invocation fails, so it is retried; if Redis fails too, the row is still unfinished and
+        # requeue_stuck brings it back
+        log.exception("dispatch of event %s failed; back on its chat's queue", event_id)
+        raise
 
 
 def requeue_stuck(db: Database, client: redis.Redis, *, older_than_seconds: int) -> list[int]:
     """Updates journaled but never finished (their dispatcher was killed, or never queued): queue
-    them again for their chats; returns the chat ids to drain."""
+    them again for their chats; returns the chat ids to drain. One that cannot be read is parked with
+    its reason, so it never fails this sweep again."""
     with db.transaction() as conn:
         rows = conn.execute(
             "SELECT id, body FROM webhook_events WHERE provider = 'telegram' "
@@ -85,8 +105,15 @@ def requeue_stuck(db: Database, client: redis.Redis, *, older_than_seconds: int)
             "ORDER BY id LIMIT 500", (older_than_seconds,)).fetchall()
     chats: list[int] = []
     for row in rows:
-        chat_id = _chat_id(json.loads(row["body"]))
-        if chat_id is None:
+        try:
+            chat_id = chat_id_of(json.loads(bytes(row["body"])))
+        except (AishaError, ValueError) as exc:  # ValueError: not JSON, or not an update (pydantic's too)
+            code = exc.code if isinstance(exc, AishaError) else "malformed_update"
+            _park(db, int(row["id"]), code, f"{type(exc).__name__}: {exc}")
+            continue
+        if chat_id is None:  # a kind without a chat whose webhook died before it said so
+            with db.transaction() as conn:
+                journal.mark(conn, int(row["id"]), EventStatus.PROCESSED, error_code="no_chat")
             continue
         chat_queue.push(client, chat_id, int(row["id"]))
         if chat_id not in chats:

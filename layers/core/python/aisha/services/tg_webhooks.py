@@ -1,6 +1,8 @@
 """Receiving a Telegram update: secret check, journal, dedupe on update_id, queue for its chat.
 
-A refusal is raised (Unauthorized, ClientError); the handler's edge makes the HTTP answer.
+A refusal is raised (Unauthorized, ClientError); the handler's edge makes the HTTP answer. An update
+with the right secret whose fields the bot cannot use (services/tg_updates.py) is journaled and
+parked with the reason at once, and answered 2xx: Telegram would resend it for a day otherwise.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from pydantic import ValidationError
 
 from aisha.errors import ClientError, Unauthorized
 from aisha.models import EventStatus, Provider, SignatureOutcome, TelegramUpdate
-from aisha.services import chat_queue, journal
+from aisha.services import chat_queue, journal, tg_updates
 
 if TYPE_CHECKING:
     import redis
@@ -27,11 +29,13 @@ KEEP_HEADERS = ("content-type", "x-forwarded-for", "user-agent")
 
 @dataclass(frozen=True)
 class Receipt:
-    """An accepted update: queued for `chat_id` (drain it), a duplicate, or ignored (of kind `ignored`)."""
+    """An accepted update: queued for `chat_id` (drain it), a duplicate, ignored (of kind `ignored`),
+    or parked as unusable (`parked` is the error code)."""
 
     chat_id: int | None = None
     duplicate: bool = False
     ignored: str | None = None
+    parked: str | None = None
 
 
 def secret_matches(expected: str | None, headers: Mapping[str, str]) -> bool:
@@ -61,6 +65,10 @@ def receive(db: Database, client: redis.Redis, secret: str | None, headers: Mapp
     # first push or dispatch failed, Telegram's retry is how it gets through
     if not recorded.first and recorded.event.status is not EventStatus.RECEIVED:
         return Receipt(duplicate=True)
+    if (reason := tg_updates.problem(update)) is not None:
+        with db.transaction() as conn:
+            journal.mark(conn, recorded.event.id, EventStatus.PARKED, error_code="malformed_update", error=reason)
+        return Receipt(parked="malformed_update")
     chat_id = update.chat_id
     if chat_id is None:
         with db.transaction() as conn:

@@ -1,4 +1,5 @@
-"""A python-telegram-bot `Bot` pointed at TELEGRAM_API_BASE_URL (Telegram or a local stand-in)."""
+"""The worker's Bot: python-telegram-bot pointed at TELEGRAM_API_BASE_URL (Telegram or a local stand-in),
+waiting out flood control and taking harmless refusals as done (aisha/telegram/flood.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from telegram.request import HTTPXRequest
 
 from aisha.config import Settings
 from aisha.errors import ConfigError
+from aisha.telegram.flood import FloodSafeBot
 
 
 def file_base_url(api_base_url: str) -> str:
@@ -20,9 +22,10 @@ def make_bot(settings: Settings) -> Bot:
         raise ConfigError("TELEGRAM_BOT_TOKEN is required but not set", variables=["TELEGRAM_BOT_TOKEN"])
     request = HTTPXRequest(connection_pool_size=8, connect_timeout=5.0, read_timeout=20.0, write_timeout=20.0,
                            media_write_timeout=60.0)
-    return Bot(
+    return FloodSafeBot(
         settings.telegram_bot_token.get_secret_value(),
         base_url=settings.telegram_api_base_url,
         base_file_url=file_base_url(settings.telegram_api_base_url),
         request=request,
+        flood_budget=settings.telegram_flood_wait_seconds,
     )

@@ -1,7 +1,8 @@
 """Turns an outbox notification into Bot API calls (python-telegram-bot).
 
-python-telegram-bot's failures leave here as TelegramApiError (with Telegram's `retry_after` on
-flood control), so the outbox that calls `send` needs no Telegram library to know a send failed.
+The bot waits out short flood control itself (aisha/telegram/flood.py); python-telegram-bot's failures
+that remain leave here as TelegramApiError (with Telegram's `retry_after` on flood control), so the
+outbox that calls `send` needs no Telegram library to know a send failed.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from telegram.error import RetryAfter, TelegramError
 from aisha.callbacks import Callback
 from aisha.errors import TelegramApiError
 from aisha.storage import Storage
+from aisha.telegram.flood import retry_seconds
 from aisha.texts import text
 
 Render = Callable[["Notifier", int, dict[str, Any]], Awaitable[None]]
@@ -31,9 +33,7 @@ class Notifier:
             await self.bot.initialize()  # a no-op once done
             await RENDERERS[kind](self, chat_id, payload)
         except RetryAfter as exc:
-            wait = exc.retry_after
-            seconds = wait if isinstance(wait, int) else wait.total_seconds()
-            raise TelegramApiError(str(exc), code="telegram_flood_control", retry_after=float(seconds)) from exc
+            raise TelegramApiError(str(exc), code="telegram_flood_control", retry_after=retry_seconds(exc)) from exc
         except TelegramError as exc:
             raise TelegramApiError(f"{exc.__class__.__name__}: {exc}") from exc
 
@@ -53,25 +53,42 @@ async def _avatar_failed(n: Notifier, chat_id: int, p: dict[str, Any]) -> None:
 
 
 async def _generation_done(n: Notifier, chat_id: int, p: dict[str, Any]) -> None:
+    """The images, then the notice about hidden ones: two sends, so each one done is noted in the payload
+    (`parts_sent`, kept by the outbox when the other fails) and a resend skips it."""
     lang = p.get("language", "ru")
+    done: list[str] = p.setdefault("parts_sent", [])
     keys: list[str] = p["keys"]
-    caption = text(lang, "generation_done", prompt=p["prompt"])[:1024]
-    photos = [n.storage.get(n.images_bucket, key) for key in keys]
-    if len(photos) == 1:
-        await n.bot.send_photo(chat_id, photos[0], caption=caption)
-    elif photos:
-        media = [InputMediaPhoto(data, caption=caption if i == 0 else None) for i, data in enumerate(photos)]
-        await n.bot.send_media_group(chat_id, media)
     hidden = int(p.get("hidden", 0))
-    if hidden and photos:
-        await n.bot.send_message(chat_id, text(lang, "generation_nsfw_hidden", count=hidden))
-    elif hidden:
-        await n.bot.send_message(chat_id, text(lang, "generation_all_hidden"))
+    if keys and "images" not in done:
+        caption = text(lang, "generation_done", prompt=p["prompt"])[:1024]
+        photos = [n.storage.get(n.images_bucket, key) for key in keys]
+        if len(photos) == 1:
+            await n.bot.send_photo(chat_id, photos[0], caption=caption)
+        else:
+            media = [InputMediaPhoto(data, caption=caption if i == 0 else None) for i, data in enumerate(photos)]
+            await n.bot.send_media_group(chat_id, media)
+        done.append("images")
+    if hidden and "notice" not in done:
+        key = "generation_nsfw_hidden" if keys else "generation_all_hidden"
+        await n.bot.send_message(chat_id, text(lang, key, count=hidden))
+        done.append("notice")
 
 
 async def _generation_failed(n: Notifier, chat_id: int, p: dict[str, Any]) -> None:
     lang = p.get("language", "ru")
     await n.bot.send_message(chat_id, text(lang, "generation_failed", reason=_reason(lang, p), coins=p.get("coins", 0)))
+
+
+async def _bot_call(n: Notifier, chat_id: int, p: dict[str, Any]) -> None:
+    """A bot flow's sendMessage or editMessageText that flood control held back (aisha/telegram/overflow.py)."""
+    params = p["params"]
+    markup = InlineKeyboardMarkup.de_json(params["reply_markup"], n.bot) if params.get("reply_markup") else None
+    entities = {key: params[key] for key in ("parse_mode",) if key in params}
+    if p["method"] == "editMessageText":
+        await n.bot.edit_message_text(params["text"], chat_id=chat_id, message_id=int(params["message_id"]),
+                                      reply_markup=markup, **entities)
+    else:
+        await n.bot.send_message(chat_id, params["text"], reply_markup=markup, **entities)
 
 
 def _reason(lang: str, p: dict[str, Any]) -> str:
@@ -84,4 +101,5 @@ RENDERERS: dict[str, Render] = {  # one per NOTIFICATION_KINDS (a unit test chec
     "avatar_failed": _avatar_failed,
     "generation_done": _generation_done,
     "generation_failed": _generation_failed,
+    "bot_call": _bot_call,
 }

@@ -1,15 +1,23 @@
-"""bot_help: help, cancel (from any state), and the short answer to unsupported updates."""
+"""bot_help: help, cancel (from any state), and the short answer to unsupported updates or buttons."""
 
 from __future__ import annotations
 
 from aisha.bot.context import BotContext
 from aisha.bot.menu import show_menu
-from aisha.bot.routing import command_of
+from aisha.bot.routing import FLOW_FUNCTIONS, command_of
+from aisha.functions import BOT_AVATAR
 
 
 async def handle(ctx: BotContext) -> None:
     command = command_of(ctx.text)
     if command == "cancel" or ctx.callback.flow == "cancel":
+        if ctx.state is not None and FLOW_FUNCTIONS.get(ctx.state.flow) == BOT_AVATAR:
+            # /cancel while creating an avatar does what its Cancel button does: the draft and its
+            # photos go (imported here only: nothing else of bot_help needs the avatar flow)
+            from aisha.bot.flows.avatar.review import cancel
+
+            await cancel(ctx)
+            return
         had_state = ctx.state is not None
         ctx.clear_state()
         await ctx.answer_button()
@@ -21,6 +29,10 @@ async def handle(ctx: BotContext) -> None:
         await ctx.reply(ctx.t("help", training=s.price_training, image=s.price_image), [[(ctx.t("button_menu"),
                                                                                       "menu:show")]])
         return
+    if ctx.update.callback_query is not None:
+        # a button this bot cannot read (a stale format, forged data, a number out of range)
+        await ctx.answer_button(ctx.t("button_unknown"))
+        await show_menu(ctx, edit=True)
+        return
     if ctx.update.pre_checkout_query is None:
-        await ctx.answer_button()
         await ctx.reply(ctx.t("unsupported"))

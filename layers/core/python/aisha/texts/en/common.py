@@ -31,4 +31,5 @@ TEXTS: dict[str, str] = {
     "button_back": "⬅️ Back",
     "button_menu": "🏠 Menu",
     "button_cancel": "✖️ Cancel",
+    "button_unknown": "This button no longer works. Here is the menu.",
 }

@@ -31,4 +31,5 @@ TEXTS: dict[str, str] = {
     "button_back": "⬅️ Назад",
     "button_menu": "🏠 Меню",
     "button_cancel": "✖️ Отмена",
+    "button_unknown": "Эта кнопка больше не работает. Вот меню.",
 }
