@@ -65,6 +65,10 @@ class Settings(BaseModel):
 
     log_level: str = "INFO"
 
+    # support: how users reach a person (/paysupport, /terms, "contact support"); unset, the bot names
+    # "the bot's administrator" (catalogue key support_contact_default)
+    support_contact: str | None = Field(default=None, max_length=200)
+
     @field_validator("database_url")
     @classmethod
     def _postgres_url(cls, value: str) -> str:

@@ -15,7 +15,7 @@ from telegram.error import RetryAfter, TelegramError
 from aisha.callbacks import Callback
 from aisha.errors import TelegramApiError
 from aisha.storage import Storage
-from aisha.texts import text
+from aisha.texts import shown_prompt, text
 
 Render = Callable[["Notifier", int, dict[str, Any]], Awaitable[None]]
 
@@ -55,7 +55,7 @@ async def _avatar_failed(n: Notifier, chat_id: int, p: dict[str, Any]) -> None:
 async def _generation_done(n: Notifier, chat_id: int, p: dict[str, Any]) -> None:
     lang = p.get("language", "ru")
     keys: list[str] = p["keys"]
-    caption = text(lang, "generation_done", prompt=p["prompt"])[:1024]
+    caption = text(lang, "generation_done", prompt=shown_prompt(lang, p["prompt"]))[:1024]
     photos = [n.storage.get(n.images_bucket, key) for key in keys]
     if len(photos) == 1:
         await n.bot.send_photo(chat_id, photos[0], caption=caption)

@@ -6,16 +6,19 @@ from aisha.bot.context import BotContext
 from aisha.bot.menu import show_menu
 from aisha.models import Language
 from aisha.services import users
+from aisha.texts import text
 
 
 async def handle(ctx: BotContext) -> None:
     pressed = ctx.callback
     if (pressed.flow, pressed.action) == ("lang", "choose") or ctx.text.startswith("/language"):
         await ctx.answer_button()
-        await ctx.edit_or_reply(ctx.t("choose_language"), [[("Русский", "lang:set:ru"), ("English", "lang:set:en")]])
+        # each language named in itself, from its own catalogue
+        choices = [(text(language.value, "language_name"), f"lang:set:{language.value}") for language in Language]
+        await ctx.edit_or_reply(ctx.t("choose_language"), [choices])
         return
     if (pressed.flow, pressed.action) == ("lang", "set"):
-        choice = Language(pressed.argument) if pressed.argument in ("ru", "en") else Language.RU
+        choice = Language(pressed.argument) if pressed.argument in tuple(Language) else ctx.user.language
         with ctx.worker.db.transaction() as conn:
             users.set_language(conn, ctx.user.id, choice)
         ctx.user = ctx.user.model_copy(update={"language": choice})
