@@ -57,6 +57,9 @@ def test_the_language_is_switched_in_the_menu_and_kept(functions: Functions) -> 
     switched = functions.last_sent(user)
     assert switched["text"] == f"{catalogue('en', 'language_set')}\n\n{catalogue('en', 'menu_title', balance=0)}"
     button(switched, "en", "menu_help")
+    # and this chat's command menu follows the choice, whatever the client's language
+    assert functions.telegram.core.state.commands[f"chat@{user}:"] == [
+        {"command": name, "description": catalogue("en", f"command_{name}")} for name in listed_commands()]
 
     # Telegram still says "ru": the choice wins over the client's language from now on
     functions.call("bot_help", {"event_id": 4, "update": _command(user, "/help", "ru")})
@@ -140,3 +143,19 @@ def test_the_gallery_lists_a_style_preset_in_russian(functions: Functions) -> No
     assert shown[:20] in listing["text"] and style_prompt("street")[:20] not in listing["text"]
     labels = [b["text"] for row in listing["reply_markup"]["inline_keyboard"] for b in row]
     assert any(label.startswith(f"1. {shown[:20]}") for label in labels)
+
+
+def test_the_switch_holds_when_the_chats_command_menu_cannot_be_set(functions: Functions) -> None:
+    user = functions.new_user("en")
+    functions.call("bot_start", {"event_id": 1, "update": telegram_update("start", user)})
+    menu = functions.last_sent(user)
+    functions.call("bot_start", {"event_id": 2, "update": _press(functions, user, menu,
+                                                                   button(menu, "en", "menu_language"), "en")})
+    chooser = functions.last_sent(user)
+    fault = functions.telegram.core.add_fault(400, method="setMyCommands", description="Bad Request: injected")
+    answer = functions.call("bot_start", {"event_id": 3, "update": _press(
+        functions, user, chooser, button(chooser, "ru", "language_name"), "en")})
+    assert answer == {"ok": True}
+    assert functions.last_sent(user)["text"] == (f"{catalogue('ru', 'language_set')}\n\n"
+                                                 f"{catalogue('ru', 'menu_title', balance=0)}")
+    assert fault.remaining == 0 and f"chat@{user}:" not in functions.telegram.core.state.commands
