@@ -159,3 +159,22 @@ def test_the_switch_holds_when_the_chats_command_menu_cannot_be_set(functions: F
     assert functions.last_sent(user)["text"] == (f"{catalogue('ru', 'language_set')}\n\n"
                                                  f"{catalogue('ru', 'menu_title', balance=0)}")
     assert fault.remaining == 0 and f"chat@{user}:" not in functions.telegram.core.state.commands
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_an_unrecognised_payment_names_the_support_contact(functions: Functions, language: str,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    user = functions.new_user(language)
+    paid = telegram_update("successful_payment", user, language=language)
+    paid["message"]["successful_payment"].update(invoice_payload="topup:1:250:unknown",
+                                                 telegram_payment_charge_id=f"stxUnknown{user}")
+    functions.call("bot_balance", {"event_id": 1, "update": paid})
+    default = catalogue(language, "support_contact_default")
+    assert functions.last_sent(user)["text"] == catalogue(language, "balance_paid_unknown", contact=default)
+
+    monkeypatch.setenv("SUPPORT_CONTACT", "support@aisha.example")
+    reset_worker_state()
+    functions.call("bot_balance", {"event_id": 2, "update": {**paid, "update_id": paid["update_id"] + 1}})
+    answer = functions.last_sent(user)["text"]
+    assert answer == catalogue(language, "balance_paid_unknown", contact="support@aisha.example")
+    assert "support@aisha.example" in answer
