@@ -327,14 +327,21 @@ def test_the_page_and_the_bot_speak_russian_to_a_russian_user(stack: Any, browse
         assert browser.find_element(By.CSS_SELECTOR, "#messages > .service").text == "Вы оплатили ⭐ 50"
         page.shot("paid")
 
+        known = {job["request_id"] for job in stack.fal.jobs()}
         page.say("/generate")
         page.press("gen:avatar:none")
         page.press("gen:style:fantasy")
-        page.see(text("ru", "gen_style_fantasy_prompt"))
+        shown = text("ru", "gen_style_fantasy_prompt")
+        page.see(shown)
+        page.press("gen:size:square_hd")
+        page.press("gen:count:1")
+        page.press("gen:confirm")
+        page.see(_fragment("ru", "generation_done", prompt=shown))  # the result's caption, in Russian too
+        jobs = [job for job in stack.fal.jobs() if job["request_id"] not in known]
+        assert len(jobs) == 1 and jobs[0]["arguments"]["prompt"].startswith("epic fantasy character portrait")
         assert not browser.execute_script(_FIND_TEXT, "epic fantasy"), "the English prompt is FAL's only"
         page.shot("style-in-russian")
 
-        page.say("/cancel")
         page.say("/generate")
         page.press("gen:avatar:none")
         page.say("Кот в шляпе на луне")
