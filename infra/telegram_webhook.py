@@ -1,8 +1,13 @@
 """Register the bot's webhook with Telegram (or a local Bot API stand-in), show it, or delete it.
 
     python -m infra.telegram_webhook set [--max-connections 40] [--drop-pending-updates]
+    python -m infra.telegram_webhook commands
     python -m infra.telegram_webhook info
     python -m infra.telegram_webhook delete [--drop-pending-updates]
+
+`set` also registers the bot's command menu (setMyCommands), as `commands` does alone: the listed
+commands of aisha/bot/routing.py described from the catalogues, in English by default and in Russian
+for the language codes whose users the bot answers in Russian.
 
 It reads the functions' own environment: TELEGRAM_BOT_TOKEN, TELEGRAM_WEBHOOK_SECRET,
 TELEGRAM_API_BASE_URL and PUBLIC_BASE_URL (the webhook is `<PUBLIC_BASE_URL>/webhook/telegram`).
@@ -21,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from aisha.config import Settings
+    from telegram import Bot
 
 WEBHOOK_PATH = "/webhook/telegram"
 # The update kinds the bot handles (aisha/bot/routing.py); Telegram does not send the others.
@@ -38,6 +44,7 @@ def _parser() -> argparse.ArgumentParser:
     set_.add_argument("--max-connections", type=int, default=40, choices=range(1, 101), metavar="1..100",
                       help="parallel deliveries Telegram may open (default 40)")
     set_.add_argument("--drop-pending-updates", action="store_true", help="discard updates waiting at Telegram")
+    commands.add_parser("commands", help="setMyCommands: the command menu, per language")
     commands.add_parser("info", help="print getWebhookInfo as JSON")
     delete = commands.add_parser("delete", help="deleteWebhook")
     delete.add_argument("--drop-pending-updates", action="store_true", help="discard updates waiting at Telegram")
@@ -58,10 +65,32 @@ def webhook_url(settings: Settings) -> str:
     return settings.public_base_url.rstrip("/") + WEBHOOK_PATH
 
 
+def command_menus() -> dict[str, list[tuple[str, str]]]:
+    """language_code ("" = everyone else) -> (command, description) pairs, from the bot's command table."""
+    from aisha.bot.routing import command_menu
+    from aisha.services.users import RUSSIAN_READERS
+
+    menus = {"": command_menu("en")}
+    menus.update({code: command_menu("ru") for code in sorted(RUSSIAN_READERS)})
+    return menus
+
+
+async def _set_commands(bot: Bot) -> dict[str, int]:
+    from telegram import BotCommand
+
+    menus = command_menus()
+    for code, menu in menus.items():
+        await bot.set_my_commands([BotCommand(name, description) for name, description in menu],
+                                  language_code=code or None)
+    return {code or "default": len(menu) for code, menu in menus.items()}
+
+
 async def _run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
     from aisha.telegram.bot import make_bot
 
     async with make_bot(settings) as bot:
+        if args.command == "commands":
+            return {"commands": await _set_commands(bot)}
         if args.command == "set":
             if settings.telegram_webhook_secret is None:
                 raise ValueError("TELEGRAM_WEBHOOK_SECRET is required: the webhook function refuses updates without it")
@@ -70,7 +99,8 @@ async def _run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
                                   allowed_updates=list(ALLOWED_UPDATES), max_connections=args.max_connections,
                                   drop_pending_updates=args.drop_pending_updates)
             return {"webhook": "set", "url": url, "allowed_updates": list(ALLOWED_UPDATES),
-                    "max_connections": args.max_connections, "drop_pending_updates": args.drop_pending_updates}
+                    "max_connections": args.max_connections, "drop_pending_updates": args.drop_pending_updates,
+                    "commands": await _set_commands(bot)}
         if args.command == "delete":
             await bot.delete_webhook(drop_pending_updates=args.drop_pending_updates)
             return {"webhook": "deleted", "drop_pending_updates": args.drop_pending_updates}

@@ -7,9 +7,10 @@ import random
 import textwrap
 from typing import Any
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
 from sandbox.fal.errors import QueueError
+from sandbox.fal.fonts import prompt_font
 
 # FAL's image_size presets (width, height).
 IMAGE_SIZES: dict[str, tuple[int, int]] = {
@@ -44,6 +45,7 @@ def validation_error(field: str, message: str, value: Any) -> QueueError:
 
 
 def draw_png(prompt: str, seed: int, index: int, width: int, height: int) -> bytes:
+    """The picture FAL would have made: seeded shapes, and the prompt and seed written at the bottom."""
     rng = random.Random(f"{seed}:{index}")
     background = tuple(rng.randint(40, 200) for _ in range(3))
     image = Image.new("RGB", (width, height), background)
@@ -54,7 +56,7 @@ def draw_png(prompt: str, seed: int, index: int, width: int, height: int) -> byt
         colour = tuple(rng.randint(0, 255) for _ in range(3))
         draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=colour)
     size = max(12, min(width, height) // 24)
-    font = ImageFont.load_default(size=size)
+    font = prompt_font(size)  # one with Cyrillic, so Russian prompts are readable
     chars = max(10, int(width / (size * 0.6)) - 2)
     lines = [*textwrap.wrap(prompt or "(empty prompt)", chars)[:8], f"seed {seed} - image {index + 1}"]
     margin = size

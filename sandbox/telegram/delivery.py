@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
+import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -71,7 +72,9 @@ class UpdateDispatcher:
         self.last_error_date: int | None = None
         self.last_error_message: str | None = None
         self.reply_handler: ReplyHandler | None = None
-        self._next_update_id = 700000001
+        # a random start, as Telegram picks one after a quiet week: a restarted stand-in must not repeat the
+        # ids of its last run, which a bot with a persistent seen-set would drop as duplicates
+        self._next_update_id = secrets.randbelow(9 * 10**8) + 10**8
         self._workers: dict[int, asyncio.Task[None]] = {}
         self._slots = asyncio.Semaphore(config.default_max_connections)
         self._session: aiohttp.ClientSession | None = None

@@ -72,3 +72,17 @@ def journal_rows(database_url: str, provider: str, key: str) -> list[dict[str, A
         return conn.execute("SELECT id, status, signature, error_code, attempts FROM webhook_events "
                             "WHERE provider = %s AND (delivery_key = %s OR claimed_key = %s) ORDER BY id",
                             (provider, key, key)).fetchall()
+
+
+def listed_commands() -> list[str]:
+    """The commands the bot advertises (its command table's listed ones), in menu order."""
+    from aisha.bot.routing import LISTED_COMMANDS
+
+    return [command.name for command in LISTED_COMMANDS]
+
+
+def style_prompt(style: str) -> str:
+    """The English prompt FAL gets for a generation style preset."""
+    from aisha.models.enums import STYLE_PROMPTS
+
+    return STYLE_PROMPTS[style]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tests.functional.conftest import Functions, button
 from tests.functional.events import telegram_update
-from tests.functional.handlers import catalogue
+from tests.functional.handlers import catalogue, listed_commands
 
 
 def test_start_registers_greets_and_shows_the_menu(functions: Functions) -> None:
@@ -36,7 +36,8 @@ def test_help_and_an_unsupported_update(functions: Functions) -> None:
     user = functions.new_user("en")
     functions.call("bot_help", {"event_id": 1, "update": telegram_update("command", user)})
     help_message = functions.last_sent(user)
-    assert help_message["text"] == catalogue("en", "help", training=150, image=5)
+    lines = "\n".join(f"/{name} — {catalogue('en', f'command_{name}')}" for name in listed_commands())
+    assert help_message["text"] == catalogue("en", "help", training=150, image=5, commands=lines)
     button(help_message, "en", "button_menu")
 
     sticker = telegram_update("text", user)

@@ -10,6 +10,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from infra.telegram_webhook import ALLOWED_UPDATES, main
@@ -80,3 +81,46 @@ def test_runs_as_a_module_from_the_repository(sandbox: TelegramSandbox) -> None:
     assert done.returncode == 0, done.stderr
     assert sandbox.core.dispatcher.webhook is not None
     assert sandbox.token not in done.stdout + done.stderr and SECRET not in done.stdout + done.stderr
+
+
+def _menu(sandbox: TelegramSandbox, language: str | None) -> list[dict[str, str]]:
+    """getMyCommands of the default scope, as a Telegram client of that language would get it."""
+    body = {"language_code": language} if language else {}
+    answer = httpx.post(f"{sandbox.base_url}{sandbox.token}/getMyCommands", json=body).json()
+    assert answer["ok"], answer
+    return list(answer["result"])
+
+
+def test_set_registers_the_command_menu_per_language(sandbox: TelegramSandbox,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    from aisha.texts import text
+
+    assert _menu(sandbox, None) == [] and _menu(sandbox, "ru") == []
+    assert main(["set"], _env(sandbox)) == 0
+    printed = json.loads(capsys.readouterr().out)
+    default, russian = _menu(sandbox, None), _menu(sandbox, "ru")
+    names = [c["command"] for c in default]
+    assert {"start", "help", "paysupport", "terms", "cancel", "language"} <= set(names)
+    assert not {"menu", "imagine", "newavatar"} & set(names)  # aliases answer but are not advertised
+    assert [c["command"] for c in russian] == names
+    assert [c["description"] for c in default] == [text("en", f"command_{n}") for n in names]
+    assert [c["description"] for c in russian] == [text("ru", f"command_{n}") for n in names]
+    for code in ("uk", "be", "kk"):  # the bot answers these users in Russian: so does their menu
+        assert _menu(sandbox, code) == russian
+    assert _menu(sandbox, "de") == []  # a German client falls back to the default (English) list
+    assert printed["commands"] == {"default": len(names), "ru": len(names), "uk": len(names), "be": len(names),
+                                   "kk": len(names)}
+
+    sandbox.core.state.commands.clear()
+    assert main(["commands"], _env(sandbox)) == 0
+    assert json.loads(capsys.readouterr().out) == {"commands": printed["commands"]}
+    assert _menu(sandbox, "ru") == russian and _menu(sandbox, None) == default
+
+
+def test_commands_against_an_unreachable_api_fails_with_one_line(sandbox: TelegramSandbox,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    env = {**_env(sandbox), "TELEGRAM_API_BASE_URL": "http://127.0.0.1:9/bot"}
+    assert main(["commands"], env) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and len(err.strip().splitlines()) == 1 and sandbox.token not in err
+    assert sandbox.core.state.commands == {}

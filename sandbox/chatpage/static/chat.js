@@ -17,7 +17,8 @@
   let rev = 0;
   let typingTimer = null;
   let toastTimer = null;
-  let idle = "bot"; // the header's subtitle when nothing happens
+  const t = ChatI18n.t;
+  let idle = t("status_bot"); // the header's subtitle when nothing happens
 
   async function call(method, path, body) {
     const init = { method, headers: {} };
@@ -114,8 +115,8 @@
   function showAction(chat) {
     const action = chat && chat.last_action;
     if (!action || action.rev <= rev) return;
-    const words = { typing: "typing…", upload_photo: "sending a photo…", upload_document: "sending a file…" };
-    status(words[action.action] || `${action.action.replace(/_/g, " ")}…`, "active");
+    const known = ["typing", "upload_photo", "upload_document"].includes(action.action);
+    status(known ? t(`action_${action.action}`) : `${action.action.replace(/_/g, " ")}…`, "active");
     clearTimeout(typingTimer);
     typingTimer = setTimeout(() => status(idle), 5000);
   }
@@ -161,7 +162,7 @@
         apply(feed);
         document.body.dataset.ready = "1";
       } catch (error) {
-        status("connecting…", "offline");
+        status(t("status_connecting"), "offline");
         await new Promise((resolve) => setTimeout(resolve, 1500));
       }
     }
@@ -173,7 +174,7 @@
     try {
       await call("POST", `/chats/${chatId}/messages`, { text, from: profile });
     } catch (error) {
-      toast(`Not sent: ${error.message}`);
+      toast(t("not_sent", { error: error.message }));
       throw error;
     }
   }
@@ -196,7 +197,7 @@
       await call("POST", `/chats/${chatId}/pay`, { message_id: messageId });
     } catch (error) {
       node.disabled = false;
-      toast(`Payment failed: ${error.message}`);
+      toast(t("payment_failed", { error: error.message }));
     }
   }
 
@@ -204,7 +205,7 @@
     const caption = $("text").value.trim();
     const batches = [];
     for (let i = 0; i < files.length; i += 10) batches.push(files.slice(i, i + 10));
-    const note = ChatRender.el("div", "uploading", `Sending ${files.length} ${kind === "photos" ? "photo" : "file"}${files.length > 1 ? "s" : ""}…`);
+    const note = ChatRender.el("div", "uploading", t(kind === "photos" ? "sending_photos" : "sending_files", { count: files.length }));
     note.dataset.order = String(Number.MAX_SAFE_INTEGER);
     list.appendChild(note);
     scrollDown();
@@ -217,7 +218,7 @@
       }
       if (caption) $("text").value = "";
     } catch (error) {
-      toast(`Not sent: ${error.message}`);
+      toast(t("not_sent", { error: error.message }));
     } finally {
       note.remove();
     }
@@ -252,9 +253,9 @@
 
   // Write as another user: the page reloads with ?chat=<id>&name=<name> (the other query values kept).
   function switchUser() {
-    const id = window.prompt("Write as the user with id (a private chat's id is the user's id):", String(chatId));
+    const id = window.prompt(t("switch_user_id"), String(chatId));
     if (!id || !/^[1-9][0-9]{0,14}$/.test(id.trim())) return;
-    const name = window.prompt("Their first name:", id.trim() === String(chatId) ? profile.first_name : "");
+    const name = window.prompt(t("switch_user_name"), id.trim() === String(chatId) ? profile.first_name : "");
     const next = new URLSearchParams(location.search);
     next.set("chat", id.trim());
     if (name && name.trim()) next.set("name", name.trim()); else next.delete("name");
@@ -262,19 +263,20 @@
   }
 
   async function start() {
+    ChatI18n.applyToPage();
     wire();
     $("user-box").textContent = `${profile.first_name} · ${chatId}`;
     try {
       const info = await call("GET", "");
       const bot = info.bot || {};
-      $("bot-name").textContent = bot.first_name || bot.username || "Bot";
+      $("bot-name").textContent = bot.first_name || bot.username || t("bot");
       $("bot-avatar").textContent = (bot.first_name || "B").slice(0, 1).toUpperCase();
-      document.title = `${bot.first_name || "Bot"}: chat`;
-      if (!(info.webhook && info.webhook.url)) idle = "bot · no webhook set: the bot gets updates only by getUpdates";
+      document.title = t("chat_title", { bot: bot.first_name || t("bot") });
+      if (!(info.webhook && info.webhook.url)) idle = t("status_no_webhook");
       await call("POST", `/chats/${chatId}/user`, profile);
       status(idle);
     } catch (error) {
-      status("connecting…", "offline");
+      status(t("status_connecting"), "offline");
     }
     poll();
   }

@@ -3,6 +3,7 @@
 // albums, documents, invoices, service messages, inline keyboards. No state here: chat.js owns it.
 const ChatRender = (() => {
   const FILES = "/_sandbox/files/";
+  const t = ChatI18n.t;
 
   function el(tag, cls, text) {
     const node = document.createElement(tag);
@@ -81,7 +82,7 @@ const ChatRender = (() => {
 
   function meta(message) {
     const box = el("span", "meta");
-    if (message.edit_date) box.appendChild(el("span", "edited", "edited"));
+    if (message.edit_date) box.appendChild(el("span", "edited", t("edited")));
     box.appendChild(document.createTextNode(clock(message.date)));
     return box;
   }
@@ -142,14 +143,14 @@ const ChatRender = (() => {
     const stars = inv.currency === "XTR" ? `⭐ ${inv.total_amount}` : `${inv.total_amount} ${inv.currency}`;
     box.appendChild(el("div", "amount", stars));
     if (payment && payment.status === "paid") {
-      box.appendChild(el("div", "paid", "✅ Paid"));
+      box.appendChild(el("div", "paid", t("paid")));
     } else {
-      const pay = el("button", "pay", `Pay ${stars}`);
+      const pay = el("button", "pay", t("pay", { amount: stars }));
       pay.type = "button";
       pay.dataset.invoice = message.message_id;
-      if (payment && payment.status === "pending") { pay.disabled = true; pay.textContent = "Paying…"; }
+      if (payment && payment.status === "pending") { pay.disabled = true; pay.textContent = t("paying"); }
       if (payment && payment.status !== "pending") {
-        box.appendChild(el("div", "payment-error", payment.error_message || `Payment ${payment.status}`));
+        box.appendChild(el("div", "payment-error", payment.error_message || t("payment_status", { status: payment.status })));
       }
       pay.addEventListener("click", () => actions.onPay(message.message_id, pay));
       box.appendChild(pay);
@@ -178,7 +179,7 @@ const ChatRender = (() => {
             node.addEventListener("click", () => actions.onPay(message.message_id, node));
           } else {
             node.disabled = true;
-            node.title = "not simulated by the stand-in";
+            node.title = t("not_simulated");
           }
         }
         line.appendChild(node);
@@ -193,7 +194,7 @@ const ChatRender = (() => {
     if (!target) return null;
     const box = el("div", "reply-quote");
     box.appendChild(el("div", "reply-name", (target.from && target.from.first_name) || ""));
-    const about = target.text || target.caption || (target.photo ? "Photo" : target.document ? "File" : "Message");
+    const about = target.text || target.caption || t(target.photo ? "photo" : target.document ? "file" : "message");
     box.appendChild(el("div", "reply-text", about));
     return box;
   }
@@ -202,10 +203,10 @@ const ChatRender = (() => {
     const paid = message.successful_payment;
     if (paid) {
       const amount = paid.currency === "XTR" ? `⭐ ${paid.total_amount}` : `${paid.total_amount} ${paid.currency}`;
-      return `You paid ${amount}`;
+      return t("you_paid", { amount });
     }
     const refunded = message.refunded_payment;
-    if (refunded) return `Refunded ⭐ ${refunded.total_amount}`;
+    if (refunded) return t("refunded", { amount: `⭐ ${refunded.total_amount}` });
     return null;
   }
 

@@ -119,7 +119,9 @@ async def send_chat_action(core: SandboxCore, params: Params) -> Any:
 def _commands_key(params: Params) -> str:
     scope = params.get_json("scope") or {"type": "default"}
     kind = scope.get("type", "default") if isinstance(scope, dict) else "default"
-    return f"{kind}:{params.get_str('language_code') or ''}"
+    # a chat's (and a chat member's) own list: one per chat, not one for every chat of that scope type
+    target = "".join(f"@{scope[k]}" for k in ("chat_id", "user_id") if isinstance(scope, dict) and k in scope)
+    return f"{kind}{target}:{params.get_str('language_code') or ''}"
 
 
 async def set_my_commands(core: SandboxCore, params: Params) -> Any:

@@ -281,3 +281,108 @@ def test_a_stars_top_up_and_a_file_through_the_chat_page(stack: Any, browser: We
         raise
     finally:
         _keep("stars", page.taken)
+
+
+def _fragment(language: str, key: str, **values: Any) -> str:
+    """The first line of a catalogue entry, as the page shows it in a bubble."""
+    from aisha.texts import text
+
+    return text(language, key, **values).splitlines()[0]
+
+
+def test_the_page_and_the_bot_speak_russian_to_a_russian_user(stack: Any, browser: WebDriver,
+                                                              tmp_path: Path) -> None:
+    """lang=uk: the bot answers from the Russian catalogue, the page's own words are Russian too (text box,
+    invoice, payment), an unknown command is named, a style preset and a Cyrillic prompt read as Russian."""
+    from aisha.texts import text
+
+    chat_id = random.randint(10**8, 10**9)
+    page = ChatPage(browser, tmp_path / "screenshots")
+    try:
+        page.open(f"{stack.chat_page_url}?chat={chat_id}&name=Оксана&lang=uk")
+        assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "ru"
+        assert browser.find_element(By.ID, "text").get_attribute("placeholder") == "Сообщение"
+        assert browser.find_element(By.ID, "attach-photo").get_attribute("textContent") == "🖼 Фото или альбом"
+        page.say("/start")
+        page.see(_fragment("ru", "welcome", name="Оксана", bonus=stack.env.get("WELCOME_BONUS", "0")))
+        page.see(_fragment("ru", "menu_title", balance=0))
+        page.shot("menu")
+
+        page.say("/foo")
+        page.see(_fragment("ru", "unknown_command", command="foo", commands=""))
+        page.see(f"/paysupport — {text('ru', 'command_paysupport')}")
+        page.shot("unknown-command")
+
+        page.press("balance:show")
+        page.press("balance:topup")
+        page.press("balance:buy:250")
+        pay = page.wait(lambda: browser.find_element(By.CSS_SELECTOR, "#messages .invoice button.pay"),
+                        what="the invoice's Pay button")
+        assert pay.text == "Оплатить ⭐ 50", pay.text
+        page.shot("invoice")
+        pay.click()
+        page.see(_fragment("ru", "balance_paid", coins=250, balance=250))
+        paid = page.wait(lambda: browser.find_elements(By.CSS_SELECTOR, "#messages .invoice .paid"), what="paid")
+        assert paid[0].text == "✅ Оплачено"
+        assert browser.find_element(By.CSS_SELECTOR, "#messages > .service").text == "Вы оплатили ⭐ 50"
+        page.shot("paid")
+
+        known = {job["request_id"] for job in stack.fal.jobs()}
+        page.say("/generate")
+        page.press("gen:avatar:none")
+        page.press("gen:style:fantasy")
+        shown = text("ru", "gen_style_fantasy_prompt")
+        page.see(shown)
+        page.press("gen:size:square_hd")
+        page.press("gen:count:1")
+        page.press("gen:confirm")
+        page.see(_fragment("ru", "generation_done", prompt=shown))  # the result's caption, in Russian too
+        jobs = [job for job in stack.fal.jobs() if job["request_id"] not in known]
+        assert len(jobs) == 1 and jobs[0]["arguments"]["prompt"].startswith("epic fantasy character portrait")
+        assert not browser.execute_script(_FIND_TEXT, "epic fantasy"), "the English prompt is FAL's only"
+        page.shot("style-in-russian")
+
+        page.say("/generate")
+        page.press("gen:avatar:none")
+        page.say("Кот в шляпе на луне")
+        page.press("gen:size:landscape_4_3")
+        page.press("gen:count:1")
+        page.press("gen:confirm")
+        page.see(_fragment("ru", "generation_done", prompt="Кот в шляпе на луне"))
+        picture = page.wait(lambda: browser.find_elements(By.CSS_SELECTOR, "#messages > .row.from-bot img.photo"),
+                            what="the generated picture")
+        page.wait(lambda: browser.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0",
+                                                 picture[-1]), what="the picture to load")
+        browser.execute_script("document.getElementById('messages').scrollTop = 1e9")
+        page.shot("cyrillic-prompt-image")
+        errors = [e for e in browser.get_log("browser") if e.get("source") == "javascript"]
+        assert not errors, f"the page's script failed: {errors}"
+    except Exception:
+        with contextlib.suppress(Exception):
+            page.shot("failure")
+        raise
+    finally:
+        _keep("russian", page.taken)
+
+
+def test_a_german_user_gets_english_from_the_page_and_the_bot(stack: Any, browser: WebDriver,
+                                                              tmp_path: Path) -> None:
+    chat_id = random.randint(10**8, 10**9)
+    page = ChatPage(browser, tmp_path / "screenshots")
+    try:
+        page.open(f"{stack.chat_page_url}?chat={chat_id}&name=Jonas&lang=de")
+        assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
+        assert browser.find_element(By.ID, "text").get_attribute("placeholder") == "Message"
+        page.say("/start")
+        page.see(_fragment("en", "menu_title", balance=0))
+        page.press("lang:choose")
+        page.press("lang:set:ru")  # the bot switches; the page stays in the app's language, as Telegram's does
+        page.see(_fragment("ru", "language_set"))
+        assert browser.find_element(By.ID, "text").get_attribute("placeholder") == "Message"
+        page.shot("switched-to-russian")
+    except Exception:
+        with contextlib.suppress(Exception):
+            page.shot("failure")
+        raise
+    finally:
+        _keep("german", page.taken)

@@ -74,6 +74,10 @@ class Settings(BaseModel):
     # Telegram flood control: how long a flow's Bot API calls (an outbox message's) may wait out 429s
     telegram_flood_wait_seconds: float = Field(default=10.0, ge=0, le=60)
 
+    # support: how users reach a person (/paysupport, /terms, "contact support"); unset, the bot names
+    # "the bot's administrator" (catalogue key support_contact_default)
+    support_contact: str | None = Field(default=None, max_length=200)
+
     @field_validator("database_url")
     @classmethod
     def _postgres_url(cls, value: str) -> str:

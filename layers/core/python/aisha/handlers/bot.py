@@ -14,7 +14,6 @@ from telegram import Update
 
 from aisha.bot.context import BotContext, under_message_limit
 from aisha.bot.state import load_state
-from aisha.models import Language
 from aisha.services import outbox, users
 from aisha.telegram.overflow import Keep, overflow_to
 from aisha.texts import text
@@ -39,7 +38,7 @@ async def _run(worker: WorkerState, flow: Flow, event: dict[str, Any]) -> dict[s
     if sender is None:
         return {"ok": True, "ignored": "no sender"}
     chat_id = update.effective_chat.id if update.effective_chat else sender.id
-    language = Language.EN if (sender.language_code or "").startswith("en") else Language.RU
+    language = users.language_for(sender.language_code)  # a new user's; a known one keeps theirs
     with worker.db.transaction() as conn:
         user, created = users.register(conn, sender.id, first_name=sender.first_name or "",
                                        username=sender.username, last_name=sender.last_name, language=language,

@@ -47,6 +47,18 @@ PRESETS: dict[Preset, PresetParams] = {
 }
 
 
+# the generation style presets: the prompt FAL gets (English, as the models understand it best); what the
+# user sees are texts: gen_style_<name> (the button) and gen_style_<name>_prompt (the description shown)
+STYLE_PROMPTS: dict[str, str] = {
+    "business": "professional business portrait, tailored suit, soft studio lighting, neutral background, "
+                "sharp focus",
+    "fantasy": "epic fantasy character portrait, ornate armor, magical glowing forest, cinematic lighting, "
+               "highly detailed",
+    "street": "street style photo in a city at golden hour, casual outfit, shallow depth of field",
+    "cinematic": "cinematic film still, dramatic lighting, moody color grading, 35mm film grain",
+}
+
+
 # what the notification outbox can hold; aisha/telegram/notifier.py has one renderer for each
 NOTIFICATION_KINDS = frozenset({"avatar_ready", "avatar_failed", "generation_done", "generation_failed",
                                 "bot_call"})  # bot_call: a flow's message kept past flood control

@@ -8,6 +8,14 @@ from aisha.models import Language, LedgerKind, User
 from aisha.services import ledger
 
 _COLUMNS = "id, username, first_name, last_name, language, created_at"
+# Telegram's language_code (an IETF tag: "ru", "uk", "pt-br") -> the catalogue: Russian for the languages
+# whose speakers mostly read Russian, English for everyone else (and when Telegram sends none)
+RUSSIAN_READERS = frozenset({"ru", "uk", "be", "kk"})
+
+
+def language_for(language_code: str | None) -> Language:
+    primary = (language_code or "").strip().lower().replace("_", "-").split("-")[0]
+    return Language.RU if primary in RUSSIAN_READERS else Language.EN
 
 
 def get_user(conn: Connection, user_id: int) -> User:

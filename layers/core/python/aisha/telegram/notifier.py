@@ -17,7 +17,7 @@ from aisha.callbacks import Callback
 from aisha.errors import TelegramApiError
 from aisha.storage import Storage
 from aisha.telegram.flood import retry_seconds
-from aisha.texts import text
+from aisha.texts import shown_prompt, text
 
 Render = Callable[["Notifier", int, dict[str, Any]], Awaitable[None]]
 
@@ -60,7 +60,7 @@ async def _generation_done(n: Notifier, chat_id: int, p: dict[str, Any]) -> None
     keys: list[str] = p["keys"]
     hidden = int(p.get("hidden", 0))
     if keys and "images" not in done:
-        caption = text(lang, "generation_done", prompt=p["prompt"])[:1024]
+        caption = text(lang, "generation_done", prompt=shown_prompt(lang, p["prompt"]))[:1024]
         photos = [n.storage.get(n.images_bucket, key) for key in keys]
         if len(photos) == 1:
             await n.bot.send_photo(chat_id, photos[0], caption=caption)

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from aisha.models.enums import STYLE_PROMPTS
 from aisha.texts import en, ru
 
 CATALOGUES: dict[str, dict[str, str]] = {"ru": ru.TEXTS, "en": en.TEXTS}
 DEFAULT_LANGUAGE = "ru"
+_STYLE_OF_PROMPT = {prompt: name for name, prompt in STYLE_PROMPTS.items()}
 
 
 def text(language: str, key: str, **values: Any) -> str:
@@ -20,4 +22,11 @@ def text(language: str, key: str, **values: Any) -> str:
     return template.format(**values)
 
 
-__all__ = ["CATALOGUES", "DEFAULT_LANGUAGE", "text"]
+def shown_prompt(language: str, prompt: str) -> str:
+    """What the user reads for a prompt: a style preset's description in their language (FAL got the
+    preset's English prompt), or the prompt as the user wrote it."""
+    style = _STYLE_OF_PROMPT.get(prompt.strip())
+    return text(language, f"gen_style_{style}_prompt") if style else prompt
+
+
+__all__ = ["CATALOGUES", "DEFAULT_LANGUAGE", "shown_prompt", "text"]

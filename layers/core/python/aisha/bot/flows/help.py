@@ -1,11 +1,21 @@
-"""bot_help: help, cancel (from any state), and the short answer to unsupported updates or buttons."""
+"""bot_help: help, cancel (from any state), payment support and terms, unknown commands, and the short
+answer to unsupported updates."""
 
 from __future__ import annotations
 
 from aisha.bot.context import BotContext
 from aisha.bot.menu import show_menu
-from aisha.bot.routing import FLOW_FUNCTIONS, command_of
+from aisha.bot.routing import COMMANDS, FLOW_FUNCTIONS, command_menu, command_of
 from aisha.functions import BOT_AVATAR
+
+
+def command_lines(ctx: BotContext) -> str:
+    """The listed commands, one a line, in the user's language (what the command menu shows)."""
+    return "\n".join(f"/{name} — {description}" for name, description in command_menu(ctx.lang))
+
+
+def support_contact(ctx: BotContext) -> str:
+    return ctx.worker.settings.support_contact or ctx.t("support_contact_default")
 
 
 async def handle(ctx: BotContext) -> None:
@@ -26,8 +36,14 @@ async def handle(ctx: BotContext) -> None:
     if command == "help" or ctx.callback.flow == "help":
         await ctx.answer_button()
         s = ctx.worker.settings
-        await ctx.reply(ctx.t("help", training=s.price_training, image=s.price_image), [[(ctx.t("button_menu"),
-                                                                                      "menu:show")]])
+        await ctx.reply(ctx.t("help", training=s.price_training, image=s.price_image, commands=command_lines(ctx)),
+                        [[(ctx.t("button_menu"), "menu:show")]])
+        return
+    if command in ("paysupport", "terms"):
+        await ctx.reply(ctx.t(command, contact=support_contact(ctx)), [[(ctx.t("button_menu"), "menu:show")]])
+        return
+    if command is not None and command not in COMMANDS:
+        await ctx.reply(ctx.t("unknown_command", command=command[:32], commands=command_lines(ctx)))
         return
     if ctx.update.callback_query is not None:
         # a button this bot cannot read (a stale format, forged data, a number out of range)

@@ -42,6 +42,7 @@ TEXTS: dict[str, str] = {
     "balance_paid_bonus": "✅ Payment received: +{coins} coins and a bonus of +{bonus}. Balance: {balance} coins.",
     "balance_paid_already": "This payment is already credited. Balance: {balance} coins.",
     "balance_paid_unknown": (
-        "Payment received, but the invoice was not recognised. Contact support and we will credit it by hand."
+        "Payment received, but the invoice was not recognised. Contact support ({contact}) and we will credit it "
+        "by hand."
     ),
 }

@@ -17,16 +17,17 @@ TEXTS: dict[str, str] = {
     "gen_use_buttons": "Выберите вариант кнопкой выше или нажмите «Отмена».",
     "gen_style_business": "💼 Деловой портрет",
     "gen_style_business_prompt": (
-        "professional business portrait, tailored suit, soft studio lighting, neutral background, sharp focus"
+        "профессиональный деловой портрет, костюм по фигуре, мягкий студийный свет, нейтральный фон, резкость"
     ),
     "gen_style_fantasy": "🧙 Фэнтези",
     "gen_style_fantasy_prompt": (
-        "epic fantasy character portrait, ornate armor, magical glowing forest, cinematic lighting, highly detailed"
+        "эпический фэнтези-портрет героя, узорчатые доспехи, волшебный светящийся лес, кинематографичный свет, "
+        "множество деталей"
     ),
     "gen_style_street": "🏙 Городской стиль",
-    "gen_style_street_prompt": "street style photo in a city at golden hour, casual outfit, shallow depth of field",
+    "gen_style_street_prompt": "уличное фото в городе в золотой час, повседневная одежда, размытый фон",
     "gen_style_cinematic": "🎬 Кино",
-    "gen_style_cinematic_prompt": "cinematic film still, dramatic lighting, moody color grading, 35mm film grain",
+    "gen_style_cinematic_prompt": "кадр из фильма, драматичный свет, атмосферная цветокоррекция, зерно плёнки 35 мм",
     "gen_choose_size": "Описание: {prompt}\n\nВыберите формат изображения:",
     "gen_size_square_hd": "⬛ Квадрат",
     "gen_size_portrait_4_3": "📱 Портрет 3:4",

@@ -17,6 +17,7 @@ from telegram.error import BadRequest
 
 from aisha.bot.context import BotContext
 from aisha.bot.flows.balance.views import back_rows
+from aisha.bot.flows.help import support_contact
 from aisha.models import LedgerKind
 from aisha.services import ledger, promo
 
@@ -97,7 +98,7 @@ async def paid(ctx: BotContext) -> None:
         log.error("successful payment with an unknown invoice",
                   extra={"user_id": ctx.user.id, "charge_id": payment.telegram_payment_charge_id,
                          "payload": payment.invoice_payload, "total_amount": payment.total_amount})
-        await ctx.reply(ctx.t("balance_paid_unknown"))
+        await ctx.reply(ctx.t("balance_paid_unknown", contact=support_contact(ctx)))
         return
     key = f"stars:{payment.telegram_payment_charge_id}"
     bonus = 0

@@ -13,6 +13,7 @@ from aisha.bot.flows.generate import Order, submit, summary
 from aisha.errors import AishaError, Conflict, NotFound
 from aisha.models import Generation, GenerationImage
 from aisha.services import generations
+from aisha.texts import shown_prompt
 
 log = logging.getLogger("aisha.bot.gallery")
 CAPTION_LIMIT = 1024
@@ -32,12 +33,12 @@ async def show_list(ctx: BotContext, page: int, *, prefix: str | None = None) ->
     if not shown:
         body = ctx.t("gal_images_empty")
     else:
-        lines = [ctx.t("gal_image_line", n=page * PAGE_SIZE + i + 1, prompt=_short(g.prompt),
+        lines = [ctx.t("gal_image_line", n=page * PAGE_SIZE + i + 1, prompt=_short(shown_prompt(ctx.lang, g.prompt)),
                        status=ctx.t(f"gal_gstatus_{g.status.value}"), date=f"{g.created_at:%Y-%m-%d}")
                  for i, g in enumerate(shown)]
         body = "\n".join([ctx.t("gal_images_title", page=page + 1, pages=total_pages), *lines])
-    rows: Keyboard = [[(f"{page * PAGE_SIZE + i + 1}. {_short(g.prompt, 30)}", f"gallery:image:{g.id}")]
-                      for i, g in enumerate(shown)]
+    rows: Keyboard = [[(f"{page * PAGE_SIZE + i + 1}. {_short(shown_prompt(ctx.lang, g.prompt), 30)}",
+                        f"gallery:image:{g.id}")] for i, g in enumerate(shown)]
     if nav := nav_row(ctx, "images", page, total_pages):
         rows.append(nav)
     if not shown:
@@ -62,7 +63,8 @@ async def view(ctx: BotContext, generation_id: int) -> None:
         await show_list(ctx, 0, prefix=ctx.t("gal_not_found"))
         return
     generation, stored = loaded
-    caption = generation.prompt[:CAPTION_LIMIT]
+    prompt = shown_prompt(ctx.lang, generation.prompt)  # a style preset in the user's language
+    caption = prompt[:CAPTION_LIMIT]
     try:
         photos = [ctx.worker.storage.get(ctx.worker.settings.s3_bucket_images, image.s3_key) for image in stored]
     except AishaError as exc:
@@ -73,7 +75,7 @@ async def view(ctx: BotContext, generation_id: int) -> None:
     elif photos:
         await ctx.bot.send_media_group(ctx.chat_id, [InputMediaPhoto(data, caption=caption if i == 0 else None)
                                                      for i, data in enumerate(photos)])
-    body = ctx.t("gal_generation_card", prompt=_short(generation.prompt, 500),
+    body = ctx.t("gal_generation_card", prompt=_short(prompt, 500),
                  status=ctx.t(f"gal_gstatus_{generation.status.value}"), count=len(stored),
                  date=f"{generation.created_at:%Y-%m-%d %H:%M}")
     rows: Keyboard = [[(ctx.t("gal_button_regenerate"), f"gallery:regen:{generation_id}")],

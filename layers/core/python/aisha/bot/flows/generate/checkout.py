@@ -11,6 +11,7 @@ from aisha.db import Connection
 from aisha.errors import AishaError, ClientError, InsufficientFunds
 from aisha.functions import FAL_PROCESS_GENERATION
 from aisha.services import avatars, ledger, promo, submissions
+from aisha.texts import shown_prompt
 
 log = logging.getLogger("aisha.bot.generate")
 SIZES = ("square_hd", "portrait_4_3", "portrait_16_9", "landscape_4_3", "landscape_16_9")
@@ -40,8 +41,9 @@ def summary(ctx: BotContext, order: Order, confirm_data: str) -> tuple[str, Keyb
         balance = ledger.balance(conn, ctx.user.id)
         avatar = avatar_label(ctx, conn, order.avatar_id)
     discount = ctx.t("gen_discount", full=full) if total < full else ""
-    body = ctx.t("gen_summary", avatar=avatar, prompt=order.prompt, size=ctx.t(f"gen_size_{order.image_size}"),
-                 count=order.count, total=total, discount=discount, balance=balance)
+    body = ctx.t("gen_summary", avatar=avatar, prompt=shown_prompt(ctx.lang, order.prompt),
+                 size=ctx.t(f"gen_size_{order.image_size}"), count=order.count,
+                 total=total, discount=discount, balance=balance)
     rows = [[(ctx.t("gen_confirm", total=total), confirm_data)], [(ctx.t("button_cancel"), "cancel:gen")]]
     return body, rows
 

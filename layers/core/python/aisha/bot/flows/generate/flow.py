@@ -12,10 +12,12 @@ from aisha.bot.routing import command_of
 from aisha.callbacks import Callback
 from aisha.errors import NotFound
 from aisha.models import Avatar, AvatarStatus
+from aisha.models.enums import STYLE_PROMPTS
 from aisha.services import avatars
+from aisha.texts import shown_prompt
 
 FLOW = "gen"
-STYLES = ("business", "fantasy", "street", "cinematic")
+STYLES = tuple(STYLE_PROMPTS)
 _NEEDS = {"style": "avatar_id", "size": "prompt", "count": "size", "confirm": "count"}  # action -> set before
 
 
@@ -53,7 +55,7 @@ async def _button(ctx: BotContext, pressed: Callback) -> None:
         await _pick_avatar(ctx, arg)
     elif action == "style" and arg in STYLES:
         await ctx.answer_button()
-        await _set_prompt(ctx, ctx.t(f"gen_style_{arg}_prompt"))
+        await _set_prompt(ctx, STYLE_PROMPTS[arg])  # FAL gets the English prompt; the user reads theirs
     elif action == "size" and arg in SIZES:
         await ctx.answer_button()
         ctx.update_state("count", size=arg)
@@ -145,4 +147,4 @@ async def _set_prompt(ctx: BotContext, prompt: str) -> None:
     ctx.update_state("size", prompt=prompt)
     sizes = [(ctx.t(f"gen_size_{size}"), f"gen:size:{size}") for size in SIZES]
     rows: Keyboard = [sizes[:1], sizes[1:3], sizes[3:], _cancel(ctx)]
-    await ctx.edit_or_reply(ctx.t("gen_choose_size", prompt=prompt), rows)
+    await ctx.edit_or_reply(ctx.t("gen_choose_size", prompt=shown_prompt(ctx.lang, prompt)), rows)
