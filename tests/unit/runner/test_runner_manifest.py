@@ -133,8 +133,9 @@ def test_provisioned_concurrency_per_stage(tmp_path: Path) -> None:
     assert load_manifest(write(tmp_path, base()), environ={}).functions["f"].provisioned_concurrency == 0
 
 
-def test_repository_manifest_provisions_the_webhooks_and_the_dispatcher() -> None:
+def test_repository_manifest_provisions_the_webhooks_the_dispatcher_and_the_first_answer() -> None:
     root = Path(__file__).resolve().parents[3]
     functions = load_manifest(root / "chalice.json", environ={}).functions
     provisioned = {name for name, fn in functions.items() if fn.provisioned_concurrency}
-    assert provisioned == {"fal_webhook_status", "fal_webhook_portrait", "tg_webhook", "tg_dispatch"}
+    # bot_start answers a new user's first /start: provisioned, it is within 3 s after `make run` (issue 14)
+    assert provisioned == {"fal_webhook_status", "fal_webhook_portrait", "tg_webhook", "tg_dispatch", "bot_start"}
