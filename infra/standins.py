@@ -83,6 +83,23 @@ class StandIns:
         with urllib.request.urlopen(request, timeout=10) as response:
             if not json.load(response).get("ok"):
                 raise RuntimeError("the Telegram stand-in refused setWebhook")
+        self._register_commands()
+
+    def _register_commands(self) -> None:
+        """The command menu per language, as `python -m infra.telegram_webhook set` gives the real bot."""
+        from infra.telegram_webhook import command_menus
+
+        assert self.telegram is not None
+        for code, menu in command_menus().items():
+            body: dict[str, Any] = {"commands": [{"command": c, "description": d} for c, d in menu]}
+            if code:
+                body["language_code"] = code
+            request = urllib.request.Request(f"{self.telegram.base_url}{self.telegram.token}/setMyCommands",
+                                             data=json.dumps(body).encode(),
+                                             headers={"Content-Type": "application/json"})
+            with urllib.request.urlopen(request, timeout=10) as response:
+                if not json.load(response).get("ok"):
+                    raise RuntimeError("the Telegram stand-in refused setMyCommands")
 
     def describe(self) -> list[str]:
         lines = []

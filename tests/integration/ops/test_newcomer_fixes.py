@@ -5,12 +5,30 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
+import httpx
+
 from infra.devservices import up
 from infra.devservices.orchestrate import ENV_FILE, read_env_file
 from infra.standins import SECRET_FILE, StandIns
 from sandbox.telegram import SandboxClient
 
 NO_FAL = {"FAL_KEY": "not-used"}  # the FAL stand-in is not what these tests are about
+
+
+def _commands(standins: StandIns, language: str) -> list[dict[str, str]]:
+    assert standins.telegram is not None
+    answer = httpx.post(f"{standins.telegram.base_url}{standins.telegram.token}/getMyCommands",
+                        json={"language_code": language} if language else {}).json()
+    assert answer["ok"], answer
+    return list(answer["result"])
+
+
+def _menu(standins: StandIns, language: str) -> list[str]:
+    return [c["command"] for c in _commands(standins, language)]
+
+
+def _descriptions(standins: StandIns, language: str) -> list[str]:
+    return [c["description"] for c in _commands(standins, language)]
 
 
 def test_a_secret_set_without_a_token_registers_the_stand_in_webhook(tmp_path: Path) -> None:
@@ -22,6 +40,9 @@ def test_a_secret_set_without_a_token_registers_the_stand_in_webhook(tmp_path: P
         with SandboxClient(standins.telegram.url) as client:
             info = client.webhook_info()
         assert info["url"] == "http://127.0.0.1:9/webhook/telegram"
+        menus = {code: _menu(standins, code) for code in ("", "ru")}  # the command menu `make run` registers
+        assert "start" in menus[""] and "paysupport" in menus["ru"] and menus[""] == menus["ru"]
+        assert _descriptions(standins, "") != _descriptions(standins, "ru")  # each in its language
         assert standins.telegram.core.dispatcher.webhook.secret_token == "given-secret_1"  # what it will send
         assert not (tmp_path / SECRET_FILE).exists()
     finally:
