@@ -7,7 +7,7 @@ flood control), so the outbox that calls `send` needs no Telegram library to kno
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto
 from telegram.error import RetryAfter, TelegramError
@@ -15,21 +15,28 @@ from telegram.error import RetryAfter, TelegramError
 from aisha.callbacks import Callback
 from aisha.errors import TelegramApiError
 from aisha.storage import Storage
+from aisha.telegram import live
 from aisha.texts import text
+
+if TYPE_CHECKING:
+    from redis import Redis
 
 Render = Callable[["Notifier", int, dict[str, Any]], Awaitable[None]]
 
 
 class Notifier:
-    def __init__(self, bot: Bot, storage: Storage, images_bucket: str) -> None:
+    def __init__(self, bot: Bot, storage: Storage, images_bucket: str, redis: Redis | None = None) -> None:
         self.bot = bot
         self.storage = storage
         self.images_bucket = images_bucket
+        self.redis = redis  # to forget the chat's live step message (aisha/telegram/live.py)
 
     async def send(self, kind: str, chat_id: int, payload: dict[str, Any]) -> None:
         try:
             await self.bot.initialize()  # a no-op once done
             await RENDERERS[kind](self, chat_id, payload)
+            if self.redis is not None:  # a milestone now sits below the step the user was at
+                live.forget(self.redis, chat_id)
         except RetryAfter as exc:
             wait = exc.retry_after
             seconds = wait if isinstance(wait, int) else wait.total_seconds()
@@ -64,9 +71,26 @@ async def _generation_done(n: Notifier, chat_id: int, p: dict[str, Any]) -> None
         await n.bot.send_media_group(chat_id, media)
     hidden = int(p.get("hidden", 0))
     if hidden and photos:
-        await n.bot.send_message(chat_id, text(lang, "generation_nsfw_hidden", count=hidden))
+        body = text(lang, "generation_nsfw_hidden", count=hidden)
     elif hidden:
-        await n.bot.send_message(chat_id, text(lang, "generation_all_hidden"))
+        body = text(lang, "generation_all_hidden")
+    else:
+        body = text(lang, "generation_next")
+    await n.bot.send_message(chat_id, body, reply_markup=_next_steps(lang, p))
+
+
+def _next_steps(lang: str, p: dict[str, Any]) -> InlineKeyboardMarkup:
+    """What a result album ends with: the same order again (priced first), another style, the gallery."""
+    rows: list[list[InlineKeyboardButton]] = []
+    if p.get("generation_id") is not None:  # older outbox rows carry no ids: the gallery still helps
+        again = Callback("gallery", "regen", str(p["generation_id"])).data
+        style = Callback("generate", str(p.get("avatar_id") or "none")).data
+        rows.append([InlineKeyboardButton(text(lang, "generation_button_again"), callback_data=again),
+                     InlineKeyboardButton(text(lang, "generation_button_style"), callback_data=style)])
+    else:
+        rows.append([InlineKeyboardButton(text(lang, "generation_button_style"), callback_data="gen:new")])
+    rows.append([InlineKeyboardButton(text(lang, "generation_button_gallery"), callback_data="gallery:images:0")])
+    return InlineKeyboardMarkup(rows)
 
 
 async def _generation_failed(n: Notifier, chat_id: int, p: dict[str, Any]) -> None:

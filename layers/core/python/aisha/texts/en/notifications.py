@@ -10,4 +10,9 @@ TEXTS: dict[str, str] = {
     "generation_failed": "Could not create the image: {reason}. {coins} coins are back on your balance.",
     "button_generate": "Create an image",
     "reason_unknown": "the service could not process the request",
+    # milestones and endings (issue 14)
+    "generation_next": "What next?",
+    "generation_button_again": "🔁 Again",
+    "generation_button_style": "🎨 Another style",
+    "generation_button_gallery": "📁 Gallery",
 }

@@ -13,4 +13,9 @@ TEXTS: dict[str, str] = {
     "generation_failed": "Не удалось создать изображение: {reason}. Мы вернули {coins} монет на ваш баланс.",
     "button_generate": "Создать изображение",
     "reason_unknown": "сервис не смог обработать запрос",
+    # milestones and endings (issue 14)
+    "generation_next": "Что дальше?",
+    "generation_button_again": "🔁 Ещё раз",
+    "generation_button_style": "🎨 Другой стиль",
+    "generation_button_gallery": "📁 Галерея",
 }

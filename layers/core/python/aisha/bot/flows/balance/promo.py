@@ -50,4 +50,4 @@ async def redeem(ctx: BotContext, raw: str) -> None:
         body = ctx.t("balance_promo_bonus", code=promo.code, percent=promo.value)
     else:
         body = ctx.t("balance_promo_discount", code=promo.code, percent=promo.value)
-    await ctx.reply(body, back_rows(ctx))
+    await ctx.milestone(body, back_rows(ctx))

@@ -73,10 +73,11 @@ async def submit(ctx: BotContext, order: Order) -> bool:
         log.warning("generation submit failed: %s", exc, extra={"code": exc.code, "user_id": ctx.user.id})
         await ctx.reply(ctx.t("gen_failed_to_start"))
         return False
-    ctx.clear_state()
+    ctx.end_state("done")
     if generation.fal_request_id:
         _hand_on_early_webhook(ctx, generation.fal_request_id)
-    await ctx.edit_or_reply(ctx.t("gen_started", count=order.count), [[(ctx.t("button_menu"), "menu:show")]])
+    await ctx.retire_pressed()  # the order is finished work: its text stays, its buttons go
+    await ctx.milestone(ctx.t("gen_started", count=order.count), [[(ctx.t("button_menu"), "menu:show")]])
     return True
 
 
