@@ -281,3 +281,54 @@ def test_a_stars_top_up_and_a_file_through_the_chat_page(stack: Any, browser: We
         raise
     finally:
         _keep("stars", page.taken)
+
+
+# the bot bubble with this message id: [its text, whether it shows "edited", its buttons' callback data]
+_BUBBLE = """
+const row = document.querySelector(`#messages > .row.from-bot[data-message-id="${arguments[0]}"]`);
+if (!row) return null;
+return [row.querySelector('.bubble').textContent, !!row.querySelector('.edited'),
+        [...row.querySelectorAll('button.kb-btn')].map((b) => b.dataset.callback)];
+"""
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_the_payment_receipt_stays_when_its_buttons_are_used(stack: Any, browser: WebDriver, tmp_path: Path,
+                                                             lang: str) -> None:
+    """Issue 14: the receipt is a milestone. Its Balance button opens a new message below it, and the
+    balance's Promo button edits that one, never the receipt."""
+    from aisha.texts import text as catalogue
+
+    chat_id = random.randint(10**8, 10**9)
+    page = ChatPage(browser, tmp_path / "screenshots")
+    try:
+        page.open(f"{stack.chat_page_url}?chat={chat_id}&name=Rita&lang={lang}")
+        page.say("/start")
+        page.see(catalogue(lang, "menu_title", balance=0))
+        page.press("balance:show")
+        page.press("balance:topup")
+        page.see(catalogue(lang, "balance_topup_title"))
+        page.press("balance:buy:250")
+        page.wait(lambda: browser.find_element(By.CSS_SELECTOR, "#messages .invoice button.pay"),
+                  what="the invoice's Pay button").click()
+        receipt_text = catalogue(lang, "balance_paid", coins=250, balance=250)
+        receipt = page.see(receipt_text)
+
+        page.press("balance:show")  # the newest one: the receipt's own Balance button
+        balance = page.see(catalogue(lang, "balance_title", balance=250, training=150, image=5).split("\n")[0])
+        assert balance > receipt, "the balance opens below the receipt"
+        page.press("balance:promo")
+        assert page.see(catalogue(lang, "balance_promo_ask")) == balance, "the balance step is edited"
+        page.wait(lambda: browser.execute_script(_BUBBLE, balance)[1], what="the balance bubble marked edited")
+
+        text, edited, callbacks = browser.execute_script(_BUBBLE, receipt)
+        assert receipt_text in text and not edited, (text, edited)
+        assert callbacks == ["balance:show", "menu:show"]  # still there, still leading to new messages
+        browser.execute_script("document.getElementById('messages').scrollTop = 1e9")
+        page.shot(f"receipt-stays-{lang}")
+    except Exception:
+        with contextlib.suppress(Exception):
+            page.shot("failure")
+        raise
+    finally:
+        _keep(f"receipt-{lang}", page.taken)
