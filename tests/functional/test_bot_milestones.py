@@ -4,6 +4,7 @@ edited, which buttons they carry) and on catalogue keys."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import psycopg
@@ -11,8 +12,8 @@ import pytest
 import redis
 
 from tests.functional.conftest import Functions, button
-from tests.functional.events import telegram_update
-from tests.functional.handlers import catalogue
+from tests.functional.events import api_gateway_post, fal_webhook, telegram_update
+from tests.functional.handlers import catalogue, journal_rows
 
 LANGUAGES = pytest.mark.parametrize("lang", ["en", "ru"])
 
@@ -214,3 +215,34 @@ def test_buttons_of_an_avatar_that_went_to_training_say_what_to_do_now(functions
     assert ready["message_id"] > answer["message_id"]
     assert ready["text"] == catalogue(lang, "avatar_closed_completed", name="Mila")
     assert _buttons(ready) == [f"generate:{avatar_id}", "menu:show"]
+
+
+@LANGUAGES
+def test_a_refund_message_ends_the_live_step_so_the_next_press_comes_below_it(functions: Functions,
+                                                                              lang: str) -> None:
+    user, menu = _start(functions, lang)
+    request_id = str(uuid.uuid4())
+    with psycopg.connect(functions.database_url) as conn:
+        conn.execute("INSERT INTO ledger_entries (user_id, amount, kind) VALUES (%s, 150, 'topup')", (user,))
+        charge = conn.execute("INSERT INTO ledger_entries (user_id, amount, kind) VALUES (%s, -150, 'charge') "
+                              "RETURNING id", (user,)).fetchone()
+        assert charge is not None
+        conn.execute("INSERT INTO avatars (user_id, name, gender, training_type, preset, trigger_phrase, status, "
+                     "fal_request_id, training_charge_id) VALUES (%s, 'Mila', 'female', 'portrait', 'fast', %s, "
+                     "'training', %s, %s)", (user, f"mr{user}", request_id, charge[0]))
+    body = fal_webhook("error", request_id)
+    answer = functions.call("fal_webhook_portrait", api_gateway_post("/webhook/fal/portrait", body,
+                                                                     functions.fal_keys.headers(request_id, body)))
+    assert answer["statusCode"] == 200
+    event_id = journal_rows(functions.database_url, "fal", request_id)[0]["id"]
+    assert functions.call("fal_process_training", {"event_id": event_id})["outcome"] == "processed"
+    refund = functions.last_sent(user)
+    assert refund["text"] == catalogue(lang, "avatar_failed", name="Mila", reason=catalogue(lang, "reason_unknown"),
+                                       coins=150)
+
+    _call(functions, "bot_balance", _press(functions, user, menu, button(menu, lang, "menu_balance"), lang))
+    balance = functions.last_sent(user)
+    assert balance["message_id"] > refund["message_id"]  # below the refund, not over the menu up the chat
+    assert balance["text"] == catalogue(lang, "balance_title", balance=150, training=150, image=5)
+    seen = _records(functions, user)
+    assert seen[menu["message_id"]]["edits"] == [] and seen[refund["message_id"]]["edits"] == []

@@ -232,7 +232,7 @@ def test_each_refused_file_gets_its_reason(stack: Any, waiter: Any, db: Database
 
 def test_a_short_balance_is_refused_and_nothing_is_submitted(stack: Any, waiter: Any, db: Database) -> None:
     bo = Chatter(stack, waiter)
-    avatar_id, _ = bo.to_photos("Bo")
+    avatar_id, ask = bo.to_photos("Bo")
     credit(db, bo.chat_id, 100)
     code = f"AV{bo.chat_id}"
     with db.transaction() as conn:  # a 20 % discount: 120 coins instead of 150, still 20 short
@@ -273,6 +273,8 @@ def test_a_short_balance_is_refused_and_nothing_is_submitted(stack: Any, waiter:
     again = bo.press(refused, f"avatar:review:{avatar_id}", lambda m: "Balance: 150 coins" in m["text"])
     assert "short" not in again["text"] and "balance:show" not in buttons(again)
     bo.press_new(again, f"avatar:confirm:{avatar_id}", "has started")
+    done = bo.press_new(ask, "avatar:cancel", "The training has started already")  # not "expired"
+    assert "avatar:new" in buttons(done)
     with db.transaction() as conn:
         assert ledger.balance(conn, bo.chat_id) == 30
         assert promo.discounted_price(conn, bo.chat_id, 150, consume=False) == 150  # used by this training
