@@ -94,9 +94,12 @@ def test_a_redeemed_promo_code_stays_and_its_buttons_open_new_messages(functions
         conn.execute("INSERT INTO promo_codes (code, kind, value, per_user_limit) VALUES (%s, 'coins', 40, 1)",
                      (code,))
     _call(functions, "bot_balance", _command(user, "/promo", lang))
+    ask = functions.last_sent(user)
+    assert ask["text"] == catalogue(lang, "balance_promo_ask") and _buttons(ask) == ["balance:show"]
     _call(functions, "bot_balance", _text(user, code, lang))
     redeemed = functions.last_sent(user)
     assert redeemed["text"] == catalogue(lang, "balance_promo_coins", code=code, coins=40, balance=40)
+    assert _buttons(_records(functions, user)[ask["message_id"]]["message"]) == []  # its Cancel is gone
 
     _call(functions, "bot_start", _press(functions, user, redeemed, button(redeemed, lang, "button_menu"), lang))
     menu = functions.last_sent(user)
