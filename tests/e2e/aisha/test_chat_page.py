@@ -22,6 +22,7 @@ import pytest
 from aisha.db import Database
 from aisha.models import LedgerKind
 from aisha.services import ledger
+from aisha.texts import text as catalogue
 from PIL import Image, ImageDraw
 from selenium import webdriver
 from selenium.common.exceptions import (
@@ -54,6 +55,14 @@ if (!albums.length) return null;
 const images = [...albums[albums.length - 1].querySelectorAll('img.photo')];
 return images.every((img) => img.complete && img.naturalWidth > 0)
   ? images.map((img) => [img.naturalWidth, img.naturalHeight]) : null;
+"""
+
+# the bot bubble with this message id: [its text, whether it shows "edited", its buttons' callback data]
+_BUBBLE = """
+const row = document.querySelector(`#messages > .row.from-bot[data-message-id="${arguments[0]}"]`);
+if (!row) return null;
+return [row.querySelector('.bubble').textContent, !!row.querySelector('.edited'),
+        [...row.querySelectorAll('button.kb-btn')].map((b) => b.dataset.callback)];
 """
 
 
@@ -217,9 +226,11 @@ def test_an_avatar_and_two_images_through_the_chat_page(stack: Any, browser: Web
         page.see("Review before training")
         page.shot("review")
         page.press("avatar:confirm:")
-        page.see("has started")
+        started = page.see("has started")
         page.see("is ready!", timeout=TRAINING_TIMEOUT)
         page.shot("avatar-ready")
+        started_text, edited, _ = browser.execute_script(_BUBBLE, started)
+        assert "has started" in started_text and not edited, "the milestone stays as it was sent"
 
         page.press("generate:")
         page.see("Describe")
@@ -233,6 +244,9 @@ def test_an_avatar_and_two_images_through_the_chat_page(stack: Any, browser: Web
         sizes = page.album_sizes()
         assert len(sizes) == 2 and all(w > 0 and h > 0 for w, h in sizes), sizes
         page.see("Done! Your prompt")
+        what_next = page.see(catalogue("en", "generation_next"))
+        callbacks = browser.execute_script(_BUBBLE, what_next)[2]
+        assert [c.rsplit(":", 1)[0] for c in callbacks] == ["gallery:regen", "generate", "gallery:images"], callbacks
         browser.set_window_size(900, 1600)  # the last steps at once
         browser.execute_script("document.getElementById('messages').scrollTop = 1e9")
         page.shot("images")
@@ -283,22 +297,12 @@ def test_a_stars_top_up_and_a_file_through_the_chat_page(stack: Any, browser: We
         _keep("stars", page.taken)
 
 
-# the bot bubble with this message id: [its text, whether it shows "edited", its buttons' callback data]
-_BUBBLE = """
-const row = document.querySelector(`#messages > .row.from-bot[data-message-id="${arguments[0]}"]`);
-if (!row) return null;
-return [row.querySelector('.bubble').textContent, !!row.querySelector('.edited'),
-        [...row.querySelectorAll('button.kb-btn')].map((b) => b.dataset.callback)];
-"""
-
 
 @pytest.mark.parametrize("lang", ["en", "ru"])
 def test_the_payment_receipt_stays_when_its_buttons_are_used(stack: Any, browser: WebDriver, tmp_path: Path,
                                                              lang: str) -> None:
     """Issue 14: the receipt is a milestone. Its Balance button opens a new message below it, and the
     balance's Promo button edits that one, never the receipt."""
-    from aisha.texts import text as catalogue
-
     chat_id = random.randint(10**8, 10**9)
     page = ChatPage(browser, tmp_path / "screenshots")
     try:
