@@ -242,6 +242,7 @@ def test_a_refund_message_ends_the_live_step_so_the_next_press_comes_below_it(fu
     refund = functions.last_sent(user)
     assert refund["text"] == catalogue(lang, "avatar_failed", name="Mila", reason=catalogue(lang, "reason_unknown"),
                                        coins=150)
+    assert _buttons(refund) == ["avatar:new"]  # what to do now
 
     _call(functions, "bot_balance", _press(functions, user, menu, button(menu, lang, "menu_balance"), lang))
     balance = functions.last_sent(user)

@@ -56,7 +56,8 @@ async def _avatar_ready(n: Notifier, chat_id: int, p: dict[str, Any]) -> None:
 async def _avatar_failed(n: Notifier, chat_id: int, p: dict[str, Any]) -> None:
     lang = p.get("language", "ru")
     key = "avatar_failed" if p.get("coins") else "avatar_failed_no_refund"
-    await n.bot.send_message(chat_id, text(lang, key, name=p["name"], reason=_reason(lang, p), coins=p.get("coins", 0)))
+    await n.bot.send_message(chat_id, text(lang, key, name=p["name"], reason=_reason(lang, p), coins=p.get("coins", 0)),
+                             reply_markup=_one_button(text(lang, "menu_avatar"), "avatar:new"))
 
 
 async def _generation_done(n: Notifier, chat_id: int, p: dict[str, Any]) -> None:
@@ -95,7 +96,13 @@ def _next_steps(lang: str, p: dict[str, Any]) -> InlineKeyboardMarkup:
 
 async def _generation_failed(n: Notifier, chat_id: int, p: dict[str, Any]) -> None:
     lang = p.get("language", "ru")
-    await n.bot.send_message(chat_id, text(lang, "generation_failed", reason=_reason(lang, p), coins=p.get("coins", 0)))
+    await n.bot.send_message(chat_id, text(lang, "generation_failed", reason=_reason(lang, p), coins=p.get("coins", 0)),
+                             reply_markup=_one_button(text(lang, "menu_generate"), "gen:new"))
+
+
+def _one_button(label: str, data: str) -> InlineKeyboardMarkup:
+    """A failure ends with what to do now: try again from the start."""
+    return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data)]])
 
 
 def _reason(lang: str, p: dict[str, Any]) -> str:
