@@ -250,3 +250,26 @@ def test_a_refund_message_ends_the_live_step_so_the_next_press_comes_below_it(fu
     assert balance["text"] == catalogue(lang, "balance_title", balance=150, training=150, image=5)
     seen = _records(functions, user)
     assert seen[menu["message_id"]]["edits"] == [] and seen[refund["message_id"]]["edits"] == []
+
+
+@LANGUAGES
+def test_cancel_on_a_regenerate_order_cancels_that_order(functions: Functions, lang: str) -> None:
+    user, _ = _start(functions, lang)
+    with psycopg.connect(functions.database_url) as conn:
+        conn.execute("INSERT INTO ledger_entries (user_id, amount, kind) VALUES (%s, 50, 'topup')", (user,))
+        row = conn.execute("INSERT INTO generations (user_id, prompt, num_images, status, cost) "
+                           "VALUES (%s, 'a fox', 1, 'completed', 5) RETURNING id", (user,)).fetchone()
+    assert row is not None
+    generation_id = row[0]
+    _call(functions, "bot_gallery", _command(user, "/images", lang))
+    listing = functions.last_sent(user)
+    _call(functions, "bot_gallery", _press(functions, user, listing, f"gallery:image:{generation_id}", lang))
+    card = functions.last_sent(user)
+    _call(functions, "bot_gallery", _press(functions, user, card, f"gallery:regen:{generation_id}", lang))
+    order = _records(functions, user)[card["message_id"]]["message"]  # the card (the live step), edited
+    assert _buttons(order) == [f"gallery:regen_ok:{generation_id}", "cancel:gallery"]
+
+    _call(functions, "bot_help", _press(functions, user, order, "cancel:gallery", lang))
+    cancelled = _records(functions, user)[card["message_id"]]["message"]
+    assert cancelled["text"] == _menu_with(lang, "cancelled", balance=50)
+    assert max(_records(functions, user)) == card["message_id"]

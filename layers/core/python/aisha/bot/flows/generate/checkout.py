@@ -32,8 +32,9 @@ def avatar_label(ctx: BotContext, conn: Connection, avatar_id: int | None) -> st
     return avatars.get(conn, avatar_id, user_id=ctx.user.id).name
 
 
-def summary(ctx: BotContext, order: Order, confirm_data: str) -> tuple[str, Keyboard]:
-    """The order, its price (discount shown, not used up) and the balance, with Confirm / Cancel."""
+def summary(ctx: BotContext, order: Order, confirm_data: str, cancel_data: str = "cancel:gen") -> tuple[str, Keyboard]:
+    """The order, its price (discount shown, not used up) and the balance, with Confirm / Cancel (whose
+    data names the flow that owns the conversation: gen, or gallery for a regenerate)."""
     full = ctx.worker.settings.price_image * order.count
     with ctx.worker.db.transaction() as conn:
         total = promo.discounted_price(conn, ctx.user.id, full, consume=False)
@@ -42,7 +43,7 @@ def summary(ctx: BotContext, order: Order, confirm_data: str) -> tuple[str, Keyb
     discount = ctx.t("gen_discount", full=full) if total < full else ""
     body = ctx.t("gen_summary", avatar=avatar, prompt=order.prompt, size=ctx.t(f"gen_size_{order.image_size}"),
                  count=order.count, total=total, discount=discount, balance=balance)
-    rows = [[(ctx.t("gen_confirm", total=total), confirm_data)], [(ctx.t("button_cancel"), "cancel:gen")]]
+    rows = [[(ctx.t("gen_confirm", total=total), confirm_data)], [(ctx.t("button_cancel"), cancel_data)]]
     return body, rows
 
 
