@@ -224,22 +224,7 @@ def test_buttons_of_an_avatar_that_went_to_training_say_what_to_do_now(functions
 def test_a_refund_message_ends_the_live_step_so_the_next_press_comes_below_it(functions: Functions,
                                                                               lang: str) -> None:
     user, menu = _start(functions, lang)
-    request_id = str(uuid.uuid4())
-    with psycopg.connect(functions.database_url) as conn:
-        conn.execute("INSERT INTO ledger_entries (user_id, amount, kind) VALUES (%s, 150, 'topup')", (user,))
-        charge = conn.execute("INSERT INTO ledger_entries (user_id, amount, kind) VALUES (%s, -150, 'charge') "
-                              "RETURNING id", (user,)).fetchone()
-        assert charge is not None
-        conn.execute("INSERT INTO avatars (user_id, name, gender, training_type, preset, trigger_phrase, status, "
-                     "fal_request_id, training_charge_id) VALUES (%s, 'Mila', 'female', 'portrait', 'fast', %s, "
-                     "'training', %s, %s)", (user, f"mr{user}", request_id, charge[0]))
-    body = fal_webhook("error", request_id)
-    answer = functions.call("fal_webhook_portrait", api_gateway_post("/webhook/fal/portrait", body,
-                                                                     functions.fal_keys.headers(request_id, body)))
-    assert answer["statusCode"] == 200
-    event_id = journal_rows(functions.database_url, "fal", request_id)[0]["id"]
-    assert functions.call("fal_process_training", {"event_id": event_id})["outcome"] == "processed"
-    refund = functions.last_sent(user)
+    refund = _training_fails(functions, user)
     assert refund["text"] == catalogue(lang, "avatar_failed", name="Mila", reason=catalogue(lang, "reason_unknown"),
                                        coins=150)
     assert _buttons(refund) == ["avatar:new"]  # what to do now
@@ -250,6 +235,37 @@ def test_a_refund_message_ends_the_live_step_so_the_next_press_comes_below_it(fu
     assert balance["text"] == catalogue(lang, "balance_title", balance=150, training=150, image=5)
     seen = _records(functions, user)
     assert seen[menu["message_id"]]["edits"] == [] and seen[refund["message_id"]]["edits"] == []
+
+
+@LANGUAGES
+def test_cancel_takes_the_buttons_off_the_step_even_below_a_milestone(functions: Functions, lang: str) -> None:
+    user, _, gender = _to_gender(functions, lang)
+    refund = _training_fails(functions, user)  # another avatar's training fails meanwhile
+    _call(functions, "bot_help", _command(user, "/cancel", lang))
+    seen = _records(functions, user)
+    assert seen[gender["message_id"]]["message"].get("reply_markup") is None
+    assert seen[refund["message_id"]]["message"]["reply_markup"] == refund["reply_markup"]  # a milestone: as sent
+    assert functions.last_sent(user)["text"] == _menu_with(lang, "cancelled", balance=150)
+
+
+def _training_fails(functions: Functions, user: int) -> dict[str, Any]:
+    """A charged training of avatar Mila that FAL reports failed: processed, refunded; the message sent."""
+    request_id = str(uuid.uuid4())
+    with psycopg.connect(functions.database_url) as conn:
+        conn.execute("INSERT INTO ledger_entries (user_id, amount, kind) VALUES (%s, 150, 'topup')", (user,))
+        charge = conn.execute("INSERT INTO ledger_entries (user_id, amount, kind) VALUES (%s, -150, 'charge') "
+                              "RETURNING id", (user,)).fetchone()
+        assert charge is not None
+        conn.execute("INSERT INTO avatars (user_id, name, gender, training_type, preset, trigger_phrase, status, "
+                     "fal_request_id, training_charge_id) VALUES (%s, 'Mila', 'female', 'portrait', 'fast', %s, "
+                     "'training', %s, %s)", (user, f"mr{request_id}", request_id, charge[0]))
+    body = fal_webhook("error", request_id)
+    answer = functions.call("fal_webhook_portrait", api_gateway_post("/webhook/fal/portrait", body,
+                                                                     functions.fal_keys.headers(request_id, body)))
+    assert answer["statusCode"] == 200
+    event_id = journal_rows(functions.database_url, "fal", request_id)[0]["id"]
+    assert functions.call("fal_process_training", {"event_id": event_id})["outcome"] == "processed"
+    return functions.last_sent(user)
 
 
 @LANGUAGES

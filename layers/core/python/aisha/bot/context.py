@@ -7,7 +7,8 @@ Three ways to answer (aisha/telegram/live.py keeps which message is live):
   message (a receipt, an earlier step far up the chat) continues at the bottom with a new message;
 - `milestone`: receipts and results (payment received, promo redeemed, training started, images
   ordered): a new message that nothing edits later; its buttons lead to new messages.
-`retire_pressed` takes the buttons off finished work (the review after "Start training").
+`retire_pressed` / `retire_step` take the buttons off finished work (the review after "Start training",
+the step that `/cancel` ended).
 """
 
 from __future__ import annotations
@@ -120,9 +121,10 @@ class BotContext:
         with contextlib.suppress(BadRequest):  # without buttons already, or too old: its buttons still answer
             await self.bot.edit_message_reply_markup(chat_id=self.chat_id, message_id=pressed, reply_markup=None)
 
-    async def retire_live(self) -> None:
-        """The live step message loses its buttons (the conversation was ended by a command)."""
-        message_id = live.current(self.worker.redis, self.chat_id)
+    async def retire_step(self) -> None:
+        """The last step message loses its buttons (the conversation was ended by a command), even if a
+        milestone came below it meanwhile."""
+        message_id = live.last_step(self.worker.redis, self.chat_id)
         if message_id is None:
             return
         self.forget_live()

@@ -21,17 +21,30 @@ TTL_SECONDS = 2 * 24 * 3600  # Telegram lets bots edit a message for 48 hours
 
 
 def _key(chat_id: int) -> str:
-    return f"aisha:chat:{chat_id}:live"
+    return f"aisha:chat:{chat_id}:live"  # a hash: "step" (the last step message), "live" (it is the newest)
 
 
 def remember(client: redis.Redis, chat_id: int, message_id: int) -> None:
-    client.set(_key(chat_id), str(message_id), ex=TTL_SECONDS)
+    pipe = client.pipeline(transaction=False)
+    pipe.hset(_key(chat_id), mapping={"step": message_id, "live": message_id})
+    pipe.expire(_key(chat_id), TTL_SECONDS)
+    pipe.execute()
 
 
 def current(client: redis.Redis, chat_id: int) -> int | None:
-    raw = client.get(_key(chat_id))
-    return int(raw) if raw is not None else None  # type: ignore[arg-type]
+    """The live step message: the last step message, if nothing was sent below it since."""
+    return _int(client.hget(_key(chat_id), "live"))
+
+
+def last_step(client: redis.Redis, chat_id: int) -> int | None:
+    """The last step message, live or not (a milestone may have come below it)."""
+    return _int(client.hget(_key(chat_id), "step"))
 
 
 def forget(client: redis.Redis, chat_id: int) -> None:
-    client.delete(_key(chat_id))
+    """Something else went out below the step message: it is no longer live (it is still the last step)."""
+    client.hdel(_key(chat_id), "live")
+
+
+def _int(raw: object) -> int | None:
+    return int(raw) if isinstance(raw, (bytes, str)) else None

@@ -21,7 +21,7 @@ async def handle(ctx: BotContext) -> None:
             words = ended_words(ctx) if ctx.data else ctx.t("nothing_to_cancel")
         await ctx.answer_button()
         if had_state and not ctx.data:
-            await ctx.retire_live()  # /cancel: the step's buttons go, the menu comes below
+            await ctx.retire_step()  # /cancel: the step's buttons go, the menu comes below
         await show_menu(ctx, edit=bool(ctx.data), prefix=words)
         return
     if command == "help" or ctx.callback.flow == "help":

@@ -43,7 +43,7 @@ async def redeem(ctx: BotContext, raw: str) -> None:
         await ctx.reply(ctx.t(f"balance_{reason}", code=code), back_rows(ctx))
         return
     if ctx.state is not None and ctx.state.flow == FLOW:
-        await ctx.retire_live()  # the question's Cancel button is finished work now
+        await ctx.retire_step()  # the question's Cancel button is finished work now
     leave(ctx)
     promo = redeemed.promo
     if promo.kind is PromoKind.COINS:
