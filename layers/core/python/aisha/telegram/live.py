@@ -3,11 +3,12 @@
 A step of a conversation (a question with its buttons, the menu, the balance screen) is sent as the
 chat's newest message and remembered here. A button pressed on it edits it in place; any other message
 the bot sends afterwards (a receipt, "training started", a result album, a progress message, a notice)
-makes it an old message, so the id is forgotten and the next step is sent as a new message at the bottom.
-Milestones are therefore never edited away.
+makes it an old message: it stops being live, and the next step is sent as a new message at the bottom.
+Milestones are therefore never edited away. The last step message stays known, live or not, so ending
+a conversation with /cancel can still take its buttons off.
 
-The id sits beside the conversation state (`aisha:chat:<id>:state`), not inside it: the menu is live with
-no conversation at all, and the notifier forgets it without a read-modify-write of the state.
+The ids sit beside the conversation state (`aisha:chat:<id>:state`), not inside it: the menu is live with
+no conversation at all, and the notifier ends "live" without a read-modify-write of the state.
 """
 
 from __future__ import annotations
