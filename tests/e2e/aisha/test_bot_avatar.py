@@ -19,6 +19,8 @@ from aisha.services import avatars, ledger, photos, promo
 from PIL import Image
 from telegram import Chat, Message, PhotoSize, Update, User
 
+from tests.e2e.aisha.bot_kit import wait_text
+
 BOT_TIMEOUT = 40
 
 
@@ -76,6 +78,13 @@ class Chatter:
         self.stack.chat.press(self.chat_id, message["message_id"], data=data)
         return self.waiter(lambda: until(self.message(message["message_id"])) and self.message(message["message_id"]),
                            BOT_TIMEOUT, what=f"the answer to {data}")
+
+    def press_new(self, message: dict[str, Any], data: str, fragment: str) -> dict[str, Any]:
+        """Press a button of `message` and wait for a NEW bot message below it that contains `fragment`."""
+        self.stack.chat.press(self.chat_id, message["message_id"], data=data)
+        found = wait_text(self.stack, self.chat_id, fragment, after=message["message_id"], timeout=BOT_TIMEOUT)
+        self.seen = max(self.seen, found["message_id"])
+        return found
 
     def to_photos(self, name: str = "Lena") -> tuple[int, dict[str, Any]]:
         """From the first contact to the upload step: (avatar id, the message asking for photos)."""
@@ -162,16 +171,19 @@ def test_from_avatar_to_a_trained_avatar_with_an_album_of_12_in_mixed_order(stac
     assert "Баланс: 300" in review["text"]
     stack.fal.configure(queue_delay=120, fetch_inputs=True)  # held in the queue; the trainer reads our zip
     try:
-        started = lena.press(review, f"avatar:confirm:{avatar_id}", lambda m: "началось" in m["text"])
+        started = lena.press_new(review, f"avatar:confirm:{avatar_id}", "началось")  # a milestone: a new message
         stack.fal.configure(queue_delay=0.2)
         assert "15–20 минут" in started["text"]
         assert buttons(started) == [f"avatar:status:{avatar_id}", "menu:show"]
+        kept = lena.message(review["message_id"])  # the review stays, without its buttons (finished work)
+        assert kept["text"] == review["text"] and buttons(kept) == []
         assert lena.state() == {}
         avatar, _ = avatar_of(db, avatar_id)
         assert avatar.status is AvatarStatus.TRAINING
         job = next(j for j in stack.fal.jobs() if j["request_id"] == avatar.fal_request_id)
         assert job["app_id"] == "fal-ai/flux-lora-portrait-trainer" and job["arguments"]["steps"] == 2500
-        queued = lena.press(started, f"avatar:status:{avatar_id}", lambda m: "позиция" in m["text"])
+        queued = lena.press_new(started, f"avatar:status:{avatar_id}", "позиция")
+        assert lena.message(started["message_id"])["text"] == started["text"]  # never edited away
         assert "«Лена»: обучается" in queued["text"]
         assert buttons(queued) == [f"avatar:status:{avatar_id}", "menu:show"]
         httpx.post(f"{stack.fal.admin_url}/jobs/{avatar.fal_request_id}/complete", json={},
@@ -185,8 +197,12 @@ def test_from_avatar_to_a_trained_avatar_with_an_album_of_12_in_mixed_order(stac
     with db.transaction() as conn:
         assert ledger.balance(conn, lena.chat_id) == 150
 
-    status = lena.press(queued, f"avatar:status:{avatar_id}", lambda m: "«Лена»: готов" in m["text"])
+    status = lena.press_new(queued, f"avatar:status:{avatar_id}", "«Лена»: готов")  # below the "ready" message
     assert buttons(status) == ["menu:show"]
+    # the photos question still shows Cancel: pressed now, it says the training started, not "expired"
+    done = lena.press_new(ask, "avatar:cancel", "Обучение уже запущено")
+    assert "avatar:new" in buttons(done) and "Сессия истекла" not in done["text"]
+    assert avatar_of(db, avatar_id)[0].status is AvatarStatus.COMPLETED
 
 
 def test_each_refused_file_gets_its_reason(stack: Any, waiter: Any, db: Database) -> None:
@@ -216,7 +232,7 @@ def test_each_refused_file_gets_its_reason(stack: Any, waiter: Any, db: Database
 
 def test_a_short_balance_is_refused_and_nothing_is_submitted(stack: Any, waiter: Any, db: Database) -> None:
     bo = Chatter(stack, waiter)
-    avatar_id, _ = bo.to_photos("Bo")
+    avatar_id, ask = bo.to_photos("Bo")
     credit(db, bo.chat_id, 100)
     code = f"AV{bo.chat_id}"
     with db.transaction() as conn:  # a 20 % discount: 120 coins instead of 150, still 20 short
@@ -240,7 +256,7 @@ def test_a_short_balance_is_refused_and_nothing_is_submitted(stack: Any, waiter:
     stack.chat.press(bo.chat_id, review["message_id"], data=f"avatar:confirm:{avatar_id}")
     assert bo.new()[0]["text"].startswith("Too many paid actions")
     client.delete(*limits)
-    refused = bo.press(review, f"avatar:confirm:{avatar_id}", lambda m: "Not enough coins" in m["text"])
+    refused = bo.press_new(review, f"avatar:confirm:{avatar_id}", "Not enough coins")  # below the notice
     assert "costs 120, your balance is 100" in refused["text"]
     assert buttons(refused)[0] == "balance:show"
 
@@ -256,7 +272,9 @@ def test_a_short_balance_is_refused_and_nothing_is_submitted(stack: Any, waiter:
     credit(db, bo.chat_id, 50)
     again = bo.press(refused, f"avatar:review:{avatar_id}", lambda m: "Balance: 150 coins" in m["text"])
     assert "short" not in again["text"] and "balance:show" not in buttons(again)
-    bo.press(again, f"avatar:confirm:{avatar_id}", lambda m: "has started" in m["text"])
+    bo.press_new(again, f"avatar:confirm:{avatar_id}", "has started")
+    done = bo.press_new(ask, "avatar:cancel", "The training has started already")  # not "expired"
+    assert "avatar:new" in buttons(done)
     with db.transaction() as conn:
         assert ledger.balance(conn, bo.chat_id) == 30
         assert promo.discounted_price(conn, bo.chat_id, 150, consume=False) == 150  # used by this training
@@ -308,7 +326,9 @@ def test_answers_at_the_wrong_step(stack: Any, waiter: Any) -> None:
     assert "has 65" in ed.say("x" * 65)[0]["text"]
     gender = ed.say("Ed")[0]
     assert ed.say("a man")[0]["text"].startswith("Choose with the buttons above")
-    ed.press(gender, "avatar:gender:male", lambda m: "avatar:type:style" in buttons(m))
+    # the notice is the newest message now: the next step comes below it, the question above stays
+    kind = ed.press_new(gender, "avatar:gender:male", "Which kind of avatar")
+    assert "avatar:type:style" in buttons(kind) and ed.message(gender["message_id"])["text"] == gender["text"]
     assert ed.state()["step"] == "type"
     ed.to_photos("Ed")
     assert ed.say("where do I send them?")[0]["text"].startswith("Waiting for photos")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import redis
 from aisha.errors import Conflict
 from aisha.fal.client import FalGateway
 from aisha.models import GenerationStatus
@@ -18,6 +19,7 @@ from tests.e2e.aisha.bot_kit import (
     balance,
     buttons,
     make_avatar,
+    message,
     new_user,
     press,
     wait_button,
@@ -169,18 +171,24 @@ def test_a_running_generation_cannot_be_deleted(stack: Any, res: Resources) -> N
             generations.delete(conn, user_id, generation.id)
 
 
-def test_a_regenerate_confirm_without_its_state_is_expired(stack: Any, res: Resources) -> None:
+def test_a_regenerate_confirm_after_cancel_is_gone_and_without_its_state_is_expired(stack: Any,
+                                                                                   res: Resources) -> None:
     user_id = new_user(stack, res, coins=50)
     generation_id = _completed_generation(stack, res, user_id, 1)
-    stack.chat.send_text(user_id, "/images")
-    press(stack, user_id, f"gallery:image:{generation_id}")
-    press(stack, user_id, f"gallery:regen:{generation_id}")
-    summary = wait_button(stack, user_id, f"gallery:regen_ok:{generation_id}")
-    stack.chat.send_text(user_id, "/cancel")
-    wait_text(stack, user_id, "Действие отменено")
     jobs_before = len(stack.fal.jobs())
-    stack.chat.press(user_id, summary["message_id"], data=f"gallery:regen_ok:{generation_id}")
-    wait_text(stack, user_id, "Сессия истекла", after=summary["message_id"])
+    for ending in ("cancel", "timeout"):
+        stack.chat.send_text(user_id, "/images")
+        press(stack, user_id, f"gallery:image:{generation_id}")
+        press(stack, user_id, f"gallery:regen:{generation_id}")
+        summary = wait_button(stack, user_id, f"gallery:regen_ok:{generation_id}")
+        if ending == "cancel":  # the cancelled order loses its buttons
+            stack.chat.send_text(user_id, "/cancel")
+            wait_text(stack, user_id, "Действие отменено")
+            assert buttons(message(stack, user_id, summary["message_id"])) == []
+            continue
+        redis.Redis.from_url(stack.env["REDIS_URL"]).delete(f"aisha:chat:{user_id}:state")  # the TTL ran out
+        stack.chat.press(user_id, summary["message_id"], data=f"gallery:regen_ok:{generation_id}")
+        wait_text(stack, user_id, "Сессия истекла", after=summary["message_id"])
     assert len(stack.fal.jobs()) == jobs_before and balance(res, user_id) == 45
 
 

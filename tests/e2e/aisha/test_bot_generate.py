@@ -11,7 +11,18 @@ from aisha.models import PromoKind
 from aisha.resources import Resources
 from aisha.services import promo
 
-from tests.e2e.aisha.bot_kit import BOT_TIMEOUT, balance, make_avatar, new_user, press, wait_button, wait_for, wait_text
+from tests.e2e.aisha.bot_kit import (
+    BOT_TIMEOUT,
+    balance,
+    buttons,
+    make_avatar,
+    message,
+    new_user,
+    press,
+    wait_button,
+    wait_for,
+    wait_text,
+)
 
 
 def _job(stack: Any, known: set[str]) -> dict[str, Any]:
@@ -26,6 +37,13 @@ def _generations(res: Resources, user_id: int) -> list[tuple[Any, ...]]:
         rows = conn.execute("SELECT status, num_images, cost, avatar_id FROM generations WHERE user_id = %s",
                             (user_id,)).fetchall()
     return [tuple(row.values()) for row in rows]
+
+
+def _generation_id(res: Resources, user_id: int) -> int:
+    with res.db.transaction() as conn:
+        row = conn.execute("SELECT max(id) AS id FROM generations WHERE user_id = %s", (user_id,)).fetchone()
+    assert row is not None and row["id"] is not None
+    return int(row["id"])
 
 
 def test_a_generation_with_the_main_avatar_arrives_as_an_album_and_is_charged(stack: Any, res: Resources) -> None:
@@ -61,6 +79,16 @@ def test_a_generation_with_the_main_avatar_arrives_as_an_album_and_is_charged(st
     assert len(album) == 1
     assert balance(res, user_id) == 90
     wait_for(lambda: _generations(res, user_id) == [("completed", 2, 10, main.id)], what="the generation row")
+    assert buttons(message(stack, user_id, summary["message_id"])) == []  # the order is finished work
+
+    # the album ends with what to do next: the same again (priced first), another style, the gallery
+    generation_id = _generation_id(res, user_id)
+    after = wait_text(stack, user_id, "Что дальше?")
+    assert buttons(after) == [f"gallery:regen:{generation_id}", f"generate:{main.id}", "gallery:images:0"]
+    stack.chat.press(user_id, after["message_id"], data=f"gallery:regen:{generation_id}")
+    again = wait_text(stack, user_id, "Проверьте заказ", after=after["message_id"])  # below, not over the album
+    assert f"gallery:regen_ok:{generation_id}" in buttons(again)
+    assert message(stack, user_id, after["message_id"])["text"] == after["text"]
 
 
 def test_text_to_image_without_an_avatar_from_a_style_preset(stack: Any, res: Resources) -> None:
@@ -82,6 +110,11 @@ def test_text_to_image_without_an_avatar_from_a_style_preset(stack: Any, res: Re
     assert job["arguments"]["prompt"].startswith("cinematic film still")
     assert stack.chat.calls("sendPhoto", chat_id=user_id, wait=BOT_TIMEOUT)
     assert balance(res, user_id) == 95
+    after = wait_text(stack, user_id, "What next?")
+    assert buttons(after) == [f"gallery:regen:{_generation_id(res, user_id)}", "generate:none", "gallery:images:0"]
+    stack.chat.press(user_id, after["message_id"], data="generate:none")  # another style, still without an avatar
+    styles = wait_text(stack, user_id, "Describe", after=after["message_id"])
+    assert "gen:style:business" in buttons(styles)
 
 
 def test_a_prompt_over_the_limit_is_refused_with_the_limit(stack: Any, res: Resources) -> None:

@@ -22,6 +22,7 @@ import pytest
 from aisha.db import Database
 from aisha.models import LedgerKind
 from aisha.services import ledger
+from aisha.texts import text as catalogue
 from PIL import Image, ImageDraw
 from selenium import webdriver
 from selenium.common.exceptions import (
@@ -54,6 +55,14 @@ if (!albums.length) return null;
 const images = [...albums[albums.length - 1].querySelectorAll('img.photo')];
 return images.every((img) => img.complete && img.naturalWidth > 0)
   ? images.map((img) => [img.naturalWidth, img.naturalHeight]) : null;
+"""
+
+# the bot bubble with this message id: [its text, whether it shows "edited", its buttons' callback data]
+_BUBBLE = """
+const row = document.querySelector(`#messages > .row.from-bot[data-message-id="${arguments[0]}"]`);
+if (!row) return null;
+return [row.querySelector('.bubble').textContent, !!row.querySelector('.edited'),
+        [...row.querySelectorAll('button.kb-btn')].map((b) => b.dataset.callback)];
 """
 
 
@@ -217,9 +226,11 @@ def test_an_avatar_and_two_images_through_the_chat_page(stack: Any, browser: Web
         page.see("Review before training")
         page.shot("review")
         page.press("avatar:confirm:")
-        page.see("has started")
+        started = page.see("has started")
         page.see("is ready!", timeout=TRAINING_TIMEOUT)
         page.shot("avatar-ready")
+        started_text, edited, _ = browser.execute_script(_BUBBLE, started)
+        assert "has started" in started_text and not edited, "the milestone stays as it was sent"
 
         page.press("generate:")
         page.see("Describe")
@@ -233,6 +244,9 @@ def test_an_avatar_and_two_images_through_the_chat_page(stack: Any, browser: Web
         sizes = page.album_sizes()
         assert len(sizes) == 2 and all(w > 0 and h > 0 for w, h in sizes), sizes
         page.see("Done! Your prompt")
+        what_next = page.see(catalogue("en", "generation_next"))
+        callbacks = browser.execute_script(_BUBBLE, what_next)[2]
+        assert [c.rsplit(":", 1)[0] for c in callbacks] == ["gallery:regen", "generate", "gallery:images"], callbacks
         browser.set_window_size(900, 1600)  # the last steps at once
         browser.execute_script("document.getElementById('messages').scrollTop = 1e9")
         page.shot("images")
@@ -386,3 +400,43 @@ def test_a_german_user_gets_english_from_the_page_and_the_bot(stack: Any, browse
         raise
     finally:
         _keep("german", page.taken)
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_the_payment_receipt_stays_when_its_buttons_are_used(stack: Any, browser: WebDriver, tmp_path: Path,
+                                                             lang: str) -> None:
+    """Issue 14: the receipt is a milestone. Its Balance button opens a new message below it, and the
+    balance's Promo button edits that one, never the receipt."""
+    chat_id = random.randint(10**8, 10**9)
+    page = ChatPage(browser, tmp_path / "screenshots")
+    try:
+        page.open(f"{stack.chat_page_url}?chat={chat_id}&name=Rita&lang={lang}")
+        page.say("/start")
+        page.see(catalogue(lang, "menu_title", balance=0))
+        page.press("balance:show")
+        page.press("balance:topup")
+        page.see(catalogue(lang, "balance_topup_title"))
+        page.press("balance:buy:250")
+        page.wait(lambda: browser.find_element(By.CSS_SELECTOR, "#messages .invoice button.pay"),
+                  what="the invoice's Pay button").click()
+        receipt_text = catalogue(lang, "balance_paid", coins=250, balance=250)
+        receipt = page.see(receipt_text)
+
+        page.press("balance:show")  # the newest one: the receipt's own Balance button
+        balance = page.see(catalogue(lang, "balance_title", balance=250, training=150, image=5).split("\n")[0])
+        assert balance > receipt, "the balance opens below the receipt"
+        page.press("balance:promo")
+        assert page.see(catalogue(lang, "balance_promo_ask")) == balance, "the balance step is edited"
+        page.wait(lambda: browser.execute_script(_BUBBLE, balance)[1], what="the balance bubble marked edited")
+
+        text, edited, callbacks = browser.execute_script(_BUBBLE, receipt)
+        assert receipt_text in text and not edited, (text, edited)
+        assert callbacks == ["balance:show", "menu:show"]  # still there, still leading to new messages
+        browser.execute_script("document.getElementById('messages').scrollTop = 1e9")
+        page.shot(f"receipt-stays-{lang}")
+    except Exception:
+        with contextlib.suppress(Exception):
+            page.shot("failure")
+        raise
+    finally:
+        _keep(f"receipt-{lang}", page.taken)

@@ -59,7 +59,7 @@ class WorkerState(Resources):
     def notifier(self) -> Notifier:
         from aisha.telegram.notifier import Notifier
 
-        return Notifier(self.bot, self.storage, self.settings.s3_bucket_images)
+        return Notifier(self.bot, self.storage, self.settings.s3_bucket_images, self.redis)
 
     async def ready_bot(self) -> Bot:
         """The bot, initialized once per worker (PTB calls getMe there)."""

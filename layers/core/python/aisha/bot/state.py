@@ -1,11 +1,14 @@
 """Conversation state per chat, in Redis with a TTL (never in process memory).
 
-A state that expired is simply absent: the flows then send the user back to the menu.
+A state that expired is simply absent: the flows then send the user back to the menu. How the last
+conversation ended (cancelled, or done: training started, images ordered) is kept a while longer
+beside it, so a button of that conversation is answered with what happened rather than "expired";
+a new conversation forgets it.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
@@ -13,6 +16,7 @@ if TYPE_CHECKING:
     import redis
 
 _PREFIX = "aisha:chat"
+ENDING_TTL_SECONDS = 7 * 24 * 3600
 
 
 class ChatState(BaseModel):
@@ -21,8 +25,17 @@ class ChatState(BaseModel):
     data: dict[str, Any] = Field(default_factory=dict)
 
 
+class Ending(BaseModel):
+    reason: Literal["cancelled", "done"]
+    flow: str
+
+
 def _key(chat_id: int) -> str:
     return f"{_PREFIX}:{chat_id}:state"
+
+
+def _ending_key(chat_id: int) -> str:
+    return f"{_PREFIX}:{chat_id}:ended"
 
 
 def load_state(client: redis.Redis, chat_id: int) -> ChatState | None:
@@ -36,8 +49,29 @@ def load_state(client: redis.Redis, chat_id: int) -> ChatState | None:
 
 
 def save_state(client: redis.Redis, chat_id: int, state: ChatState, ttl_seconds: int) -> None:
-    client.set(_key(chat_id), state.model_dump_json(), ex=ttl_seconds)
+    """Save the conversation; a running conversation has no ending, so an older one is forgotten."""
+    pipe = client.pipeline(transaction=False)
+    pipe.set(_key(chat_id), state.model_dump_json(), ex=ttl_seconds)
+    pipe.delete(_ending_key(chat_id))
+    pipe.execute()
 
 
-def clear_state(client: redis.Redis, chat_id: int) -> None:
-    client.delete(_key(chat_id))
+def clear_state(client: redis.Redis, chat_id: int, ending: Ending | None = None) -> None:
+    """Drop the conversation; with `ending`, remember how it ended."""
+    if ending is None:
+        client.delete(_key(chat_id))
+        return
+    pipe = client.pipeline(transaction=False)
+    pipe.delete(_key(chat_id))
+    pipe.set(_ending_key(chat_id), ending.model_dump_json(), ex=ENDING_TTL_SECONDS)
+    pipe.execute()
+
+
+def load_ending(client: redis.Redis, chat_id: int) -> Ending | None:
+    raw = client.get(_ending_key(chat_id))
+    if raw is None:
+        return None
+    try:
+        return Ending.model_validate_json(raw)  # type: ignore[arg-type]
+    except ValidationError:
+        return None

@@ -281,7 +281,8 @@ def _generation(db: Database, storage: Storage, buckets: Buckets, event: Webhook
         generations.transition(conn, generation.id, GenerationStatus.COMPLETED, finished_at=datetime.now(UTC))
         return _settle(conn, event, hook, generation.user_id, f"generation:{generation.id}:done", "generation_done", {
             "prompt": generation.prompt, "keys": [k for _, k, _, _, _ in kept],
-            "hidden": len(output.images) - len(kept)})
+            "hidden": len(output.images) - len(kept), "generation_id": generation.id,
+            "avatar_id": generation.avatar_id})
 
 
 def _generation_failed(db: Database, event: WebhookEvent, hook: FalWebhook, generation: Generation,

@@ -8,7 +8,7 @@ outbox that calls `send` needs no Telegram library to know a send failed.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto
 from telegram.error import RetryAfter, TelegramError
@@ -16,22 +16,29 @@ from telegram.error import RetryAfter, TelegramError
 from aisha.callbacks import Callback
 from aisha.errors import TelegramApiError
 from aisha.storage import Storage
+from aisha.telegram import live
 from aisha.telegram.flood import retry_seconds
 from aisha.texts import shown_prompt, text
+
+if TYPE_CHECKING:
+    from redis import Redis
 
 Render = Callable[["Notifier", int, dict[str, Any]], Awaitable[None]]
 
 
 class Notifier:
-    def __init__(self, bot: Bot, storage: Storage, images_bucket: str) -> None:
+    def __init__(self, bot: Bot, storage: Storage, images_bucket: str, redis: Redis | None = None) -> None:
         self.bot = bot
         self.storage = storage
         self.images_bucket = images_bucket
+        self.redis = redis  # to forget the chat's live step message (aisha/telegram/live.py)
 
     async def send(self, kind: str, chat_id: int, payload: dict[str, Any]) -> None:
         try:
             await self.bot.initialize()  # a no-op once done
             await RENDERERS[kind](self, chat_id, payload)
+            if self.redis is not None:  # a milestone now sits below the step the user was at
+                live.forget(self.redis, chat_id)
         except RetryAfter as exc:
             raise TelegramApiError(str(exc), code="telegram_flood_control", retry_after=retry_seconds(exc)) from exc
         except TelegramError as exc:
@@ -49,12 +56,13 @@ async def _avatar_ready(n: Notifier, chat_id: int, p: dict[str, Any]) -> None:
 async def _avatar_failed(n: Notifier, chat_id: int, p: dict[str, Any]) -> None:
     lang = p.get("language", "ru")
     key = "avatar_failed" if p.get("coins") else "avatar_failed_no_refund"
-    await n.bot.send_message(chat_id, text(lang, key, name=p["name"], reason=_reason(lang, p), coins=p.get("coins", 0)))
+    await n.bot.send_message(chat_id, text(lang, key, name=p["name"], reason=_reason(lang, p), coins=p.get("coins", 0)),
+                             reply_markup=_one_button(text(lang, "menu_avatar"), "avatar:new"))
 
 
 async def _generation_done(n: Notifier, chat_id: int, p: dict[str, Any]) -> None:
-    """The images, then the notice about hidden ones: two sends, so each one done is noted in the payload
-    (`parts_sent`, kept by the outbox when the other fails) and a resend skips it."""
+    """The images, then the closing notice (what was hidden, what next): two sends, so each one done is
+    noted in the payload (`parts_sent`, kept by the outbox when the other fails) and a resend skips it."""
     lang = p.get("language", "ru")
     done: list[str] = p.setdefault("parts_sent", [])
     keys: list[str] = p["keys"]
@@ -68,15 +76,40 @@ async def _generation_done(n: Notifier, chat_id: int, p: dict[str, Any]) -> None
             media = [InputMediaPhoto(data, caption=caption if i == 0 else None) for i, data in enumerate(photos)]
             await n.bot.send_media_group(chat_id, media)
         done.append("images")
-    if hidden and "notice" not in done:
-        key = "generation_nsfw_hidden" if keys else "generation_all_hidden"
-        await n.bot.send_message(chat_id, text(lang, key, count=hidden))
+    if "notice" not in done:  # the album ends with what to do next (and what was hidden)
+        if hidden and keys:
+            body = text(lang, "generation_nsfw_hidden", count=hidden)
+        elif hidden:
+            body = text(lang, "generation_all_hidden", count=hidden)
+        else:
+            body = text(lang, "generation_next")
+        await n.bot.send_message(chat_id, body, reply_markup=_next_steps(lang, p))
         done.append("notice")
+
+
+def _next_steps(lang: str, p: dict[str, Any]) -> InlineKeyboardMarkup:
+    """What a result album ends with: the same order again (priced first), another style, the gallery."""
+    rows: list[list[InlineKeyboardButton]] = []
+    if p.get("generation_id") is not None:  # older outbox rows carry no ids: the gallery still helps
+        again = Callback("gallery", "regen", str(p["generation_id"])).data
+        style = Callback("generate", str(p.get("avatar_id") or "none")).data
+        rows.append([InlineKeyboardButton(text(lang, "generation_button_again"), callback_data=again),
+                     InlineKeyboardButton(text(lang, "generation_button_style"), callback_data=style)])
+    else:
+        rows.append([InlineKeyboardButton(text(lang, "generation_button_style"), callback_data="gen:new")])
+    rows.append([InlineKeyboardButton(text(lang, "generation_button_gallery"), callback_data="gallery:images:0")])
+    return InlineKeyboardMarkup(rows)
 
 
 async def _generation_failed(n: Notifier, chat_id: int, p: dict[str, Any]) -> None:
     lang = p.get("language", "ru")
-    await n.bot.send_message(chat_id, text(lang, "generation_failed", reason=_reason(lang, p), coins=p.get("coins", 0)))
+    await n.bot.send_message(chat_id, text(lang, "generation_failed", reason=_reason(lang, p), coins=p.get("coins", 0)),
+                             reply_markup=_one_button(text(lang, "menu_generate"), "gen:new"))
+
+
+def _one_button(label: str, data: str) -> InlineKeyboardMarkup:
+    """A failure ends with what to do now: try again from the start."""
+    return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data)]])
 
 
 async def _bot_call(n: Notifier, chat_id: int, p: dict[str, Any]) -> None:

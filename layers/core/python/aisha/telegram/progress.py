@@ -7,6 +7,7 @@ from telegram import Bot
 from telegram.error import BadRequest
 
 from aisha.models import Avatar, AvatarStatus, Progress
+from aisha.telegram import live
 from aisha.texts import text
 
 _KEY = "aisha:progress:{avatar_id}:{request_id}"  # one message per training run, not per avatar
@@ -36,6 +37,7 @@ async def publish(bot: Bot, client: redis.Redis, progress: Progress, language: s
             await bot.edit_message_text(body, chat_id=chat_id, message_id=message_id)
         else:
             message_id = (await bot.send_message(chat_id, body)).message_id
+            live.forget(client, chat_id)  # the step the user was at is no longer the newest message
     except BadRequest as exc:
         if "not modified" in str(exc).lower():
             return False

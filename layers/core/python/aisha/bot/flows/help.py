@@ -4,7 +4,7 @@ answer to unsupported updates."""
 from __future__ import annotations
 
 from aisha.bot.context import BotContext
-from aisha.bot.menu import show_menu
+from aisha.bot.menu import ended_words, expired, show_menu
 from aisha.bot.routing import COMMANDS, FLOW_FUNCTIONS, command_menu, command_of
 from aisha.functions import BOT_AVATAR
 
@@ -21,6 +21,9 @@ def support_contact(ctx: BotContext) -> str:
 async def handle(ctx: BotContext) -> None:
     command = command_of(ctx.text)
     if command == "cancel" or ctx.callback.flow == "cancel":
+        if ctx.data and ctx.state is not None and ctx.callback.action not in ("", ctx.state.flow):
+            await expired(ctx)  # the Cancel of an earlier conversation leaves the running one alone
+            return
         if ctx.state is not None and FLOW_FUNCTIONS.get(ctx.state.flow) == BOT_AVATAR:
             # /cancel while creating an avatar does what its Cancel button does: the draft and its
             # photos go (imported here only: nothing else of bot_help needs the avatar flow)
@@ -29,9 +32,15 @@ async def handle(ctx: BotContext) -> None:
             await cancel(ctx)
             return
         had_state = ctx.state is not None
-        ctx.clear_state()
+        if had_state:
+            words = ctx.t("cancelled")
+            ctx.end_state("cancelled")
+        else:  # a Cancel button of a conversation that is over says how it ended
+            words = ended_words(ctx) if ctx.data else ctx.t("nothing_to_cancel")
         await ctx.answer_button()
-        await show_menu(ctx, edit=bool(ctx.data), prefix=ctx.t("cancelled" if had_state else "nothing_to_cancel"))
+        if had_state and not ctx.data:
+            await ctx.retire_step()  # /cancel: the step's buttons go, the menu comes below
+        await show_menu(ctx, edit=bool(ctx.data), prefix=words)
         return
     if command == "help" or ctx.callback.flow == "help":
         await ctx.answer_button()

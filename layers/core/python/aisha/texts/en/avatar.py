@@ -94,4 +94,9 @@ TEXTS: dict[str, str] = {
     "avatar_state_completed": "ready",
     "avatar_state_error": "training failed",
     "avatar_state_cancelled": "cancelled",
+    # milestones and endings (issue 14)
+    "avatar_closed_training": "“{name}” is training already, its photos cannot change. I will write when it is ready.",
+    "avatar_closed_completed": "“{name}” is trained and ready: create images with it.",
+    "avatar_closed_error": "The training of “{name}” failed, so it takes no more photos. Create a new avatar?",
+    "avatar_closed_cancelled": "“{name}” was cancelled and its photos deleted. Create a new avatar?",
 }

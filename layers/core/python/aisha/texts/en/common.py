@@ -62,4 +62,10 @@ TEXTS: dict[str, str] = {
         "• Your photos are used only to train your avatar; you can delete avatars and images in /gallery.\n"
         "Questions and payment problems: write to {contact} (/paysupport)."
     ),
+    # milestones and endings (issue 14)
+    "session_cancelled": "You cancelled that earlier, so this button does nothing now. Start again from the menu.",
+    "session_done": "That is done already. What next? Here is the menu.",
+    "session_done_avatar": "The training has started already; I will write when the avatar is ready. The menu:",
+    "session_done_gen": "These images are ordered already: they will arrive here. Want more? The menu:",
+    "button_outdated": "This button is from an earlier conversation; carry on with the newest message below.",
 }

@@ -13,4 +13,9 @@ TEXTS: dict[str, str] = {
     "reason_result_unavailable": "the finished result could not be fetched from the service",
     "progress_done": "Avatar “{name}” is trained\n▓▓▓▓▓▓▓▓▓▓ 100%",
     "progress_stopped": "Training of the avatar “{name}” has stopped.",
+    # milestones and endings (issue 14)
+    "generation_next": "What next?",
+    "generation_button_again": "🔁 Again",
+    "generation_button_style": "🎨 Another style",
+    "generation_button_gallery": "📁 Gallery",
 }

@@ -94,4 +94,9 @@ TEXTS: dict[str, str] = {
     "avatar_state_completed": "готов",
     "avatar_state_error": "ошибка обучения",
     "avatar_state_cancelled": "отменён",
+    # milestones and endings (issue 14)
+    "avatar_closed_training": "«{name}» уже обучается, его фото больше не меняются. Я напишу, когда он будет готов.",
+    "avatar_closed_completed": "«{name}» обучен и готов: создавайте с ним изображения.",
+    "avatar_closed_error": "Обучение «{name}» не удалось, фото к нему больше не добавить. Создать новый аватар?",
+    "avatar_closed_cancelled": "«{name}» отменён, его фото удалены. Создать новый аватар?",
 }

@@ -16,4 +16,9 @@ TEXTS: dict[str, str] = {
     "reason_result_unavailable": "не удалось получить готовый результат от сервиса",
     "progress_done": "Аватар «{name}» обучен\n▓▓▓▓▓▓▓▓▓▓ 100%",
     "progress_stopped": "Обучение аватара «{name}» остановлено.",
+    # milestones and endings (issue 14)
+    "generation_next": "Что дальше?",
+    "generation_button_again": "🔁 Ещё раз",
+    "generation_button_style": "🎨 Другой стиль",
+    "generation_button_gallery": "📁 Галерея",
 }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aisha.bot.context import BotContext
+from aisha.bot.context import BotContext, Keyboard
 from aisha.errors import NotFound
 from aisha.models import Avatar, AvatarStatus, Preset
 from aisha.services import avatars, photos
@@ -44,9 +44,24 @@ async def uploadable_from_button(ctx: BotContext, argument: str) -> Avatar | Non
         await ctx.answer_button(ctx.t("avatar_not_found"))
         return None
     if avatar.status not in UPLOADABLE:
-        await ctx.answer_button(ctx.t("avatar_locked"))
+        await answer_closed(ctx, avatar)
         return None
     return avatar
+
+
+async def answer_closed(ctx: BotContext, avatar: Avatar) -> None:
+    """A button of an avatar that takes no more photos (an old album counter, a second "Start training"):
+    what became of it and what to do now, at the bottom of the chat."""
+    await ctx.answer_button()
+    rows: Keyboard = []
+    if avatar.status is AvatarStatus.TRAINING:
+        rows.append([(ctx.t("avatar_button_status"), f"avatar:status:{avatar.id}")])
+    elif avatar.status is AvatarStatus.COMPLETED:
+        rows.append([(ctx.t("button_generate"), f"generate:{avatar.id}")])
+    else:  # cancelled, or the training failed
+        rows.append([(ctx.t("avatar_button_new"), "avatar:new")])
+    rows.append([(ctx.t("button_menu"), "menu:show")])
+    await ctx.reply(ctx.t(f"avatar_closed_{avatar.status.value}", name=avatar.name), rows)
 
 
 def photo_count(ctx: BotContext, avatar_id: int) -> int:

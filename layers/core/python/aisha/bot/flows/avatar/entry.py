@@ -17,6 +17,7 @@ from aisha.bot.flows.avatar.common import (
     PHOTOS,
     PRESET,
     REVIEW,
+    answer_closed,
     avatar_id_of,
     in_flow,
     in_step,
@@ -79,8 +80,8 @@ async def _press(ctx: BotContext) -> None:
         await opener(ctx, argument)
     elif action == "review" and argument and avatar_id_of(ctx) != pressed.number:
         await review.reopen(ctx, argument)  # its conversation is gone or moved on to another avatar
-    elif action == "confirm" and not in_flow(ctx) and review.already_submitted(ctx, argument):
-        await ctx.answer_button(ctx.t("avatar_stale_button"))  # a second tap on "Start training"
+    elif action == "confirm" and not in_flow(ctx) and (submitted := review.already_submitted(ctx, argument)):
+        await answer_closed(ctx, submitted)  # a second tap on "Start training"
     elif not in_flow(ctx):
         await expired(ctx)  # a button of a conversation whose state is gone
     elif action == "cancel":

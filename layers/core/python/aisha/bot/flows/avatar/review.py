@@ -123,20 +123,21 @@ async def confirm(ctx: BotContext, argument: str) -> None:
         await ctx.reply(ctx.t("avatar_not_ready", status=status), [[(ctx.t("button_menu"), "menu:show")]])
         return
     _hand_on(ctx, avatar)
-    ctx.clear_state()
+    ctx.end_state("done")
     marker.forget(ctx)
-    await ctx.edit_or_reply(ctx.t("avatar_training_started", name=avatar.name, duration=duration(ctx, avatar.preset)),
-                            [[(ctx.t("avatar_button_status"), f"avatar:status:{avatar.id}")],
-                             [(ctx.t("button_menu"), "menu:show")]])
+    await ctx.retire_pressed()  # the review is finished work: its text stays, its buttons go
+    await ctx.milestone(ctx.t("avatar_training_started", name=avatar.name, duration=duration(ctx, avatar.preset)),
+                        [[(ctx.t("avatar_button_status"), f"avatar:status:{avatar.id}")],
+                         [(ctx.t("button_menu"), "menu:show")]])
 
 
-def already_submitted(ctx: BotContext, argument: str) -> bool:
-    """Whether avatar `argument` of this user went to training already (or further)."""
+def already_submitted(ctx: BotContext, argument: str) -> Avatar | None:
+    """Avatar `argument` of this user if it went to training already (or further)."""
     try:
         avatar = load_avatar(ctx, int(argument))
     except (ValueError, NotFound):
-        return False
-    return avatar.status in (AvatarStatus.TRAINING, AvatarStatus.COMPLETED, AvatarStatus.ERROR)
+        return None
+    return avatar if avatar.status in (AvatarStatus.TRAINING, AvatarStatus.COMPLETED, AvatarStatus.ERROR) else None
 
 
 def _hand_on(ctx: BotContext, avatar: Avatar) -> None:
@@ -156,8 +157,10 @@ async def cancel(ctx: BotContext) -> None:
     await ctx.answer_button()
     if avatar_id is not None:
         _drop(ctx, avatar_id)
-    ctx.clear_state()
+    ctx.end_state("cancelled")
     marker.forget(ctx)
+    if not ctx.data:
+        await ctx.retire_step()  # /cancel: the step's buttons go, the menu comes below
     await show_menu(ctx, edit=bool(ctx.data), prefix=ctx.t("avatar_cancelled" if avatar_id else "cancelled"))
 
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
-from telegram.error import BadRequest
-
 from aisha.bot.context import BotContext
 from aisha.bot.flows.avatar.common import duration, status_label
 from aisha.errors import AishaError, NotFound
@@ -32,11 +30,7 @@ async def show(ctx: BotContext, argument: str) -> None:
     rows = [[(ctx.t("button_menu"), "menu:show")]]
     if avatar.status is AvatarStatus.TRAINING:
         rows.insert(0, [(ctx.t("avatar_button_refresh"), f"avatar:status:{avatar.id}")])
-    try:
-        await ctx.edit_or_reply("\n".join(lines), rows)
-    except BadRequest as exc:  # pressed Refresh and nothing changed
-        if "not modified" not in str(exc).lower():
-            raise
+    await ctx.edit_or_reply("\n".join(lines), rows)  # Refresh with nothing new changes nothing
 
 
 def _training_lines(ctx: BotContext, avatar: Avatar) -> list[str]:

@@ -70,6 +70,7 @@ async def send_invoice(ctx: BotContext, coins: int) -> None:
         description=ctx.t("balance_invoice_description", coins=coins), payload=payload, currency=CURRENCY,
         prices=[LabeledPrice(ctx.t("balance_invoice_label", coins=coins), stars)], provider_token="",
     )
+    ctx.forget_live()  # the invoice is the newest message now
 
 
 async def pre_checkout(ctx: BotContext) -> None:
@@ -98,7 +99,7 @@ async def paid(ctx: BotContext) -> None:
         log.error("successful payment with an unknown invoice",
                   extra={"user_id": ctx.user.id, "charge_id": payment.telegram_payment_charge_id,
                          "payload": payment.invoice_payload, "total_amount": payment.total_amount})
-        await ctx.reply(ctx.t("balance_paid_unknown", contact=support_contact(ctx)))
+        await ctx.milestone(ctx.t("balance_paid_unknown", contact=support_contact(ctx)))
         return
     key = f"stars:{payment.telegram_payment_charge_id}"
     bonus = 0
@@ -118,4 +119,4 @@ async def paid(ctx: BotContext) -> None:
         body = ctx.t("balance_paid_bonus", coins=payload.coins, bonus=bonus, balance=balance)
     else:
         body = ctx.t("balance_paid", coins=payload.coins, balance=balance)
-    await ctx.reply(body, back_rows(ctx))
+    await ctx.milestone(body, back_rows(ctx))  # the receipt stays: its buttons open new messages

@@ -42,6 +42,8 @@ async def redeem(ctx: BotContext, raw: str) -> None:
         reason = rejected.code if rejected.code in _REASONS else "promo_rejected"
         await ctx.reply(ctx.t(f"balance_{reason}", code=code), back_rows(ctx))
         return
+    if ctx.state is not None and ctx.state.flow == FLOW:
+        await ctx.retire_step()  # the question's Cancel button is finished work now
     leave(ctx)
     promo = redeemed.promo
     if promo.kind is PromoKind.COINS:
@@ -50,4 +52,4 @@ async def redeem(ctx: BotContext, raw: str) -> None:
         body = ctx.t("balance_promo_bonus", code=promo.code, percent=promo.value)
     else:
         body = ctx.t("balance_promo_discount", code=promo.code, percent=promo.value)
-    await ctx.reply(body, back_rows(ctx))
+    await ctx.milestone(body, back_rows(ctx))

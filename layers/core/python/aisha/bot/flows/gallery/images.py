@@ -98,7 +98,7 @@ async def ask_regenerate(ctx: BotContext, generation_id: int) -> None:
         await show_list(ctx, 0, prefix=ctx.t("gal_not_found"))
         return
     try:
-        body, rows = summary(ctx, _order(loaded[0]), f"gallery:regen_ok:{generation_id}")
+        body, rows = summary(ctx, _order(loaded[0]), f"gallery:regen_ok:{generation_id}", f"cancel:{FLOW}")
     except NotFound:  # the avatar went away between the two reads
         await show_list(ctx, 0, prefix=ctx.t("gal_not_found"))
         return

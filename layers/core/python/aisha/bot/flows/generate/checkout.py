@@ -33,8 +33,9 @@ def avatar_label(ctx: BotContext, conn: Connection, avatar_id: int | None) -> st
     return avatars.get(conn, avatar_id, user_id=ctx.user.id).name
 
 
-def summary(ctx: BotContext, order: Order, confirm_data: str) -> tuple[str, Keyboard]:
-    """The order, its price (discount shown, not used up) and the balance, with Confirm / Cancel."""
+def summary(ctx: BotContext, order: Order, confirm_data: str, cancel_data: str = "cancel:gen") -> tuple[str, Keyboard]:
+    """The order, its price (discount shown, not used up) and the balance, with Confirm / Cancel (whose
+    data names the flow that owns the conversation: gen, or gallery for a regenerate)."""
     full = ctx.worker.settings.price_image * order.count
     with ctx.worker.db.transaction() as conn:
         total = promo.discounted_price(conn, ctx.user.id, full, consume=False)
@@ -44,7 +45,7 @@ def summary(ctx: BotContext, order: Order, confirm_data: str) -> tuple[str, Keyb
     body = ctx.t("gen_summary", avatar=avatar, prompt=shown_prompt(ctx.lang, order.prompt),
                  size=ctx.t(f"gen_size_{order.image_size}"), count=order.count,
                  total=total, discount=discount, balance=balance)
-    rows = [[(ctx.t("gen_confirm", total=total), confirm_data)], [(ctx.t("button_cancel"), "cancel:gen")]]
+    rows = [[(ctx.t("gen_confirm", total=total), confirm_data)], [(ctx.t("button_cancel"), cancel_data)]]
     return body, rows
 
 
@@ -75,10 +76,11 @@ async def submit(ctx: BotContext, order: Order) -> bool:
         log.warning("generation submit failed: %s", exc, extra={"code": exc.code, "user_id": ctx.user.id})
         await ctx.reply(ctx.t("gen_failed_to_start"))
         return False
-    ctx.clear_state()
+    ctx.end_state("done")
     if generation.fal_request_id:
         _hand_on_early_webhook(ctx, generation.fal_request_id)
-    await ctx.edit_or_reply(ctx.t("gen_started", count=order.count), [[(ctx.t("button_menu"), "menu:show")]])
+    await ctx.retire_pressed()  # the order is finished work: its text stays, its buttons go
+    await ctx.milestone(ctx.t("gen_started", count=order.count), [[(ctx.t("button_menu"), "menu:show")]])
     return True
 
 
