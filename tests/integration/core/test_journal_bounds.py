@@ -95,3 +95,13 @@ def test_a_bounded_sweep_says_it_is_not_done_and_the_next_run_goes_on(db: Databa
     assert len(_existing(db, old)) <= 3
     journal_retention.sweep(db, processed_days=30, rejected_days=7)
     assert _existing(db, old) == set()
+
+
+def test_a_delivery_key_postgresql_would_refuse_is_one_stable_key(db: Database) -> None:
+    key = f"req-\x00-{uuid.uuid4()}-\udfff"
+    with db.transaction() as conn:
+        first = journal.record_delivery(conn, Provider.FAL, "/webhook/fal/status", key, {}, b"{}", keep_headers=[])
+    with db.transaction() as conn:
+        again = journal.record_delivery(conn, Provider.FAL, "/webhook/fal/status", key, {}, b"{}", keep_headers=[])
+    assert first.first and not again.first and again.event.id == first.event.id
+    assert first.event.delivery_key == journal.storable(key, 1000) and "\x00" not in str(first.event.delivery_key)

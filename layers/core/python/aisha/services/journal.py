@@ -50,6 +50,7 @@ def _clean_headers(headers: Mapping[str, str], keep: Sequence[str]) -> dict[str,
 def record_delivery(conn: Connection, provider: Provider, endpoint: str, delivery_key: str,
                     headers: Mapping[str, str], body: bytes, *, keep_headers: Sequence[str],
                     signature: SignatureOutcome = SignatureOutcome.VALID) -> Recorded:
+    delivery_key = storable(delivery_key, 1000)  # the same key for the same delivery, always storable
     row = conn.execute(
         f"""INSERT INTO webhook_events (provider, endpoint, delivery_key, claimed_key, headers, body,
                 signature, status, body_size, body_sha256)
