@@ -24,7 +24,8 @@ from tests.functional.conftest import Functions
 from tests.functional.events import api_gateway_post
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "80"))
-ROUTES = {"fal_webhook_status": ("POST", "/webhook/fal/status"), "fal_webhook_portrait": ("POST", "/webhook/fal/portrait"),
+ROUTES = {"fal_webhook_status": ("POST", "/webhook/fal/status"),
+          "fal_webhook_portrait": ("POST", "/webhook/fal/portrait"),
           "tg_webhook": ("POST", "/webhook/telegram"), "health": ("GET", "/health"), "metrics": ("GET", "/metrics")}
 STABLE_CODES = {"missing_header", "malformed_header", "stale_timestamp", "invalid_signature", "malformed_body",
                 "request_id_mismatch", "invalid_secret_token", "malformed_update"}
@@ -130,7 +131,8 @@ def test_no_input_makes_a_5xx_and_every_error_is_json_with_a_stable_code(functio
                                      HealthCheck.data_too_large])
     @given(body=BODIES[route],
            headers=st.dictionaries(st.sampled_from(FAL_HEADERS + OTHER_HEADERS), header_text, max_size=5),
-           sign=st.sampled_from([True, True, False]), tamper=st.sampled_from(TAMPER), secret=st.booleans(), as_base64=st.booleans(),
+           sign=st.sampled_from([True, True, False]), tamper=st.sampled_from(TAMPER), secret=st.booleans(),
+           as_base64=st.booleans(),
            query=st.dictionaries(st.text(max_size=8), st.text(max_size=20), max_size=3))
     def deliver(body: bytes, headers: dict[str, str], sign: bool, tamper: str | None, secret: bool, as_base64: bool,
                 query: dict[str, str]) -> None:

@@ -19,8 +19,8 @@ from aiohttp import web
 
 from infra.devservices.procs import free_port
 from infra.nginx import NginxProcess, NginxSettings, write_config
-from infra.nginx.template import TELEGRAM_RANGES
 from infra.nginx import template as template_module
+from infra.nginx.template import TELEGRAM_RANGES
 
 pytestmark = pytest.mark.skipif(not (shutil.which("nginx") or Path("/usr/sbin/nginx").exists()),
                                 reason="nginx is not installed")
