@@ -119,7 +119,8 @@ def _check(route: str, answer: dict[str, Any]) -> None:
     if status >= 400:
         assert answer["headers"]["Content-Type"] == "application/json"
         error = json.loads(answer["body"])
-        assert error["error"] in STABLE_CODES and isinstance(error["message"], str), error
+        assert error["error"] == error["code"] and error["code"] in STABLE_CODES, error
+        assert isinstance(error["message"], str)
     elif route not in ("health", "metrics"):
         assert json.loads(answer["body"])["ok"] is True
 
