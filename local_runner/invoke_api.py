@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import logging
 import uuid
 from typing import Protocol
 
@@ -24,6 +25,7 @@ from local_runner.manifest import Manifest
 from local_runner.runner import Runner
 
 PATH = "/2015-03-31/functions/{name}/invocations"
+log = logging.getLogger("local_runner.invoke_api")
 
 
 class EventSink(Protocol):
@@ -125,5 +127,11 @@ class InvokeApi:
                 {"Type": "Service", "message": "Event invocations need a Redis URL (REDIS_URL or --redis-url)"},
                 status=503, headers={"x-amzn-ErrorType": "ServiceException"})
         request_id = str(uuid.uuid4())
-        await self.events.enqueue(name, payload, request_id)
+        try:
+            await self.events.enqueue(name, payload, request_id)
+        except Exception as exc:  # the queue's store is down (Redis restarting): not queued, the caller retries
+            log.warning("cannot queue an Event for %s: %s", name, exc)
+            return web.json_response({"Type": "Service", "message": "The event queue is unavailable; try again"},
+                                     status=503, headers={"x-amzn-ErrorType": "ServiceException",
+                                                          "x-amzn-RequestId": request_id, "Retry-After": "1"})
         return web.Response(status=202, headers={"x-amzn-RequestId": request_id})

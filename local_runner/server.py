@@ -19,6 +19,7 @@ from aiohttp import web
 
 from local_runner.config import RunnerConfig
 from local_runner.http_front import Front
+from local_runner.json_errors import JsonErrorAppRunner
 from local_runner.manifest import load_manifest
 from local_runner.reload import Reloader
 from local_runner.runner import Runner
@@ -109,7 +110,7 @@ class Server:
         parts = self.async_parts
         self.front = Front(self.runner, events=parts.queue if parts else None, api_timeout=self.config.api_timeout,
                            extra_ready=self.ready_checks)
-        self._app_runner = web.AppRunner(self.front.app(), handle_signals=False, access_log=None,
+        self._app_runner = JsonErrorAppRunner(self.front.app(), handle_signals=False, access_log=None,
                                          shutdown_timeout=self.drain_timeout)
         await self._app_runner.setup()
         self._site = web.TCPSite(self._app_runner, self.host, self.port, reuse_address=True)

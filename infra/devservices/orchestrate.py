@@ -11,6 +11,7 @@ from pathlib import Path
 
 from infra.cli_env import read_env_file as parse_env_file
 from infra.devservices.postgres import Postgres
+from infra.devservices.procs import write_private
 from infra.devservices.redis_server import RedisServer
 from infra.devservices.s3 import ACCESS_KEY, REGION, SECRET_KEY, S3Server
 
@@ -112,8 +113,7 @@ def up(root: Path, environ: Mapping[str, str] | None = None, migrate: bool = Tru
         body = "".join(f"{key}={value}\n" for key, value in sorted(result.env.items()))
         if result.external:
             body = f"{_EXTERNAL_MARK} {' '.join(result.external)}\n" + body
-        (local / ENV_FILE).write_text(body)
-        (local / ENV_FILE).chmod(0o600)  # it can hold an external server's credentials
+        write_private(local / ENV_FILE, body)  # it holds credentials: the local S3's, an external server's
 
     if migrate:
         from infra.migrate import apply_migrations

@@ -32,7 +32,7 @@ class Filters:
 def parse_body(body: bytes) -> Any:
     try:
         return json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # a refused body may be anything, nested deep too
         return None
 
 

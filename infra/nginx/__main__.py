@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from infra.nginx.process import NginxError, NginxProcess
-from infra.nginx.template import DEFAULT_UPSTREAMS, NginxConfigError, NginxSettings, render
+from infra.nginx.template import DEFAULT_UPSTREAMS, TELEGRAM_RANGES, NginxConfigError, NginxSettings, render
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,11 +32,19 @@ def main(argv: list[str] | None = None) -> int:
                         "to HTTPS on this host")
     parser.add_argument("--server-name", help="the host's public name (TLS server name, redirect target)")
     parser.add_argument("--telegram-allow", action="append", default=[], help="CIDR allowed on /webhook/telegram")
+    parser.add_argument("--telegram-only", action="store_true", help="allow /webhook/telegram only from "
+                        f"Telegram's published ranges ({', '.join(TELEGRAM_RANGES)}) and --telegram-allow")
+    parser.add_argument("--webhook-rate", default="50r/s", help="requests per client address on the webhooks "
+                        "(nginx limit_req rate, e.g. 50r/s); 'off' for no limit")
+    parser.add_argument("--webhook-burst", type=int, default=100, help="requests above the rate answered at once")
     args = parser.parse_args(argv)
+    telegram_allow = [*(TELEGRAM_RANGES if args.telegram_only else ()), *args.telegram_allow]
     settings = NginxSettings(prefix=args.prefix, listen=args.listen, upstreams=args.upstream or DEFAULT_UPSTREAMS,
                              max_body=args.max_body, internal_allow=args.internal_allow,
-                             telegram_allow=args.telegram_allow, tls_cert=args.tls_cert, tls_key=args.tls_key,
-                             user=args.user, redirect_listen=args.redirect_listen, server_name=args.server_name)
+                             telegram_allow=telegram_allow, tls_cert=args.tls_cert, tls_key=args.tls_key,
+                             user=args.user, redirect_listen=args.redirect_listen, server_name=args.server_name,
+                             webhook_rate=None if args.webhook_rate == "off" else args.webhook_rate,
+                             webhook_burst=args.webhook_burst)
     try:
         if args.command == "render":
             sys.stdout.write(render(settings))

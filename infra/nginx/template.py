@@ -14,6 +14,8 @@ TEMPLATE = Path(__file__).with_name("nginx.conf.template")
 _PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
 DEFAULT_UPSTREAMS = ("127.0.0.1:8001", "127.0.0.1:8002")
 LOOPBACK = ("127.0.0.1", "::1")
+# Telegram's published webhook source ranges (core.telegram.org/bots/webhooks): for `telegram_allow`.
+TELEGRAM_RANGES = ("149.154.160.0/20", "91.108.4.0/22")
 
 
 class NginxConfigError(ValueError):
@@ -40,9 +42,19 @@ class NginxSettings:
     upstream_keepalive_timeout: str = "2s"
     # Who may reach /_runner/ and the Invoke API (CIDRs); loopback always may.
     internal_allow: Sequence[str] = ()
-    # Source ranges allowed on /webhook/telegram; empty: anyone (the secret token is checked anyway).
-    # Telegram's own: 149.154.160.0/20 and 91.108.4.0/22.
+    # Source ranges allowed on /webhook/telegram besides loopback; empty (the default): anyone (the secret
+    # token is checked anyway). Telegram's own are TELEGRAM_RANGES (`--telegram-only`).
     telegram_allow: Sequence[str] = field(default=())
+    # Requests per client address on the webhook locations: nginx's limit_req rate ("50r/s", "600r/m"),
+    # the burst answered at once above it, the rest 429 JSON. None: no limit. The default leaves room for
+    # Telegram's 40 connections and FAL's retries from one address; behind another proxy the client address
+    # is that proxy's, so set it for the whole of that proxy's traffic, or None.
+    webhook_rate: str | None = "50r/s"
+    webhook_burst: int = 100
+    # Client addresses the rate limit never applies to: this host's own callers (the local stand-ins, the
+    # benchmarks and the chaos suite, a monitoring probe). A TLS terminator on this host in front of nginx
+    # would make every client loopback: then set () and a rate for all of its traffic.
+    rate_exempt: Sequence[str] = LOOPBACK
     # TLS on this listener (DESIGN: nginx terminates TLS): certificate chain and key files (PEM).
     tls_cert: Path | None = None
     tls_key: Path | None = None
@@ -116,6 +128,7 @@ def _check(settings: NginxSettings) -> None:
     if settings.user is not None and not re.match(r"^[a-z_][a-z0-9_-]*( [a-z_][a-z0-9_-]*)?$", settings.user):
         raise NginxConfigError(f"invalid user {settings.user!r}")
     for value in (settings.listen, *settings.upstreams, *settings.internal_allow, *settings.telegram_allow,
+                  *settings.rate_exempt,
                   settings.fail_timeout, settings.max_body, settings.connect_timeout, settings.read_timeout,
                   settings.upstream_keepalive_timeout):
         if not token.match(value):
@@ -132,6 +145,29 @@ def _check(settings: NginxSettings) -> None:
             raise NginxConfigError(f"invalid path {path}")
     if settings.max_fails < 0 or settings.upstream_keepalive < 0:
         raise NginxConfigError("max_fails and upstream_keepalive must be >= 0")
+    if settings.webhook_rate is not None and not re.match(r"^[1-9][0-9]*r/[sm]$", settings.webhook_rate):
+        raise NginxConfigError(f"invalid webhook_rate {settings.webhook_rate!r} (e.g. 50r/s or 600r/m)")
+    if settings.webhook_burst < 0:
+        raise NginxConfigError("webhook_burst must be >= 0")
+
+
+def _rate_zone(settings: NginxSettings) -> str:
+    """limit_req's zone, keyed on the client address; an exempt client has an empty key, which nginx skips."""
+    if not settings.webhook_rate:
+        return "    # no request rate limit on the webhooks"
+    return "\n".join([
+        "    geo $rate_exempt {",
+        "        default 0;",
+        *(f"        {address} 1;" for address in settings.rate_exempt),
+        "    }",
+        "    map $rate_exempt $rate_key {",
+        "        0 $binary_remote_addr;",
+        '        1 "";',
+        "    }",
+        f"    limit_req_zone $rate_key zone=webhooks:10m rate={settings.webhook_rate};",
+        "    limit_req_status 429;",
+        "    limit_req_log_level warn;",
+    ])
 
 
 def render(settings: NginxSettings, template: str | None = None) -> str:
@@ -158,6 +194,9 @@ def render(settings: NginxSettings, template: str | None = None) -> str:
         "connect_timeout": settings.connect_timeout,
         "read_timeout": settings.read_timeout,
         "internal_allow": "\n".join(f"            allow {a};" for a in allow_internal),
+        "rate_zone": _rate_zone(settings),
+        "rate_limit": (f"            limit_req zone=webhooks burst={settings.webhook_burst} nodelay;"
+                       if settings.webhook_rate else "            # no request rate limit"),
         "telegram_allow": ("\n".join(f"            allow {a};" for a in [*LOOPBACK, *settings.telegram_allow])
                            + "\n            deny all;") if settings.telegram_allow else "",
     }

@@ -51,6 +51,8 @@ def test_training_from_submit_to_the_users_message(stack: Any, res: Resources, f
     job = next(j for j in stack.fal.jobs() if j["request_id"] == avatar.fal_request_id)
     assert job["app_id"] == "fal-ai/flux-lora-portrait-trainer"
     assert job["arguments"]["trigger_phrase"] == avatar.trigger_phrase and job["arguments"]["steps"] == 2500
+    # the photo archive's URL lives PRESIGN_TTL_SECONDS, as every presigned URL does
+    assert f"X-Amz-Expires={res.settings.presign_ttl_seconds}&" in job["arguments"]["images_data_url"] + "&"
 
     def completed() -> Any:
         with res.db.transaction() as conn:

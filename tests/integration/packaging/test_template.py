@@ -124,7 +124,7 @@ def test_translation_gives_one_stage_every_route_and_async_settings(cfn: dict[st
     assert all(c["MaximumRetryAttempts"] == 2 for c in configs)
     assert sum(c["Qualifier"] == "$LATEST" for c in configs) == len(MANIFEST.functions)
     rules = [r["Properties"] for r in res.values() if r["Type"] == "AWS::Events::Rule"]
-    assert sorted(r["ScheduleExpression"] for r in rules) == ["rate(1 minute)", "rate(5 minutes)"]
+    assert sorted(r["ScheduleExpression"] for r in rules) == ["rate(1 hour)", "rate(1 minute)", "rate(5 minutes)"]
 
 
 def test_provisioned_concurrency_gets_an_alias_and_async_settings_on_both_targets(

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import ssl
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import Any
 from unittest import mock
 
 import aiohttp
@@ -18,6 +20,7 @@ from aiohttp import web
 from infra.devservices.procs import free_port
 from infra.nginx import NginxProcess, NginxSettings, write_config
 from infra.nginx import template as template_module
+from infra.nginx.template import TELEGRAM_RANGES
 
 pytestmark = pytest.mark.skipif(not (shutil.which("nginx") or Path("/usr/sbin/nginx").exists()),
                                 reason="nginx is not installed")
@@ -129,12 +132,13 @@ def test_failover_retry_policy_headers_and_limits(tmp_path: Path) -> None:
                 assert data["xff"] == "127.0.0.1" and data["real_ip"] == "127.0.0.1"  # a sent XFF is not trusted
                 assert data["proto"] == "http"
 
-                for _ in range(4):  # a draining instance (503) is skipped for idempotent requests...
+                answers = set()
+                for _ in range(4):  # a 503 is a function's "try later": passed on, not retried elsewhere...
                     async with http.get("/draining") as r:
-                        assert r.status == 200 and (await r.json())["instance"] == "b"
-                for _ in range(4):  # ...and for webhook POSTs, idempotent on our side by design
-                    async with http.post("/webhook/fal/draining", data=b"{}") as r:
-                        assert r.status == 200 and (await r.json())["instance"] == "b"
+                        answers.add((r.status, (await r.json())["instance"]))
+                    async with http.post("/webhook/fal/draining", data=b"{}") as r:  # ...webhook POSTs alike
+                        answers.add((r.status, (await r.json())["instance"]))
+                assert answers == {(503, "a"), (200, "b")}
                 async with http.get("/fn-error") as r:  # a function's 502 is an answer, not a dead instance
                     assert r.status == 502
 
@@ -154,3 +158,140 @@ def test_failover_retry_policy_headers_and_limits(tmp_path: Path) -> None:
 
     asyncio.run(asyncio.wait_for(scenario(), 60))
     assert nginx.proc is not None and nginx.proc.returncode is not None
+
+
+async def _raw(port: int, request: bytes) -> tuple[int, dict[str, str]]:
+    """One request as raw bytes (malformed on purpose); the status and the JSON body nginx answers."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(request)
+    await writer.drain()
+    answer = await reader.read()
+    writer.close()
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert b"Content-Type: application/json" in head, head
+    return int(head.split()[1]), json.loads(body)
+
+
+def test_every_error_nginx_makes_itself_is_json_with_a_stable_code(tmp_path: Path) -> None:
+    ports = [free_port(), free_port()]
+    listen = free_port()
+    nginx = NginxProcess(NginxSettings(prefix=tmp_path / "ngx", listen=f"127.0.0.1:{listen}", max_body="1m",
+                                       upstreams=[f"127.0.0.1:{p}" for p in ports]))
+    close = b"Host: x\r\nConnection: close\r\n"
+    cases = [
+        (b"GARBAGE\r\n\r\n", 400, "BadRequest"),
+        (b"GET / HTTP/1.1\r\n" + close + b"X-Big: " + b"a" * 20000 + b"\r\n\r\n", 400, "BadRequest"),
+        (b"GET /" + b"a" * 20000 + b" HTTP/1.1\r\n" + close + b"\r\n", 414, "UriTooLong"),
+        (b"TRACE / HTTP/1.1\r\n" + close + b"\r\n", 405, "MethodNotAllowed"),
+        (b"POST /webhook/fal/status HTTP/1.1\r\n" + close + b"Content-Length: 2000000\r\n\r\n", 413,
+         "RequestEntityTooLarge"),
+        (b"GET /health HTTP/1.1\r\n" + close + b"\r\n", 502, "BadGateway"),  # no instance is up yet
+    ]
+
+    async def scenario() -> None:
+        await asyncio.to_thread(nginx.start)
+        try:
+            for request, status, code in cases:
+                answer = await _raw(listen, request)
+                assert (answer[0], answer[1]["code"]) == (status, code), request[:30]
+                assert answer[1]["message"]
+        finally:
+            await asyncio.to_thread(nginx.stop)
+
+    asyncio.run(asyncio.wait_for(scenario(), 60))
+
+
+def test_a_try_later_503_never_ejects_an_instance(tmp_path: Path) -> None:
+    """A function's queue_unavailable 503 (Redis restarting) is its answer: passed on, and the instance
+    keeps its traffic. Counting it as a failure took both instances out at once."""
+    ports = [free_port(), free_port()]
+    nginx = NginxProcess(NginxSettings(prefix=tmp_path / "ngx", listen=f"127.0.0.1:{free_port()}",
+                                       upstreams=[f"127.0.0.1:{p}" for p in ports], max_fails=2))
+
+    async def scenario() -> None:
+        a = await _backend("a", ports[0], {"/webhook/telegram": 503, "/webhook/fal/status": 503})
+        b = await _backend("b", ports[1], {})
+        await asyncio.to_thread(nginx.start)
+        try:
+            async with aiohttp.ClientSession(nginx.url) as http:
+                answers = []
+                for _ in range(10):  # five times max_fails' worth of 503s from a
+                    for path in ("/webhook/telegram", "/webhook/fal/status"):
+                        async with http.post(path, data=b"{}") as r:
+                            answers.append((r.status, (await r.json())["instance"]))
+                assert set(answers) == {(503, "a"), (200, "b")}
+                assert answers.count((503, "a")) >= 5  # still in the pool after all of them
+                seen = set()
+                for _ in range(6):
+                    async with http.get("/health") as r:
+                        assert r.status == 200
+                        seen.add((await r.json())["instance"])
+                assert seen == {"a", "b"}
+        finally:
+            await asyncio.to_thread(nginx.stop)
+            await a.cleanup()
+            await b.cleanup()
+
+    asyncio.run(asyncio.wait_for(scenario(), 60))
+
+
+def test_a_burst_from_one_client_gets_429_json_on_the_webhooks_only(tmp_path: Path) -> None:
+    """The rate limit is per client address; loopback (this host's own callers) is exempt, so the client
+    here connects from 127.0.0.2."""
+    port = free_port()
+    nginx = NginxProcess(NginxSettings(prefix=tmp_path / "ngx", listen=f"127.0.0.1:{free_port()}",
+                                       upstreams=[f"127.0.0.1:{port}"], webhook_rate="5r/s", webhook_burst=5))
+
+    async def burst(http: aiohttp.ClientSession, method: str, path: str, n: int) -> list[tuple[int, Any]]:
+        async def one() -> tuple[int, Any]:
+            async with http.request(method, path, data=b"{}") as r:
+                return r.status, await r.json()
+        return list(await asyncio.gather(*(one() for _ in range(n))))
+
+    async def scenario() -> None:
+        backend = await _backend("a", port, {})
+        await asyncio.to_thread(nginx.start)
+        try:
+            other = aiohttp.TCPConnector(local_addr=("127.0.0.2", 0))
+            async with aiohttp.ClientSession(nginx.url, connector=other) as http:
+                answers = await burst(http, "POST", "/webhook/fal/status", 30)
+                limited = [body for status, body in answers if status == 429]
+                assert 15 <= len(limited) <= 24  # the burst of 5 (+1 or 2 by the rate meanwhile) gets through
+                assert all(body == {"message": "Too Many Requests", "code": "TooManyRequests"} for body in limited)
+                assert {status for status, _ in answers} == {200, 429}
+                telegram = await burst(http, "POST", "/webhook/telegram", 30)
+                assert sum(status == 429 for status, _ in telegram) >= 15  # the same client's budget
+                assert {status for status, _ in await burst(http, "GET", "/health", 30)} == {200}  # not limited
+            async with aiohttp.ClientSession(nginx.url) as local:  # from 127.0.0.1: exempt
+                assert {status for status, _ in await burst(local, "POST", "/webhook/fal/status", 30)} == {200}
+        finally:
+            await asyncio.to_thread(nginx.stop)
+            await backend.cleanup()
+
+    asyncio.run(asyncio.wait_for(scenario(), 60))
+
+
+def test_telegram_only_admits_telegram_ranges_and_loopback_on_the_telegram_webhook(tmp_path: Path) -> None:
+    port = free_port()
+    restricted = NginxProcess(NginxSettings(prefix=tmp_path / "ngx", listen=f"127.0.0.1:{free_port()}",
+                                            upstreams=[f"127.0.0.1:{port}"], telegram_allow=TELEGRAM_RANGES))
+    assert "149.154.160.0/20" in TELEGRAM_RANGES and "91.108.4.0/22" in TELEGRAM_RANGES
+
+    async def status(url: str, path: str, source: str) -> tuple[int, Any]:
+        async with aiohttp.ClientSession(url, connector=aiohttp.TCPConnector(local_addr=(source, 0))) as http:
+            async with http.post(path, data=b"{}") as r:
+                return r.status, await r.json()
+
+    async def scenario() -> None:
+        backend = await _backend("a", port, {})
+        await asyncio.to_thread(restricted.start)
+        try:
+            assert await status(restricted.url, "/webhook/telegram", "127.0.0.2") == (
+                403, {"message": "Forbidden", "code": "Forbidden"})
+            assert (await status(restricted.url, "/webhook/telegram", "127.0.0.1"))[0] == 200  # the local stand-in
+            assert (await status(restricted.url, "/webhook/fal/status", "127.0.0.2"))[0] == 200  # FAL: anyone
+        finally:
+            await asyncio.to_thread(restricted.stop)
+            await backend.cleanup()
+
+    asyncio.run(asyncio.wait_for(scenario(), 60))

@@ -63,7 +63,8 @@ def test_callback_data_round_trips_and_is_checked_against_64_bytes() -> None:
 def test_an_error_becomes_its_status_code_and_retry_after() -> None:
     answer = error_response(Unauthorized("secret token missing or wrong", code="invalid_secret_token"))
     assert answer["statusCode"] == 401
-    assert json.loads(answer["body"]) == {"error": "invalid_secret_token", "message": "secret token missing or wrong"}
+    assert json.loads(answer["body"]) == {"error": "invalid_secret_token", "code": "invalid_secret_token",
+                                          "message": "secret token missing or wrong"}
     busy = error_response(Unavailable("try again later", code="queue_unavailable", retry_after=4.2))
     assert (busy["statusCode"], busy["headers"]["Retry-After"]) == (503, "5")
     rejected = error_response(WebhookRejected("bad", code="missing_header", status=400,

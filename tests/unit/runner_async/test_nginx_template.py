@@ -25,7 +25,14 @@ def test_renders_upstreams_limits_and_locations(tmp_path: Path) -> None:
         assert location in conf
     assert "allow 149.154.160.0/20;" in conf and "allow 10.0.0.0/8;" in conf
     assert "absolute_redirect off;" in conf and "proxy_redirect off;" in conf
-    assert "proxy_next_upstream error timeout http_503;" in conf
+    assert "proxy_next_upstream error timeout;" in conf and "http_503" not in conf  # a 503 is an answer
+    assert conf.count("limit_req zone=webhooks burst=100 nodelay;") == 2  # the two webhook locations only
+    assert "limit_req_zone $rate_key zone=webhooks:10m rate=50r/s;" in conf and "limit_req_status 429;" in conf
+    assert "        127.0.0.1 1;\n        ::1 1;" in conf  # loopback exempt from the rate limit
+    off = render(NginxSettings(prefix=tmp_path, webhook_rate=None))
+    assert "limit_req" not in off and "{{" not in off
+    for status in (400, 403, 404, 405, 413, 414, 429, 500, 502, 503, 504):
+        assert f"error_page {status} " in conf or f" {status} /_nginx_error/" in conf
     assert conf.count("non_idempotent;") == 2  # the two webhook locations only
     assert "proxy_read_timeout 31s;" in conf
     # on by default, with nginx dropping idle connections before a draining runner's grace ends
@@ -42,7 +49,7 @@ def test_user_directive_only_as_root(tmp_path: Path) -> None:
     assert "\nuser www-data;" in render(NginxSettings(prefix=tmp_path, user="www-data"))
 
 
-@pytest.mark.parametrize("field", ["listen", "max_body", "fail_timeout"])
+@pytest.mark.parametrize("field", ["listen", "max_body", "fail_timeout", "webhook_rate"])
 def test_injection_is_refused(tmp_path: Path, field: str) -> None:
     with pytest.raises(NginxConfigError):
         render(NginxSettings(prefix=tmp_path, **{field: "80; include /etc/passwd"}))

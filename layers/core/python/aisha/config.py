@@ -78,6 +78,10 @@ class Settings(BaseModel):
     # "the bot's administrator" (catalogue key support_contact_default)
     support_contact: str | None = Field(default=None, max_length=200)
 
+    # the webhook journal's retention (the journal_retention function): open work is never deleted
+    journal_retention_days: int = Field(default=30, ge=2)  # processed deliveries; >= FAL's and Telegram's retries
+    journal_rejected_retention_days: int = Field(default=7, ge=1)  # refused deliveries
+
     @field_validator("database_url")
     @classmethod
     def _postgres_url(cls, value: str) -> str:

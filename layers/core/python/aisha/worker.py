@@ -69,8 +69,8 @@ class WorkerState(Resources):
 
 @cache
 def state() -> WorkerState:
-    from aisha.logs import configure_logging
+    from aisha.logs import configure_logging, secret_values
 
     worker = WorkerState.from_env()
-    configure_logging(worker.settings.log_level, worker.settings.secret_values())
+    configure_logging(worker.settings.log_level, secret_values(worker.settings))
     return worker  # type: ignore[return-value]

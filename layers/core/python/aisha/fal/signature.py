@@ -72,8 +72,10 @@ def verify_webhook(headers: Mapping[str, str], body: bytes, jwks: JwksCache, *,
         raise WebhookRejected("timestamp or signature header is malformed", code="malformed_header", status=400,
                               outcome=SignatureOutcome.INVALID) from None
     now = time.time() if now is None else now
-    if abs(now - timestamp) > TOLERANCE_SECONDS:
-        raise WebhookRejected(f"timestamp is {int(now - timestamp)} s away from now (limit 300 s)",
+    skew = int(now) - timestamp  # in integers: a header of hundreds of digits cannot overflow a float
+    if abs(skew) > TOLERANCE_SECONDS:
+        away = f"{skew} s" if abs(skew) < 10**12 else "far"
+        raise WebhookRejected(f"timestamp is {away} away from now (limit 300 s)",
                               code="stale_timestamp", status=401, outcome=SignatureOutcome.STALE)
     message = signed_message(request_id, user_id, stamp, body)
     if _verifies(jwks.keys(), signature, message):

@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import base64
+import binascii
 import json
 from typing import Any
 
+from aisha.errors import ClientError
+
 
 def raw_body(event: dict[str, Any]) -> bytes:
+    """The request body as sent; ClientError (malformed_body) when it claims to be base64 and is not."""
     body = event.get("body") or ""
     if event.get("isBase64Encoded"):
-        return base64.b64decode(body)
-    return body.encode("utf-8") if isinstance(body, str) else bytes(body)
+        try:
+            return base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError):
+            raise ClientError("the body is not valid base64", code="malformed_body") from None
+    return body.encode("utf-8", "surrogatepass") if isinstance(body, str) else bytes(body)
 
 
 def headers(event: dict[str, Any]) -> dict[str, str]:

@@ -46,7 +46,7 @@ def _claimed_id(headers: Mapping[str, str], body: bytes) -> str | None:
             return value[:200]
     try:
         value = json.loads(body).get("request_id")
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):  # not JSON, not an object, or nested too deep
         return None
     return str(value)[:200] if value else None
 

@@ -38,7 +38,6 @@ FAST_TRAINER = "fal-ai/flux-lora-fast-training"
 LORA_GENERATOR = "fal-ai/flux-lora"
 PORTRAIT_WEBHOOK = "/webhook/fal/portrait"
 STATUS_WEBHOOK = "/webhook/fal/status"
-FAL_FETCH_TTL = 24 * 3600  # FAL may start a queued training hours later
 
 
 def _webhook(settings: Settings, route: str) -> str:
@@ -84,7 +83,7 @@ def start_training(db: Database, storage: Storage, fal: FalGateway, settings: Se
         charge = ledger.charge(conn, user_id, price, reason=f"training avatar {avatar_id}") if price else None
         archive_key = f"{user_id}/avatars/{avatar_id}/training/photos.zip"
         _upload_photo_zip(storage, settings.s3_bucket_photos, keys, archive_key)
-        images_url = storage.presign_get(settings.s3_bucket_photos, archive_key, expires=FAL_FETCH_TTL)
+        images_url = storage.presign_get(settings.s3_bucket_photos, archive_key, expires=settings.presign_ttl_seconds)
         app, arguments = training_arguments(avatar, images_url)
         request_id = fal.submit(app, arguments, webhook_url=webhook)  # raises: the charge rolls back
         return avatars.transition(conn, avatar_id, AvatarStatus.TRAINING, fal_request_id=request_id,
@@ -104,7 +103,7 @@ def submit_generation(db: Database, storage: Storage, fal: FalGateway, settings:
             if avatar.status is not AvatarStatus.COMPLETED or avatar.lora_key is None:
                 raise ClientError("this avatar is not trained yet", code="avatar_not_ready")
             loras.append(LoraWeight(path=storage.presign_get(settings.s3_bucket_loras, avatar.lora_key,
-                                                             expires=FAL_FETCH_TTL)))
+                                                             expires=settings.presign_ttl_seconds)))
             if avatar.trigger_phrase not in prompt_text:
                 prompt_text = f"{avatar.trigger_phrase}, {prompt_text}"
         arguments = GenerationInput(prompt=prompt_text, loras=loras, image_size=image_size,  # type: ignore[arg-type]

@@ -1,0 +1,6 @@
+"""Every hour: delete webhook journal rows past their retention (JOURNAL_RETENTION_DAYS,
+JOURNAL_REJECTED_RETENTION_DAYS); open work is never deleted."""
+
+from aisha.handlers.retention import retention_handler as handler
+
+__all__ = ["handler"]
