@@ -47,14 +47,19 @@ fal_documents = st.fixed_dictionaries(
               "error": st.one_of(*[st.text(max_size=40)] * 3, json_values), "payload_error": st.text(max_size=40)})
 telegram_documents = st.fixed_dictionaries(
     {"update_id": st.integers(min_value=-5, max_value=2**70),
-     "message": st.fixed_dictionaries({"message_id": st.integers(0, 10**9),
-                                       "chat": st.fixed_dictionaries({"id": st.integers(1, 2**40),
-                                                                      "type": st.sampled_from(["private", "group"])}),
-                                       "from": st.fixed_dictionaries({"id": st.integers(1, 2**40)}),
-                                       "date": st.integers(0, 2**33)},
-                                      optional={"text": st.text(max_size=50), "photo": json_values,
+     "message": st.fixed_dictionaries({"message_id": st.integers(0, 10**9), "date": st.integers(0, 2**33)},
+                                      # without a chat or a sender too: well signed poison is parked, not a 5xx
+                                      optional={"chat": st.fixed_dictionaries(
+                                                    {"type": st.sampled_from(["private", "group"])},
+                                                    optional={"id": st.integers(1, 2**40)}),
+                                                "from": st.fixed_dictionaries({"id": st.integers(1, 2**40)}),
+                                                "text": st.text(max_size=50), "photo": json_values,
                                                 "media_group_id": st.text(max_size=10)})},
-    optional={"edited_message": json_values, "extra": json_values})
+    optional={"edited_message": json_values, "extra": json_values,
+              "callback_query": st.fixed_dictionaries({"id": st.text(max_size=10)},
+                                                      optional={"data": st.text(max_size=70),
+                                                                "from": st.fixed_dictionaries(
+                                                                    {"id": st.integers(1, 2**40)})})})
 deep = st.tuples(st.sampled_from([b'{"a":', b"["]), st.integers(300, 120_000)).map(
     lambda t: t[0] * t[1] + b"1" + (b"}" if t[0] == b'{"a":' else b"]") * t[1])
 fal_bodies = fal_documents.map(lambda v: json.dumps(v).encode())
