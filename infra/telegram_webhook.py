@@ -21,8 +21,9 @@ import asyncio
 import json
 import sys
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from infra.cli_env import core_on_path
 
 if TYPE_CHECKING:
     from aisha.config import Settings
@@ -31,7 +32,6 @@ if TYPE_CHECKING:
 WEBHOOK_PATH = "/webhook/telegram"
 # The update kinds the bot handles (aisha/bot/routing.py); Telegram does not send the others.
 ALLOWED_UPDATES = ("message", "callback_query", "pre_checkout_query")
-_CORE_LAYER = Path(__file__).resolve().parents[1] / "layers" / "core" / "python"
 # Registering a webhook needs no database or Redis: stand-ins so the shared settings validate.
 _NOT_USED = {"DATABASE_URL": "postgresql://not-used/", "REDIS_URL": "redis://not-used"}
 
@@ -52,8 +52,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _settings(environ: Mapping[str, str]) -> Settings:
-    if str(_CORE_LAYER) not in sys.path:
-        sys.path.insert(0, str(_CORE_LAYER))
+    core_on_path()
     from aisha.config import load_settings
 
     return load_settings({**_NOT_USED, **environ})
@@ -67,6 +66,7 @@ def webhook_url(settings: Settings) -> str:
 
 def command_menus() -> dict[str, list[tuple[str, str]]]:
     """language_code ("" = everyone else) -> (command, description) pairs, from the bot's command table."""
+    core_on_path()  # `make run` (infra.run) calls this too
     from aisha.bot.routing import command_menu
     from aisha.services.users import RUSSIAN_READERS
 
