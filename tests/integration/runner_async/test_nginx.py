@@ -199,6 +199,11 @@ def test_every_error_nginx_makes_itself_is_json_with_a_stable_code(tmp_path: Pat
             await asyncio.to_thread(nginx.stop)
 
     asyncio.run(asyncio.wait_for(scenario(), 60))
+    # its access log speaks the project's log schema (docs/operations.md, "Logs")
+    lines = [json.loads(line) for line in (tmp_path / "ngx" / "logs" / "access.log").read_text().splitlines()]
+    health = next(line for line in lines if line["uri"] == "/health")  # as asked, not its error page
+    assert {"time", "level", "logger", "message", "request_id"} <= health.keys()
+    assert health["logger"] == "nginx" and health["message"] == "GET /health HTTP/1.1 502" and health["status"] == 502
 
 
 def test_a_try_later_503_never_ejects_an_instance(tmp_path: Path) -> None:
