@@ -1,0 +1,220 @@
+"""The chaos suite, long form: a known workload through nginx and two runner instances, one fault injected
+mid-run per scenario, the deliveries resent as Telegram and FAL resend them, then expected against actual
+effects once the queues have drained. Prints a table; exits 1 when a domain effect or a message was lost
+or a domain effect duplicated (duplicated messages are reported, as the issue allows them).
+
+    .venv/bin/python -m bench.chaos [-n 20] [--scenarios baseline,duplicates,...] [--down 5] [--spread 4]
+
+Scenarios: baseline (no fault), duplicates (every delivery 5x concurrently to both instances, past
+nginx), kill-worker (kill -9 of the workers doing the work, three times), kill-runner (kill -9 of one
+instance and its workers, restarted after --down s), postgres-restart, redis-restart, s3-down (the
+endpoint refuses connections for --down s), telegram-429 (sends answered 429 retry_after=1 for --down s).
+Loopback only; bounded by -n, --down and the deadlines; everything it starts is stopped at the end.
+`tests/chaos/` runs the short form of the same scenarios in `make test`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.chaos_count import Effects, count, failed_events, queues_drained
+from bench.chaos_stack import ChaosStack, kill9
+from bench.chaos_workload import prepare, send_all
+
+ROOT = Path(__file__).resolve().parents[1]
+BUSY = {"tg_webhook", "tg_dispatch", "bot_start", "fal_webhook_status", "fal_process_generation"}
+
+Fault = Callable[[ChaosStack, float], str]  # blocking; returns what it did
+
+
+def _kill_workers(stack: ChaosStack, down: float) -> str:
+    killed = 0
+    for _ in range(3):  # the replacements are killed too, while the work goes on
+        killed += kill9(stack.workers(BUSY))
+        time.sleep(down / 3)
+    return f"{killed} workers killed"
+
+
+def _kill_runner(stack: ChaosStack, down: float) -> str:
+    killed = stack.kill_runner(0)
+    time.sleep(down)
+    stack.restart_runner(0)
+    return f"instance 1 killed ({killed} processes), restarted"
+
+
+def _outage(name: str) -> Fault:
+    def fault(stack: ChaosStack, down: float) -> str:
+        getattr(stack.services, f"{name}_down")()
+        try:
+            time.sleep(down)
+        finally:
+            getattr(stack.services, f"{name}_up")()
+        return f"{name} down {down:.0f} s"
+
+    return fault
+
+
+def _telegram_429(stack: ChaosStack, down: float) -> str:
+    assert stack.chat is not None
+    for method in ("sendMessage", "sendPhoto"):
+        stack.chat.add_fault(429, method=method, retry_after=1, count=1000)
+    time.sleep(down)
+    answered = sum(1000 - f["remaining"] for f in stack.chat.faults())
+    stack.chat.clear_faults()
+    return f"{answered} sends answered 429"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    fault: Fault | None = None
+    copies: int = 1  # concurrent senders of each delivery per target
+    direct: bool = False  # to each runner instance instead of through nginx
+
+
+SCENARIOS = {s.name: s for s in (
+    Scenario("baseline"),
+    Scenario("duplicates", copies=5, direct=True),
+    Scenario("kill-worker", _kill_workers),
+    Scenario("kill-runner", _kill_runner),
+    Scenario("postgres-restart", _outage("postgres")),
+    Scenario("redis-restart", _outage("redis")),
+    Scenario("s3-down", _outage("s3")),
+    Scenario("telegram-429", _telegram_429),
+)}
+
+
+@dataclass
+class Outcome:
+    scenario: str
+    effects: Effects
+    fault: str
+    seconds: float
+    unacked: int  # deliveries never answered 2xx before the deadline
+    left: str  # what the queues still held when the drain wait ended; empty: drained
+
+    def row(self) -> list[str]:
+        e = self.effects
+        domain, messages = e.total("domain"), e.total("messages")
+        parked = sum(e.parked.values())
+        stuck = sum(e.stuck.values())
+        return [self.scenario, str(domain.expected), str(domain.lost), str(domain.duplicated), str(parked),
+                str(stuck), str(messages.expected), str(messages.lost), str(messages.duplicated),
+                str(self.unacked), f"{self.seconds:.0f}"]
+
+    @property
+    def ok(self) -> bool:
+        """The issue's bar: 0 lost and 0 duplicated domain effects, 0 lost messages."""
+        e = self.effects
+        domain, messages = e.total("domain"), e.total("messages")
+        return domain.lost == domain.duplicated == messages.lost == 0
+
+
+HEADER = ["scenario", "expected", "lost", "duplicated", "parked", "stuck", "messages", "msg lost", "msg dup",
+          "unacked", "s"]
+
+
+def table(outcomes: list[Outcome]) -> str:
+    rows = [HEADER, *(o.row() for o in outcomes)]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(HEADER))]
+    lines = ["  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True)))
+             for r in rows]
+    return "\n".join([lines[0], "-" * len(lines[0]), *lines[1:]])
+
+
+def run_scenario(stack: ChaosStack, scenario: Scenario, *, n: int, spread: float, down: float,
+                 settle: float = 60.0, seed: int = 0) -> Outcome:
+    workload = prepare(stack, n, random.Random(f"{scenario.name}:{seed}"))
+    failed_before = failed_events(stack.env)
+    targets = stack.runner_urls if scenario.direct else [stack.url]
+    began = time.monotonic()
+    deadline = began + spread + down + settle
+
+    async def drive() -> str:
+        sending = asyncio.ensure_future(send_all(workload, targets, copies=scenario.copies, spread=spread,
+                                                 deadline=deadline))
+        did = "none"
+        if scenario.fault is not None:
+            await asyncio.sleep(spread / 2)
+            did = await asyncio.to_thread(scenario.fault, stack, down)
+        await sending
+        return did
+
+    did = asyncio.run(drive())
+    chats = workload.start_users + workload.gen_users
+    left = queues_drained(stack, chats, timeout=max(5.0, deadline - time.monotonic()))
+    _bot_quiet(stack)  # late sends (duplicates) land before counting
+    effects = count(stack, workload, failed_before)
+    unacked = sum(1 for d in workload.deliveries if not d.acked)
+    return Outcome(scenario.name, effects, did, time.monotonic() - began, unacked, left)
+
+
+def _bot_quiet(stack: ChaosStack, quiet: float = 1.0, timeout: float = 15.0) -> None:
+    """Until the bot has made no Bot API call for `quiet` s (the stand-in's own idle check also waits for
+    the /start updates, which stay pending there: nothing fetches them)."""
+    assert stack.chat is not None
+    deadline = time.monotonic() + timeout
+    seen, since = -1, time.monotonic()
+    while time.monotonic() < deadline:
+        now = len(stack.chat.calls())
+        if now != seen:
+            seen, since = now, time.monotonic()
+        elif time.monotonic() - since >= quiet:
+            return
+        time.sleep(0.2)
+
+
+def details(outcome: Outcome) -> str:
+    e = outcome.effects
+    parts = [f"{name} {t.expected}/-{t.lost}/+{t.duplicated}"
+             for name, t in {**e.domain, **e.messages}.items()
+             if t.lost or t.duplicated]
+    parked = {k: v for k, v in {**e.parked, **{f"stuck {k}": v for k, v in e.stuck.items()}}.items()
+              if v}
+    return (f"  {outcome.scenario}: fault: {outcome.fault}; " + (", ".join(parts) or "all effects exact")
+            + (f"; {parked}" if parked else "") + (f"; not drained: {outcome.left}" if outcome.left else "")
+            + (f"; {e.other_messages} other messages" if e.other_messages else ""))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.chaos", description=__doc__.splitlines()[0])
+    parser.add_argument("-n", type=int, default=20, help="new users and FAL completions per scenario")
+    parser.add_argument("--scenarios", default=",".join(SCENARIOS), help="comma-separated; default: all")
+    parser.add_argument("--down", type=float, default=5.0, help="seconds a fault lasts")
+    parser.add_argument("--spread", type=float, default=4.0, help="seconds over which the deliveries start")
+    parser.add_argument("--settle", type=float, default=90.0, help="seconds to wait for the queues to drain")
+    args = parser.parse_args(argv)
+    names = [s.strip() for s in args.scenarios.split(",") if s.strip()]
+    unknown = [s for s in names if s not in SCENARIOS]
+    if unknown or not 1 <= args.n <= 500 or not 0 < args.down <= 120:
+        parser.error(f"unknown scenarios {unknown}" if unknown else "-n must be 1..500 and --down 0..120 s")
+    core = str(ROOT / "layers" / "core" / "python")
+    if core not in sys.path:
+        sys.path.insert(0, core)  # the core layer, as the tests' pythonpath has it
+    outcomes = []
+    with tempfile.TemporaryDirectory(prefix="aisha-chaos-") as home:
+        print("starting nginx, two runner instances, the stand-ins and private services ...", flush=True)
+        stack = ChaosStack(Path(home)).start()
+        try:
+            for name in names:
+                outcome = run_scenario(stack, SCENARIOS[name], n=args.n, spread=args.spread, down=args.down,
+                                       settle=args.settle)
+                outcomes.append(outcome)
+                print(details(outcome), flush=True)
+        finally:
+            stack.stop()
+    print(f"\nN = {args.n} users' /start + {args.n} FAL completions per scenario; faults last {args.down:.0f} s")
+    print(table(outcomes))
+    return 0 if all(o.ok for o in outcomes) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
