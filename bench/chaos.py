@@ -32,44 +32,44 @@ from bench.chaos_workload import prepare, send_all
 ROOT = Path(__file__).resolve().parents[1]
 BUSY = {"tg_webhook", "tg_dispatch", "bot_start", "fal_webhook_status", "fal_process_generation"}
 
-Fault = Callable[[ChaosStack, float], str]  # blocking; returns what it did
+Fault = Callable[[ChaosStack, float], tuple[str, int]]  # blocking; what it did, and how often it hit
 
 
-def _kill_workers(stack: ChaosStack, down: float) -> str:
+def _kill_workers(stack: ChaosStack, down: float) -> tuple[str, int]:
     killed = 0
     for _ in range(3):  # the replacements are killed too, while the work goes on
         killed += kill9(stack.workers(BUSY))
         time.sleep(down / 3)
-    return f"{killed} workers killed"
+    return f"{killed} workers killed", killed
 
 
-def _kill_runner(stack: ChaosStack, down: float) -> str:
+def _kill_runner(stack: ChaosStack, down: float) -> tuple[str, int]:
     killed = stack.kill_runner(0)
     time.sleep(down)
     stack.restart_runner(0)
-    return f"instance 1 killed ({killed} processes), restarted"
+    return f"instance 1 killed ({killed} processes), restarted", killed
 
 
 def _outage(name: str) -> Fault:
-    def fault(stack: ChaosStack, down: float) -> str:
+    def fault(stack: ChaosStack, down: float) -> tuple[str, int]:
         getattr(stack.services, f"{name}_down")()
         try:
             time.sleep(down)
         finally:
             getattr(stack.services, f"{name}_up")()
-        return f"{name} down {down:.0f} s"
+        return f"{name} down {down:.0f} s", 1
 
     return fault
 
 
-def _telegram_429(stack: ChaosStack, down: float) -> str:
+def _telegram_429(stack: ChaosStack, down: float) -> tuple[str, int]:
     assert stack.chat is not None
     for method in ("sendMessage", "sendPhoto"):
         stack.chat.add_fault(429, method=method, retry_after=1, count=1000)
     time.sleep(down)
     answered = sum(1000 - f["remaining"] for f in stack.chat.faults())
     stack.chat.clear_faults()
-    return f"{answered} sends answered 429"
+    return f"{answered} sends answered 429", answered
 
 
 @dataclass(frozen=True)
@@ -97,6 +97,7 @@ class Outcome:
     scenario: str
     effects: Effects
     fault: str
+    hits: int  # how often the fault hit (processes killed, calls refused, outages); 0 without one
     seconds: float
     unacked: int  # deliveries never answered 2xx before the deadline
     left: str  # what the queues still held when the drain wait ended; empty: drained
@@ -131,30 +132,30 @@ def table(outcomes: list[Outcome]) -> str:
 
 
 def run_scenario(stack: ChaosStack, scenario: Scenario, *, n: int, spread: float, down: float,
-                 settle: float = 60.0, seed: int = 0) -> Outcome:
-    workload = prepare(stack, n, random.Random(f"{scenario.name}:{seed}"))
+                 settle: float = 60.0, rng: random.Random | None = None) -> Outcome:
+    workload = prepare(stack, n, rng or random.Random())  # fresh users each run: counts are per run
     failed_before = failed_events(stack.env)
     targets = stack.runner_urls if scenario.direct else [stack.url]
     began = time.monotonic()
     deadline = began + spread + down + settle
 
-    async def drive() -> str:
+    async def drive() -> tuple[str, int]:
         sending = asyncio.ensure_future(send_all(workload, targets, copies=scenario.copies, spread=spread,
                                                  deadline=deadline))
-        did = "none"
+        did = ("none", 0)
         if scenario.fault is not None:
             await asyncio.sleep(spread / 2)
             did = await asyncio.to_thread(scenario.fault, stack, down)
         await sending
         return did
 
-    did = asyncio.run(drive())
+    did, hits = asyncio.run(drive())
     chats = workload.start_users + workload.gen_users
     left = queues_drained(stack, chats, timeout=max(5.0, deadline - time.monotonic()))
     _bot_quiet(stack)  # late sends (duplicates) land before counting
     effects = count(stack, workload, failed_before)
     unacked = sum(1 for d in workload.deliveries if not d.acked)
-    return Outcome(scenario.name, effects, did, time.monotonic() - began, unacked, left)
+    return Outcome(scenario.name, effects, did, hits, time.monotonic() - began, unacked, left)
 
 
 def _bot_quiet(stack: ChaosStack, quiet: float = 1.0, timeout: float = 15.0) -> None:
@@ -191,6 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--down", type=float, default=5.0, help="seconds a fault lasts")
     parser.add_argument("--spread", type=float, default=4.0, help="seconds over which the deliveries start")
     parser.add_argument("--settle", type=float, default=90.0, help="seconds to wait for the queues to drain")
+    parser.add_argument("--seed", type=int, default=None, help="user ids drawn from this seed (default: random)")
     args = parser.parse_args(argv)
     names = [s.strip() for s in args.scenarios.split(",") if s.strip()]
     unknown = [s for s in names if s not in SCENARIOS]
@@ -199,6 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     core = str(ROOT / "layers" / "core" / "python")
     if core not in sys.path:
         sys.path.insert(0, core)  # the core layer, as the tests' pythonpath has it
+    rng = random.Random(args.seed)
     outcomes = []
     with tempfile.TemporaryDirectory(prefix="aisha-chaos-") as home:
         print("starting nginx, two runner instances, the stand-ins and private services ...", flush=True)
@@ -206,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             for name in names:
                 outcome = run_scenario(stack, SCENARIOS[name], n=args.n, spread=args.spread, down=args.down,
-                                       settle=args.settle)
+                                       settle=args.settle, rng=rng)
                 outcomes.append(outcome)
                 print(details(outcome), flush=True)
         finally:

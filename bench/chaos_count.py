@@ -180,7 +180,7 @@ def queues_drained(stack: ChaosStack, chat_ids: list[int], timeout: float) -> st
         try:
             stats = queue_stats(stack.env)
             busy = [c for c in chat_ids if not chats_idle(stack.env, [c])]
-            left = f"events {stats}, busy chats {len(busy)}" if not _settled(stats) or busy else ""
+            left = f"events {stats}, busy chats {_chat_states(stack.env, busy)}" if not _settled(stats) or busy else ""
         except Exception as exc:  # Redis not back yet
             left = f"redis: {type(exc).__name__}"
         calm = calm + 1 if not left else 0
@@ -192,3 +192,16 @@ def queues_drained(stack: ChaosStack, chat_ids: list[int], timeout: float) -> st
 
 def _settled(stats: dict[str, int]) -> bool:
     return stats["stream"] == stats["pending"] == stats["delayed"] == 0
+
+
+def _chat_states(env: Mapping[str, str], chat_ids: list[int]) -> list[str]:
+    """Each busy chat's queue length and lock time-to-live (ms), for the report."""
+    import redis
+    from aisha.services import chat_queue
+
+    client = redis.Redis.from_url(env["REDIS_URL"], socket_timeout=2)
+    try:
+        return [f"{c}: queued {chat_queue.pending(client, c)}, lock ttl {client.pttl(f'aisha:chatq:{c}:lock')} ms"
+                for c in chat_ids]
+    finally:
+        client.close()
