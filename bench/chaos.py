@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import random
 import sys
 import tempfile
@@ -25,51 +26,68 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.chaos_count import Effects, count, failed_events, queues_drained
+from bench.chaos_count import Effects, chat_in_flight, count, failed_events, queues_drained
 from bench.chaos_stack import ChaosStack, kill9
 from bench.chaos_workload import prepare, send_all
 
 ROOT = Path(__file__).resolve().parents[1]
 BUSY = {"tg_webhook", "tg_dispatch", "bot_start", "fal_webhook_status", "fal_process_generation"}
 
-Fault = Callable[[ChaosStack, float], tuple[str, int]]  # blocking; what it did, and how often it hit
+# A fault blocks while it lasts and returns what it did and how often it hit. It is given `busy()`, which
+# waits (bounded) until a dispatcher holds one of the run's chats: an update is then between being taken
+# from its chat queue and being done, the moment a fault does the most harm.
+Busy = Callable[[], bool]
+Fault = Callable[[ChaosStack, float, Busy], tuple[str, int]]
+ROUNDS = 3  # faults repeat while the work goes on: a replacement worker, a fresh connection are hit too
 
 
-def _kill_workers(stack: ChaosStack, down: float) -> tuple[str, int]:
+def _kill_workers(stack: ChaosStack, down: float, busy: Busy) -> tuple[str, int]:
     killed = 0
-    for _ in range(3):  # the replacements are killed too, while the work goes on
+    for _ in range(ROUNDS):
+        busy()
         killed += kill9(stack.workers(BUSY))
-        time.sleep(down / 3)
-    return f"{killed} workers killed", killed
+        time.sleep(down / ROUNDS)
+    return f"{killed} workers killed in {ROUNDS} rounds", killed
 
 
-def _kill_runner(stack: ChaosStack, down: float) -> tuple[str, int]:
-    killed = stack.kill_runner(0)
+def _kill_runner(stack: ChaosStack, down: float, busy: Busy) -> tuple[str, int]:
+    """kill -9 of the instance whose dispatcher holds a chat (its /_runner/metrics), restarted after `down`."""
+    deadline = time.monotonic() + down
+    while True:  # until a dispatcher is seen at work on one instance (or `down` s have passed)
+        busy()
+        running = stack.busy_workers("tg_dispatch")
+        if any(running) or time.monotonic() > deadline:
+            break
+    index = max(range(len(running)), key=lambda i: running[i])
+    killed = stack.kill_runner(index)
     time.sleep(down)
-    stack.restart_runner(0)
-    return f"instance 1 killed ({killed} processes), restarted", killed
+    stack.restart_runner(index)
+    return f"instance {index + 1} killed ({killed} processes), restarted after {down:.0f} s", killed
 
 
-def _outage(name: str) -> Fault:
-    def fault(stack: ChaosStack, down: float) -> tuple[str, int]:
-        getattr(stack.services, f"{name}_down")()
-        try:
-            time.sleep(down)
-        finally:
-            getattr(stack.services, f"{name}_up")()
-        return f"{name} down {down:.0f} s", 1
+def _outage(name: str, rounds: int = ROUNDS) -> Fault:
+    def fault(stack: ChaosStack, down: float, busy: Busy) -> tuple[str, int]:
+        for _ in range(rounds):
+            busy()
+            getattr(stack.services, f"{name}_down")()
+            try:
+                time.sleep(down / rounds)
+            finally:
+                getattr(stack.services, f"{name}_up")()
+        return f"{name} down {rounds} x {down / rounds:.1f} s", rounds
 
     return fault
 
 
-def _telegram_429(stack: ChaosStack, down: float) -> tuple[str, int]:
+def _telegram_429(stack: ChaosStack, down: float, busy: Busy) -> tuple[str, int]:
     assert stack.chat is not None
+    busy()
     for method in ("sendMessage", "sendPhoto"):
         stack.chat.add_fault(429, method=method, retry_after=1, count=1000)
     time.sleep(down)
     answered = sum(1000 - f["remaining"] for f in stack.chat.faults())
     stack.chat.clear_faults()
-    return f"{answered} sends answered 429", answered
+    return f"{answered} sends answered 429 (retry_after 1) for {down:.0f} s", answered
 
 
 @dataclass(frozen=True)
@@ -87,7 +105,7 @@ SCENARIOS = {s.name: s for s in (
     Scenario("kill-runner", _kill_runner),
     Scenario("postgres-restart", _outage("postgres")),
     Scenario("redis-restart", _outage("redis")),
-    Scenario("s3-down", _outage("s3")),
+    Scenario("s3-down", _outage("s3", rounds=1)),  # one outage: shorter than the Event retries' window
     Scenario("telegram-429", _telegram_429),
 )}
 
@@ -144,8 +162,9 @@ def run_scenario(stack: ChaosStack, scenario: Scenario, *, n: int, spread: float
                                                  deadline=deadline))
         did = ("none", 0)
         if scenario.fault is not None:
-            await asyncio.sleep(spread / 2)
-            did = await asyncio.to_thread(scenario.fault, stack, down)
+            await asyncio.sleep(spread / 4)
+            busy = functools.partial(chat_in_flight, stack.env, workload.start_users, spread)
+            did = await asyncio.to_thread(scenario.fault, stack, down, busy)
         await sending
         return did
 

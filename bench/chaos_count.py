@@ -70,8 +70,33 @@ def chats_idle(env: Mapping[str, str], chat_ids: list[int]) -> bool:
 
     client = redis.Redis.from_url(env["REDIS_URL"], socket_timeout=2)
     try:
-        return all(chat_queue.pending(client, c) == 0 and not client.exists(f"aisha:chatq:{c}:lock")
+        return all(chat_queue.pending(client, c) == 0 and not client.exists(_lock_key(c))
                    for c in chat_ids)
+    finally:
+        client.close()
+
+
+def _lock_key(chat_id: int) -> str:
+    return f"aisha:chatq:{chat_id}:lock"  # aisha.services.chat_queue's lock of a chat being drained
+
+
+def chat_in_flight(env: Mapping[str, str], chat_ids: list[int], timeout: float) -> bool:
+    """Wait until a dispatcher holds one of these chats (its lock is set), at most `timeout` s."""
+    import time
+
+    import redis
+
+    client = redis.Redis.from_url(env["REDIS_URL"], socket_timeout=2)
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            try:
+                if client.exists(*(_lock_key(c) for c in chat_ids)):
+                    return True
+            except redis.RedisError:
+                pass
+            time.sleep(0.01)
+        return False
     finally:
         client.close()
 
@@ -201,7 +226,7 @@ def _chat_states(env: Mapping[str, str], chat_ids: list[int]) -> list[str]:
 
     client = redis.Redis.from_url(env["REDIS_URL"], socket_timeout=2)
     try:
-        return [f"{c}: queued {chat_queue.pending(client, c)}, lock ttl {client.pttl(f'aisha:chatq:{c}:lock')} ms"
+        return [f"{c}: queued {chat_queue.pending(client, c)}, lock ttl {client.pttl(_lock_key(c))} ms"
                 for c in chat_ids]
     finally:
         client.close()

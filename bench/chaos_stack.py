@@ -127,6 +127,22 @@ class ChaosStack:
             pids += [p for p in _children(runner.proc.pid) if functions is None or function_of(p) in functions]
         return pids
 
+    def busy_workers(self, function: str) -> list[int]:
+        """Per instance: its workers of `function` running an invocation now (its /_runner/metrics)."""
+        import re
+        import urllib.request
+
+        counts = []
+        pattern = re.compile(rf'^runner_busy_workers\{{function="{function}"\}} ([0-9.]+)$', re.M)
+        for url in self.runner_urls:
+            try:
+                with urllib.request.urlopen(f"{url}/_runner/metrics", timeout=2) as answer:
+                    found = pattern.search(answer.read().decode())
+            except OSError:
+                found = None
+            counts.append(int(float(found.group(1))) if found else 0)
+        return counts
+
     def kill_runner(self, index: int) -> int:
         """kill -9 of one instance: the runner and its workers at once, as a crashed host or container."""
         assert self.stack is not None
