@@ -103,7 +103,7 @@ SCENARIOS = {s.name: s for s in (
     Scenario("duplicates", copies=5, direct=True),
     Scenario("kill-worker", _kill_workers),
     Scenario("kill-runner", _kill_runner),
-    Scenario("postgres-restart", _outage("postgres")),
+    Scenario("postgres-restart", _outage("postgres", rounds=1)),
     Scenario("redis-restart", _outage("redis")),
     Scenario("s3-down", _outage("s3", rounds=1)),  # one outage: shorter than the Event retries' window
     Scenario("telegram-429", _telegram_429),

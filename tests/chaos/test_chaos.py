@@ -36,9 +36,24 @@ KNOWN_BUGS = {
 }
 
 
+# Failing on this branch in some runs only (about half at N = 3): the restart has to catch a dispatcher
+# mid-update, which a short run does not always arrange. Not strict, so a lucky run does not fail the suite.
+INTERMITTENT = {
+    "postgres-restart": "dispatcher drops (issue 11 item 6), when the restart catches a dispatcher mid-update: "
+                        "handle_event's last transaction fails, _safe swallows it, the popped update stays "
+                        "'processing' (or is parked) and the acknowledged /start registers nobody",
+}
+
+
 def _scenarios() -> list[object]:
-    return [pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=KNOWN_BUGS[name]))
-            if name in KNOWN_BUGS else name for name in SCENARIOS]
+    def marked(name: str) -> object:
+        if name in KNOWN_BUGS:
+            return pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=KNOWN_BUGS[name]))
+        if name in INTERMITTENT:
+            return pytest.param(name, marks=pytest.mark.xfail(strict=False, reason=INTERMITTENT[name]))
+        return name
+
+    return [marked(name) for name in SCENARIOS]
 
 
 def _run(stack: ChaosStack, name: str) -> Outcome:
