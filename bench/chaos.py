@@ -201,7 +201,8 @@ def details(outcome: Outcome) -> str:
               if v}
     return (f"  {outcome.scenario}: fault: {outcome.fault}; " + (", ".join(parts) or "all effects exact")
             + (f"; {parked}" if parked else "") + (f"; not drained: {outcome.left}" if outcome.left else "")
-            + (f"; {e.other_messages} other messages" if e.other_messages else ""))
+            + (f"; {e.other_messages} other messages" if e.other_messages else "")
+            + (f"; parked because {e.reasons}" if e.reasons else ""))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -38,6 +38,7 @@ class Effects:
     parked: dict[str, int] = field(default_factory=dict)
     stuck: dict[str, int] = field(default_factory=dict)
     other_messages: int = 0  # sent to our chats, none of the expected kinds (an error, "welcome back")
+    reasons: dict[str, int] = field(default_factory=dict)  # error codes of the parked journal rows
 
     def total(self, kind: str) -> Tally:
         tallies = self.domain if kind == "domain" else self.messages
@@ -136,6 +137,10 @@ def count(stack: ChaosStack, workload: Workload, failed_before: int) -> Effects:
         journal = rows("SELECT status, count(*) AS n FROM webhook_events WHERE delivery_key = ANY(%s) GROUP BY 1",
                        keys)
         by_status = {r["status"]: int(r["n"]) for r in journal}
+        reasons = rows("SELECT coalesce(error_code, '?') || ': ' || left(coalesce(last_error, ''), 90) AS code, "
+                       "count(*) AS n FROM webhook_events "
+                       "WHERE delivery_key = ANY(%s) AND status IN ('parked', 'failed') GROUP BY 1", keys)
+        effects.reasons = {r["code"]: int(r["n"]) for r in reasons}
         notes = rows("SELECT status, count(*) AS n FROM notifications WHERE chat_id = ANY(%s) GROUP BY 1",
                      start + gen)
         by_note = {r["status"]: int(r["n"]) for r in notes}
