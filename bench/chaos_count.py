@@ -137,10 +137,10 @@ def count(stack: ChaosStack, workload: Workload, failed_before: int) -> Effects:
         journal = rows("SELECT status, count(*) AS n FROM webhook_events WHERE delivery_key = ANY(%s) GROUP BY 1",
                        keys)
         by_status = {r["status"]: int(r["n"]) for r in journal}
-        reasons = rows("SELECT coalesce(error_code, '?') || ': ' || left(coalesce(last_error, ''), 90) AS code, "
-                       "count(*) AS n FROM webhook_events "
-                       "WHERE delivery_key = ANY(%s) AND status IN ('parked', 'failed') GROUP BY 1", keys)
-        effects.reasons = {r["code"]: int(r["n"]) for r in reasons}
+        reasons = rows("SELECT coalesce(error_code, '?') AS code, count(*) AS n, min(left(coalesce(last_error, ''), "
+                       "90)) AS example FROM webhook_events WHERE delivery_key = ANY(%s) "
+                       "AND status IN ('parked', 'failed') GROUP BY 1", keys)
+        effects.reasons = {f"{r['code']} (e.g. {r['example']})": int(r["n"]) for r in reasons}
         notes = rows("SELECT status, count(*) AS n FROM notifications WHERE chat_id = ANY(%s) GROUP BY 1",
                      start + gen)
         by_note = {r["status"]: int(r["n"]) for r in notes}
