@@ -42,10 +42,12 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 # Tests that share one heavy stack run on one xdist worker, so only one worker builds and warms it: the
 # Aisha stack (two runners with every function, the stand-ins) is ~45% of the suite's time, which also
-# balances two workers; the runner e2e module shares its nginx + runners stack. xdist's own
+# balances two workers; the runner e2e module shares its nginx + runners stack, and the chaos scenarios
+# theirs (with services of its own, which they restart). xdist's own
 # `xdist_group` marker does nothing under pytest 9 (it renames `item._nodeid`, which pytest 9 no longer
 # reads), so `--dist loadgroup` gets this scheduler: those groups, and every other test on its own.
-STACK_GROUPS = {"tests/e2e/aisha/": "e2e-aisha-stack", "tests/e2e/runner/test_through_nginx.py": "e2e-runner-stack"}
+STACK_GROUPS = {"tests/e2e/aisha/": "e2e-aisha-stack", "tests/e2e/runner/test_through_nginx.py": "e2e-runner-stack",
+                "tests/chaos/": "chaos-stack"}
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
