@@ -119,10 +119,18 @@ def test_a_flows_calls_share_one_flood_budget(functions: Functions, monkeypatch:
 
 def test_an_update_parked_by_a_telegram_failure_is_replayed_end_to_end(
         functions: Functions, capsys: pytest.CaptureFixture[str]) -> None:
+    from aisha.services import tg_dispatch
+
     user = functions.new_user()
-    functions.chat.add_fault(500, method="sendMessage", chat_id=user, count=1)
+    functions.chat.add_fault(500, method="sendMessage", chat_id=user, count=tg_dispatch.MAX_ATTEMPTS)
     update = telegram_update("start", user)
-    row = _through_the_bot(functions, update)
+    _webhook(functions, update)
+    for _ in range(tg_dispatch.MAX_ATTEMPTS - 1):  # a failure that may pass: tried again, first in line
+        with pytest.raises(tg_dispatch.TryLater):
+            functions.call("tg_dispatch", {"chat_id": user})  # the invocation fails: its Event is retried
+        assert journal_rows(functions.database_url, "telegram", str(update["update_id"]))[0]["status"] == "processing"
+    functions.call("tg_dispatch", {"chat_id": user})  # it failed every time: parked, the chat goes on
+    (row,) = journal_rows(functions.database_url, "telegram", str(update["update_id"]))
     assert row["status"] == "parked" and row["error_code"].startswith("handler_")
     assert _sql(functions, "SELECT count(*) AS n FROM users WHERE id = %s", (user,))[0]["n"] == 1
 

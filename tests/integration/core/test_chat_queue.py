@@ -41,15 +41,43 @@ def test_one_drainer_at_a_time_in_order_and_nothing_lost(services: dict[str, str
     assert chat_queue.pending(client, chat_id) == 0
 
 
-def test_a_lock_left_by_a_dead_drainer_expires(services: dict[str, str]) -> None:
+def test_a_drainer_takes_over_once_a_dead_drainers_lock_lapses(services: dict[str, str]) -> None:
     client = redis.Redis.from_url(services["REDIS_URL"])
     chat_id = random.randint(10**9, 2 * 10**9)
-    client.set(f"aisha:chatq:{chat_id}:lock", "dead-worker", px=300)
+    client.set(f"aisha:chatq:{chat_id}:lock", "dead-worker", px=300)  # never renewed: its holder is gone
     chat_queue.push(client, chat_id, 7)
     seen: list[int] = []
-    assert chat_queue.drain(client, chat_id, seen.append) == 0  # held by someone else
-    deadline = time.monotonic() + 10
-    while client.exists(f"aisha:chatq:{chat_id}:lock"):  # until Redis expires the dead drainer's lock
-        assert time.monotonic() < deadline, "the lock never expired"
-        time.sleep(0.02)
+    started = time.monotonic()
     assert chat_queue.drain(client, chat_id, seen.append) == 1 and seen == [7]
+    assert time.monotonic() - started >= 0.25, "it waited for the lock to lapse, it did not steal it"
+
+
+def test_a_live_holder_keeps_its_lock_through_a_long_update_and_others_leave_it_alone(
+        services: dict[str, str]) -> None:
+    client = redis.Redis.from_url(services["REDIS_URL"])
+    chat_id = random.randint(10**9, 2 * 10**9)
+    lock_ms = 600
+    inside, release = threading.Event(), threading.Event()
+    seen: list[int] = []
+
+    def slow(event_id: int) -> None:  # an update whose handler takes several lock periods
+        inside.set()
+        release.wait(10)
+        seen.append(event_id)
+
+    for event_id in (1, 2):
+        chat_queue.push(client, chat_id, event_id)
+    holder = threading.Thread(target=chat_queue.drain, args=(client, chat_id, slow), kwargs={"lock_ms": lock_ms})
+    holder.start()
+    assert inside.wait(10)
+    started = time.monotonic()
+    # a second drainer sees work waiting, watches the lock, sees it renewed and leaves
+    assert chat_queue.drain(client, chat_id, seen.append, lock_ms=lock_ms) == 0
+    assert time.monotonic() - started < lock_ms / 1000 + 0.5
+    deadline = time.monotonic() + 3 * lock_ms / 1000
+    while time.monotonic() < deadline:  # three lock periods inside one update: the heartbeat holds it
+        assert client.pttl(f"aisha:chatq:{chat_id}:lock") > 0
+        time.sleep(0.05)
+    release.set()
+    holder.join(10)
+    assert seen == [1, 2] and not client.exists(f"aisha:chatq:{chat_id}:lock")

@@ -75,3 +75,14 @@ def test_only_a_flows_text_message_or_edit_is_kept_for_later() -> None:
         assert keep_for_later("answerCallbackQuery", {"callback_query_id": "q"}) is None
     assert [method for method, _ in kept] == ["sendMessage", "editMessageText"]
     assert kept[0][1]["reply_markup"] == {"inline_keyboard": [[{"text": "Menu", "callback_data": "menu:show"}]]}
+
+
+def test_which_handler_failures_are_tried_again() -> None:
+    from aisha.services.tg_dispatch import transient
+
+    # the execution environment died, timed out, ran out of memory; a service or the runner was away
+    for passing in ("Runtime.ExitError", "Runtime.OutOfMemory", "Sandbox.Timedout", "ConnectionError",
+                    "OperationalError", "TimedOut", "NetworkError", "InvokeFailed"):
+        assert transient(passing), passing
+    for bug in ("KeyError", "ValueError", "Unhandled", "ClientError", "BadRequest"):  # fails every time
+        assert not transient(bug), bug

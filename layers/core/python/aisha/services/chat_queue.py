@@ -5,13 +5,19 @@ list in order, one update at a time. A failing update is recorded and skipped, s
 the chat. The update being handled is moved, not popped, onto the chat's in-flight list (LMOVE) and
 dropped from it only once handled: if handling raises, it goes back to the head of the queue before the
 error goes up; if the drainer is killed, the next one (once the lock has expired) puts it back first.
-The lock expires on its own if its holder dies.
+The lock is short (LOCK_MS) and renewed by its holder while it handles an update (a heartbeat
+thread), so it lapses soon after its holder dies. A drainer that finds the lock taken while updates
+wait watches it: renewed means its holder is alive and will see them; lapsed means the holder died, and
+this drainer takes over (the updates of a killed dispatcher wait seconds, not until a sweep).
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -19,8 +25,13 @@ if TYPE_CHECKING:
 
 
 _PREFIX = "aisha:chatq"
+LOCK_MS = 10_000  # a dead holder's lock lapses within this; a live one renews it every third of it
 _RELEASE = """
 if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
+return 0
+"""
+_RENEW = """
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end
 return 0
 """
 
@@ -51,7 +62,48 @@ def _put_back(client: redis.Redis, chat_id: int) -> None:
         pass
 
 
-def drain(client: redis.Redis, chat_id: int, handle: Callable[[int], None], *, lock_ms: int = 120_000,
+def _waiting(client: redis.Redis, chat_id: int) -> bool:
+    return bool(client.llen(_queue(chat_id)) or client.llen(_in_flight(chat_id)))
+
+
+def _holder_alive(client: redis.Redis, chat_id: int, lock_ms: int, poll: float = 0.2) -> bool:
+    """Watch a taken lock: True once its holder renews it (alive: it will see what waits), False once
+    it lapses or is released (free to take)."""
+    deadline = time.monotonic() + lock_ms / 1000 + 1.0
+    last = int(client.pttl(_lock(chat_id)))  # type: ignore[arg-type]
+    while time.monotonic() < deadline:
+        if last < 0:  # -2: gone; -1 (no expiry) never comes from this module
+            return False
+        time.sleep(poll)
+        now = int(client.pttl(_lock(chat_id)))  # type: ignore[arg-type]
+        if now > last:
+            return True
+        last = now
+    return True  # still held after a whole lock period: someone holds it on purpose
+
+
+@contextmanager
+def _heartbeat(client: redis.Redis, chat_id: int, token: str, lock_ms: int) -> Iterator[None]:
+    """Renew the lock every third of its life while the body runs (a handler may take long)."""
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(lock_ms / 3000):
+            try:
+                client.eval(_RENEW, 1, _lock(chat_id), token, str(lock_ms))
+            except Exception:  # Redis away for a moment: the next beat tries again
+                continue
+
+    thread = threading.Thread(target=beat, name=f"chat-lock-{chat_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=1.0)
+
+
+def drain(client: redis.Redis, chat_id: int, handle: Callable[[int], None], *, lock_ms: int = LOCK_MS,
           max_updates: int = 500) -> int:
     """Handle this chat's queued updates in order if no one else is; returns how many were handled.
 
@@ -61,6 +113,8 @@ def drain(client: redis.Redis, chat_id: int, handle: Callable[[int], None], *, l
     while handled < max_updates:
         token = secrets.token_hex(8)
         if not client.set(_lock(chat_id), token, nx=True, px=lock_ms):
+            if _waiting(client, chat_id) and not _holder_alive(client, chat_id, lock_ms):
+                continue  # its holder died: take over
             return handled  # another worker drains this chat; it will see what we pushed
         try:
             _put_back(client, chat_id)  # a drainer before us died mid-update: that one goes first
@@ -70,13 +124,14 @@ def drain(client: redis.Redis, chat_id: int, handle: Callable[[int], None], *, l
                     break
                 event_id = int(raw)
                 try:
-                    handle(event_id)
+                    with _heartbeat(client, chat_id, token, lock_ms):
+                        handle(event_id)
                 except BaseException:
                     _put_back(client, chat_id)
                     raise
                 client.lrem(_in_flight(chat_id), 1, str(event_id))
                 handled += 1
-                client.pexpire(_lock(chat_id), lock_ms)
+                client.eval(_RENEW, 1, _lock(chat_id), token, str(lock_ms))
         finally:
             client.eval(_RELEASE, 1, _lock(chat_id), token)
         if pending(client, chat_id) == 0:  # pushed between our last pop and the release?

@@ -1,6 +1,8 @@
 """Draining a chat's queue: each update to the handler function of its kind, in order.
 
-A handler that fails has its update recorded and parked for replay, and the chat moves on; so does an
+A handler that fails for a reason that passes (killed, timed out, out of memory, a service away, the
+runner throttling) has its update tried again, first in its chat's line, up to MAX_ATTEMPTS; a handler
+that fails otherwise, or every time, has its update parked for replay and the chat moves on; so does an
 update that cannot be read or routed (its row never stays `processing`). When the dispatch itself
 fails (the database or Redis is away), the update goes back to the head of its chat's queue and the
 error goes up, so the dispatcher's Event invocation is retried: nothing popped is dropped, and a
@@ -54,16 +56,40 @@ def handle_event(db: Database, event_id: int, route: Route, invoke: InvokeSync) 
     except Exception as exc:  # poison or a routing bug: deterministic, so retrying would not help
         code = exc.code if isinstance(exc, AishaError) else "route_failed"
         return _park(db, event_id, code, f"{type(exc).__name__}: {exc}")
+    last_try = tries is not None and tries["processing_attempts"] >= MAX_ATTEMPTS
     try:
         answer, error = invoke(function, {"event_id": event_id, "update": update})
-    except Exception as exc:  # the invoke itself failed (runner down): park, don't block the chat
-        answer, error = {"errorMessage": str(exc)}, "InvokeFailed"
+    except Exception as exc:  # the invoke itself failed (the runner away or throttling): try again later
+        if not last_try:
+            raise TryLater(f"{function} not reached: {exc}") from exc
+        answer, error = {"errorMessage": str(exc), "errorType": "InvokeFailed"}, "InvokeFailed"
     if error is None:
         with db.transaction() as conn:
             journal.mark(conn, event_id, EventStatus.PROCESSED)
         return EventStatus.PROCESSED.value
     message = answer.get("errorMessage") if isinstance(answer, dict) else str(answer)
-    return _park(db, event_id, f"handler_{error}"[:64], f"{function}: {message}")
+    error_type = str(answer.get("errorType") or error) if isinstance(answer, dict) else error
+    if transient(error_type) and not last_try:
+        # the handler was killed, timed out or lost a service mid-flow: its update runs again, first
+        # in its chat's line (flows are idempotent per update); a bug fails every try and is parked
+        raise TryLater(f"{function} failed ({error_type}): {message}")
+    return _park(db, event_id, f"handler_{error_type}"[:64], f"{function}: {message}")
+
+
+class TryLater(Exception):
+    """The update's handler did not finish for a reason that passes (see `transient`)."""
+
+
+# errorType values of failures that pass: the execution environment died, timed out or ran out of memory
+# (Lambda's Runtime.* and Sandbox.*), or a service the flow needs was away (the exception's class name)
+_TRANSIENT_PREFIXES = ("Runtime.", "Sandbox.")
+_TRANSIENT_TYPES = frozenset({"ConnectionError", "TimeoutError", "OperationalError", "BusyLoadingError",
+                              "ConnectionRefusedError", "ConnectionResetError", "Unavailable", "TimedOut",
+                              "NetworkError", "PoolTimeout", "InvokeError", "InvokeFailed"})
+
+
+def transient(error_type: str) -> bool:
+    return error_type.startswith(_TRANSIENT_PREFIXES) or error_type in _TRANSIENT_TYPES
 
 
 def _park(db: Database, event_id: int, code: str, reason: str) -> str:
