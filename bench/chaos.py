@@ -21,6 +21,7 @@ import functools
 import random
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -171,11 +172,48 @@ def run_scenario(stack: ChaosStack, scenario: Scenario, *, n: int, spread: float
 
     did, hits = asyncio.run(drive())
     chats = workload.start_users + workload.gen_users
-    left = queues_drained(stack, chats, timeout=max(5.0, deadline - time.monotonic()))
+    with Sweeper(stack):  # the scheduled sweep, on the stack's compressed clock
+        left = queues_drained(stack, chats, timeout=max(5.0, deadline - time.monotonic()),
+                              keys=workload.telegram_keys + workload.fal_keys)
     _bot_quiet(stack)  # late sends (duplicates) land before counting
     effects = count(stack, workload, failed_before)
     unacked = sum(1 for d in workload.deliveries if not d.acked)
     return Outcome(scenario.name, effects, did, hits, time.monotonic() - began, unacked, left)
+
+
+class Sweeper:
+    """`fal_reconcile`, run every `every` seconds while the queues drain, as its schedule runs it every
+    5 minutes in production (the stack's retry and reconcile delays are scaled down alike): what a fault
+    left for the sweep (a due FAL retry, a stuck update, an unsent message) is part of the outcome."""
+
+    def __init__(self, stack: ChaosStack, every: float = 2.0) -> None:
+        self.stack, self.every = stack, every
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="chaos-sweeper", daemon=True)
+        self.runs = 0
+
+    def __enter__(self) -> Sweeper:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(30)
+
+    def _run(self) -> None:
+        from aisha.config import load_settings
+        from aisha.invoke import FunctionInvoker
+
+        while not self._stop.wait(self.every):
+            for url in self.stack.runner_urls:  # whichever instance is up (one may have been killed)
+                invoker = FunctionInvoker(load_settings({**self.stack.env, "LAMBDA_ENDPOINT_URL": url}),
+                                          environ=self.stack.env)
+                try:
+                    invoker.invoke_sync("fal_reconcile", {})
+                    self.runs += 1
+                    break
+                except Exception:  # that instance is down, or the sweep failed: the next tick tries again
+                    continue
 
 
 def _bot_quiet(stack: ChaosStack, quiet: float = 1.0, timeout: float = 15.0) -> None:

@@ -198,9 +198,20 @@ def _buttons(message: dict[str, Any]) -> list[str]:
     return [b.get("callback_data", "") for row in rows for b in row]
 
 
-def queues_drained(stack: ChaosStack, chat_ids: list[int], timeout: float) -> str:
+def retries_pending(stack: ChaosStack, keys: list[str]) -> int:
+    """This run's deliveries waiting for a processing retry on their schedule (status `failed`)."""
+    import psycopg
+
+    with psycopg.connect(stack.env["DATABASE_URL"]) as conn:
+        row = conn.execute("SELECT count(*) FROM webhook_events WHERE delivery_key = ANY(%s) AND status = 'failed'",
+                           (keys,)).fetchone()
+    return int(row[0]) if row else 0
+
+
+def queues_drained(stack: ChaosStack, chat_ids: list[int], timeout: float, keys: list[str] | None = None) -> str:
     """Wait until the runners' Event queue holds nothing queued, running or waiting to retry and no chat
     queue of ours holds or handles an update, twice in a row (a hand-off between the two is not idle).
+    With `keys`, also until none of those deliveries waits for a processing retry (the sweep hands them on).
     Returns "" once drained, or what was still there at `timeout` (a fault left something behind)."""
     import time
 
@@ -211,6 +222,9 @@ def queues_drained(stack: ChaosStack, chat_ids: list[int], timeout: float) -> st
             stats = queue_stats(stack.env)
             busy = [c for c in chat_ids if not chats_idle(stack.env, [c])]
             left = f"events {stats}, busy chats {_chat_states(stack.env, busy)}" if not _settled(stats) or busy else ""
+            waiting = retries_pending(stack, keys) if keys and not left else 0
+            if waiting:
+                left = f"{waiting} deliveries waiting for their retry"
         except Exception as exc:  # Redis not back yet
             left = f"redis: {type(exc).__name__}"
         calm = calm + 1 if not left else 0

@@ -96,6 +96,9 @@ class ChaosStack:
             "WELCOME_BONUS": str(WELCOME_BONUS), "LOG_LEVEL": "INFO", "FAL_JWKS_MIN_REFRESH_SECONDS": "0.5",
             "RUNNER_EVENTS_PREFIX": f"chaos:{tag}:events", "RUNNER_EVENTS_BACKOFF": self.events_backoff,
             "RUNNER_EVENTS_CLAIM_IDLE": "3",
+            # the sweep's clock, scaled down like the Event retries: FAL processing retries after 1, 2, 2... s
+            # (60 s doubling to an hour in production), stuck work is looked at after 10 s (15 minutes)
+            "FAL_RETRY_BASE_SECONDS": "1", "FAL_RETRY_MAX_DELAY_SECONDS": "2", "RECONCILE_AFTER_SECONDS": "10",
         }
         self.stack = Stack(manifest=ROOT / "chalice.json", env=self.env, state=self.home / "stack",
                            runner_ports=(0, 0), nginx_port=nginx_port, runner_args=("--drain-timeout", "10"))

@@ -493,3 +493,25 @@ def test_a_message_of_several_sends_resends_only_the_part_that_failed(functions:
     assert _sql(functions, "SELECT status FROM notifications WHERE key = %s", (note,))[0]["status"] == "sent"
     assert len(functions.chat.calls("sendMediaGroup", chat_id=user)) == 1  # the images went once
     assert _texts(functions, user).count(catalogue("en", "generation_nsfw_hidden", count=1)) == 1
+
+
+def test_a_start_whose_handler_died_before_the_welcome_still_welcomes_once(functions: Functions) -> None:
+    """Registered (user and bonus committed), then killed before the welcome went: the rerun, for a
+    known user, still owes it; a later /start does not repeat it."""
+    from aisha.services import tg_dispatch, users
+    from aisha.worker import state
+
+    user = functions.new_user()
+    functions.chat.add_fault(500, method="sendMessage", chat_id=user, count=1)  # the first try dies here
+    update = telegram_update("start", user)
+    _webhook(functions, update)
+    with pytest.raises(tg_dispatch.TryLater):
+        functions.call("tg_dispatch", {"chat_id": user})
+    with state().db.transaction() as conn:
+        assert users.owes_welcome(conn, user)  # registered, not yet welcomed
+    functions.call("tg_dispatch", {"chat_id": user})  # the retried invocation
+    welcome = catalogue("en", "welcome", name="Ann", bonus=functions.env.get("WELCOME_BONUS", "0"))
+    assert _texts(functions, user).count(welcome) == 1
+    _through_the_bot(functions, telegram_update("start", user))
+    assert _texts(functions, user).count(welcome) == 1
+    assert catalogue("en", "welcome_back", name="Ann") in _texts(functions, user)

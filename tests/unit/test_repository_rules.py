@@ -66,3 +66,12 @@ def test_every_env_reference_is_a_documented_setting() -> None:
     readme = (ROOT / "README.md").read_text()
     for name in MANIFEST["environment_variables"]:
         assert f"`{name}`" in readme, f"{name} is passed to functions but not documented in the README"
+
+
+def test_every_setting_reaches_the_functions() -> None:
+    """A setting the manifest does not pass is never seen by a function, on the runner or on AWS."""
+    from aisha.config import Settings
+
+    passed = set(MANIFEST["environment_variables"])
+    missing = sorted(name.upper() for name in Settings.model_fields if name.upper() not in passed)
+    assert not missing, f"settings chalice.json does not pass to the functions: {missing}"

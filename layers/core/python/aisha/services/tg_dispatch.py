@@ -50,13 +50,15 @@ def handle_event(db: Database, event_id: int, route: Route, invoke: InvokeSync) 
             journal.mark(conn, event_id, EventStatus.PARKED, error_code="handler_never_finished",
                          error=f"no handler run finished in {MAX_ATTEMPTS} attempts")
             return EventStatus.PARKED.value
+    last_try = tries is not None and tries["processing_attempts"] >= MAX_ATTEMPTS
     try:
         update = json.loads(event.body)
         function = route(update, chat_id_of(update))
     except Exception as exc:  # poison or a routing bug: deterministic, so retrying would not help
+        if transient(type(exc).__name__) and not last_try:  # but the state's Redis may be restarting
+            raise TryLater(f"routing needs a service that is away: {exc}") from exc
         code = exc.code if isinstance(exc, AishaError) else "route_failed"
         return _park(db, event_id, code, f"{type(exc).__name__}: {exc}")
-    last_try = tries is not None and tries["processing_attempts"] >= MAX_ATTEMPTS
     try:
         answer, error = invoke(function, {"event_id": event_id, "update": update})
     except Exception as exc:  # the invoke itself failed (the runner away or throttling): try again later

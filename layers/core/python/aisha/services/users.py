@@ -54,6 +54,17 @@ def register(
     return User.model_validate(row), created
 
 
+def owes_welcome(conn: Connection, user_id: int) -> bool:
+    """True until the user's welcome went out (see mark_welcomed): a handler killed after registering
+    the user and before the welcome runs again for a known user, and still owes it."""
+    row = conn.execute("SELECT welcomed_at IS NULL AS owed FROM users WHERE id = %s", (user_id,)).fetchone()
+    return bool(row and row["owed"])
+
+
+def mark_welcomed(conn: Connection, user_id: int) -> None:
+    conn.execute("UPDATE users SET welcomed_at = now() WHERE id = %s AND welcomed_at IS NULL", (user_id,))
+
+
 def set_language(conn: Connection, user_id: int, language: Language) -> None:
     updated = conn.execute(
         "UPDATE users SET language = %s, updated_at = now() WHERE id = %s", (language.value, user_id)

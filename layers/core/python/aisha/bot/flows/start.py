@@ -41,8 +41,12 @@ async def handle(ctx: BotContext) -> None:
         return
     # /start, /menu, or free text outside any conversation
     ctx.clear_state()
-    if ctx.created:
+    with ctx.worker.db.transaction() as conn:
+        owed = ctx.created or users.owes_welcome(conn, ctx.user.id)
+    if owed:  # marked once Telegram has it: a kill in between sends it again rather than never
         await ctx.reply(ctx.t("welcome", name=ctx.user.first_name or "👋", bonus=ctx.worker.settings.welcome_bonus))
+        with ctx.worker.db.transaction() as conn:
+            users.mark_welcomed(conn, ctx.user.id)
     elif ctx.text.startswith("/start"):
         await ctx.reply(ctx.t("welcome_back", name=ctx.user.first_name or "👋"))
     await show_menu(ctx)
