@@ -515,3 +515,21 @@ def test_a_start_whose_handler_died_before_the_welcome_still_welcomes_once(funct
     _through_the_bot(functions, telegram_update("start", user))
     assert _texts(functions, user).count(welcome) == 1
     assert catalogue("en", "welcome_back", name="Ann") in _texts(functions, user)
+
+
+def test_a_notification_to_a_user_who_blocked_the_bot_is_given_up_not_retried(functions: Functions) -> None:
+    from aisha.handlers.fal_process import send_notifications
+    from aisha.services import outbox
+    from aisha.worker import state
+
+    user = functions.new_user()
+    _through_the_bot(functions, telegram_update("start", user))
+    functions.chat.add_fault(403, method="sendMessage", chat_id=user, count=1)  # "bot was blocked by the user"
+    key = f"test-blocked:{user}"
+    with state().db.transaction() as conn:
+        outbox.enqueue(conn, key, user, "bot_call", {"method": "sendMessage",
+                                                     "params": {"chat_id": user, "text": "hello"}})
+    send_notifications(state(), [key])
+    rows = _sql(functions, "SELECT status, last_error FROM notifications WHERE key = %s", (key,))
+    assert rows[0]["status"] == "failed" and "Forbidden" in rows[0]["last_error"]
+    assert key not in outbox.pending_keys(state().db)  # the sweep does not send it again

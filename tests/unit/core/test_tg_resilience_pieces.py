@@ -82,7 +82,8 @@ def test_which_handler_failures_are_tried_again() -> None:
 
     # the execution environment died, timed out, ran out of memory; a service or the runner was away
     for passing in ("Runtime.ExitError", "Runtime.OutOfMemory", "Sandbox.Timedout", "ConnectionError",
-                    "OperationalError", "TimedOut", "NetworkError", "InvokeFailed"):
+                    "OperationalError", "TimedOut", "NetworkError", "InvokeFailed", "DatabaseUnavailable",
+                    "StorageError"):
         assert transient(passing), passing
     for bug in ("KeyError", "ValueError", "Unhandled", "ClientError", "BadRequest"):  # fails every time
         assert not transient(bug), bug

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 Send = Callable[[str, int, dict[str, Any]], Coroutine[Any, Any, None]]
 RunAsync = Callable[[Coroutine[Any, Any, None]], None]
+FORBIDDEN = "telegram_forbidden"  # the error code of a send to a user who blocked the bot
 CLAIM_SECONDS = 300  # longer than any send (flood waits included); a lapsed claim means its sender died
 
 
@@ -64,6 +65,12 @@ def deliver(db: Database, key: str, send: Send, run: RunAsync, *, claim_seconds:
     try:
         run(send(row["kind"], row["chat_id"], payload))
     except (AishaError, OSError) as exc:
+        if isinstance(exc, AishaError) and exc.code == FORBIDDEN:  # blocked by the user: given up, not retried
+            with db.transaction() as conn:
+                conn.execute("UPDATE notifications SET status = 'failed', claimed_until = NULL, last_error = %s "
+                             "WHERE id = %s", (str(exc)[:500], row["id"]))
+            log.warning("notification %s given up: %s", key, exc, extra={"notification": key})
+            return False
         wait = exc.retry_after if isinstance(exc, UpstreamError) and exc.retry_after else 0.0
         with db.transaction() as conn:
             conn.execute("UPDATE notifications SET claimed_until = now() + make_interval(secs => %s), "

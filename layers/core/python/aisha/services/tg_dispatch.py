@@ -87,7 +87,8 @@ class TryLater(Exception):
 _TRANSIENT_PREFIXES = ("Runtime.", "Sandbox.")
 _TRANSIENT_TYPES = frozenset({"ConnectionError", "TimeoutError", "OperationalError", "BusyLoadingError",
                               "ConnectionRefusedError", "ConnectionResetError", "Unavailable", "TimedOut",
-                              "NetworkError", "PoolTimeout", "InvokeError", "InvokeFailed"})
+                              "NetworkError", "PoolTimeout", "InvokeError", "InvokeFailed",
+                              "DatabaseUnavailable", "StorageError"})  # aisha.errors' own "try later"
 
 
 def transient(error_type: str) -> bool:

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto
-from telegram.error import RetryAfter, TelegramError
+from telegram.error import Forbidden, RetryAfter, TelegramError
 
 from aisha.callbacks import Callback
 from aisha.errors import TelegramApiError
@@ -41,6 +41,8 @@ class Notifier:
                 live.forget(self.redis, chat_id)
         except RetryAfter as exc:
             raise TelegramApiError(str(exc), code="telegram_flood_control", retry_after=retry_seconds(exc)) from exc
+        except Forbidden as exc:  # the user blocked the bot (or deleted the chat): resending cannot help
+            raise TelegramApiError(f"Forbidden: {exc}", code="telegram_forbidden") from exc
         except TelegramError as exc:
             raise TelegramApiError(f"{exc.__class__.__name__}: {exc}") from exc
 
