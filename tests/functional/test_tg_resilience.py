@@ -533,3 +533,27 @@ def test_a_notification_to_a_user_who_blocked_the_bot_is_given_up_not_retried(fu
     rows = _sql(functions, "SELECT status, last_error FROM notifications WHERE key = %s", (key,))
     assert rows[0]["status"] == "failed" and "Forbidden" in rows[0]["last_error"]
     assert key not in outbox.pending_keys(state().db)  # the sweep does not send it again
+
+
+def test_a_message_sent_while_redis_is_away_is_marked_sent_not_resent(functions: Functions) -> None:
+    """The notifier forgets the chat's live step in Redis after the send; Redis refusing must not make a
+    message that went out look unsent (its claim would lapse and the sweep would send it again)."""
+    import redis
+    from aisha.services import outbox
+    from aisha.telegram.notifier import Notifier
+    from aisha.worker import state
+
+    from infra.devservices.procs import free_port
+
+    worker = state()
+    user = functions.new_user()
+    _through_the_bot(functions, telegram_update("start", user))
+    away = redis.Redis(host="127.0.0.1", port=free_port(), socket_connect_timeout=0.5)  # nothing listens
+    notifier = Notifier(worker.notifier.bot, worker.storage, worker.settings.s3_bucket_images, away)
+    key = f"test-redis-away:{user}"
+    with worker.db.transaction() as conn:
+        outbox.enqueue(conn, key, user, "bot_call", {"method": "sendMessage",
+                                                     "params": {"chat_id": user, "text": "still here"}})
+    assert outbox.deliver(worker.db, key, notifier.send, worker.loop.run)
+    assert _sql(functions, "SELECT status FROM notifications WHERE key = %s", (key,))[0]["status"] == "sent"
+    assert _texts(functions, user)[-1] == "still here"

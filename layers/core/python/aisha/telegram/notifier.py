@@ -7,6 +7,7 @@ outbox that calls `send` needs no Telegram library to know a send failed.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,7 @@ from aisha.texts import shown_prompt, text
 if TYPE_CHECKING:
     from redis import Redis
 
+log = logging.getLogger("aisha.notifier")
 Render = Callable[["Notifier", int, dict[str, Any]], Awaitable[None]]
 
 
@@ -37,14 +39,17 @@ class Notifier:
         try:
             await self.bot.initialize()  # a no-op once done
             await RENDERERS[kind](self, chat_id, payload)
-            if self.redis is not None:  # a milestone now sits below the step the user was at
-                live.forget(self.redis, chat_id)
         except RetryAfter as exc:
             raise TelegramApiError(str(exc), code="telegram_flood_control", retry_after=retry_seconds(exc)) from exc
         except Forbidden as exc:  # the user blocked the bot (or deleted the chat): resending cannot help
             raise TelegramApiError(f"Forbidden: {exc}", code="telegram_forbidden") from exc
         except TelegramError as exc:
             raise TelegramApiError(f"{exc.__class__.__name__}: {exc}") from exc
+        if self.redis is not None:  # a milestone now sits below the step the user was at
+            try:
+                live.forget(self.redis, chat_id)
+            except Exception as exc:  # Redis away: the message went, it must be marked sent, not resent
+                log.warning("cannot forget the live step of chat %s: %s", chat_id, exc)
 
 
 async def _avatar_ready(n: Notifier, chat_id: int, p: dict[str, Any]) -> None:
