@@ -7,7 +7,7 @@ It starts what `make run` starts (the local services, the Telegram and FAL stand
 instances with their provisioned workers, nginx in front of them: infra.run's parts), then, as Telegram
 users writing in the stand-in, each a new user:
 - cold: the first /start after the stack came up (every runner ready: provisioned workers initialised);
-  the functions behind it that have no provisioned worker (bot_start) start on this update;
+  bot_start answers it from its provisioned worker; bot_help and the other flows start on their first use;
 - warm: --users more new users after --warmup, one at a time: p50 / p95 / max;
 beside, in the same run: GET /health through nginx, warm (the path's floor: nginx, a runner, one function
 that touches PostgreSQL, Redis and S3). A latency is from the user's message reaching the stand-in to the bot's
