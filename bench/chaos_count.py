@@ -208,10 +208,21 @@ def retries_pending(stack: ChaosStack, keys: list[str]) -> int:
     return int(row[0]) if row else 0
 
 
+def notifications_pending(stack: ChaosStack, chat_ids: list[int]) -> int:
+    """Messages to these chats the outbox still owes (the sweep sends them again)."""
+    import psycopg
+
+    with psycopg.connect(stack.env["DATABASE_URL"]) as conn:
+        row = conn.execute("SELECT count(*) FROM notifications WHERE chat_id = ANY(%s) AND status = 'pending'",
+                           (chat_ids,)).fetchone()
+    return int(row[0]) if row else 0
+
+
 def queues_drained(stack: ChaosStack, chat_ids: list[int], timeout: float, keys: list[str] | None = None) -> str:
     """Wait until the runners' Event queue holds nothing queued, running or waiting to retry and no chat
     queue of ours holds or handles an update, twice in a row (a hand-off between the two is not idle).
-    With `keys`, also until none of those deliveries waits for a processing retry (the sweep hands them on).
+    With `keys`, also until none of those deliveries waits for a processing retry (the sweep hands them on);
+    and until the outbox owes these chats nothing (the sweep sends again what a fault held back).
     Returns "" once drained, or what was still there at `timeout` (a fault left something behind)."""
     import time
 
@@ -225,6 +236,9 @@ def queues_drained(stack: ChaosStack, chat_ids: list[int], timeout: float, keys:
             waiting = retries_pending(stack, keys) if keys and not left else 0
             if waiting:
                 left = f"{waiting} deliveries waiting for their retry"
+            unsent = notifications_pending(stack, chat_ids) if not left else 0
+            if unsent:
+                left = f"{unsent} messages waiting in the outbox"
         except Exception as exc:  # Redis not back yet
             left = f"redis: {type(exc).__name__}"
         calm = calm + 1 if not left else 0

@@ -20,7 +20,7 @@ DOWN = 2.0  # seconds a fault lasts
 SPREAD = 2.0  # seconds over which the deliveries start; the fault starts halfway
 
 def _run(stack: ChaosStack, name: str) -> Outcome:
-    outcome = run_scenario(stack, SCENARIOS[name], n=N, spread=SPREAD, down=DOWN, settle=20.0)
+    outcome = run_scenario(stack, SCENARIOS[name], n=N, spread=SPREAD, down=DOWN, settle=30.0)
     print(details(outcome))
     return outcome
 

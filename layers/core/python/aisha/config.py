@@ -74,6 +74,11 @@ class Settings(BaseModel):
     # Telegram flood control: how long a flow's Bot API calls (an outbox message's) may wait out 429s
     telegram_flood_wait_seconds: float = Field(default=10.0, ge=0, le=60)
 
+    # the outbox: a sender's claim on a message (longer than any send, flood waits included: a lapsed claim
+    # means its sender died, and the message goes again), and how old an unsent message is before the sweep
+    outbox_claim_seconds: int = Field(default=300, ge=5)
+    outbox_resend_after_seconds: int = Field(default=60, ge=0)
+
     # support: how users reach a person (/paysupport, /terms, "contact support"); unset, the bot names
     # "the bot's administrator" (catalogue key support_contact_default)
     support_contact: str | None = Field(default=None, max_length=200)

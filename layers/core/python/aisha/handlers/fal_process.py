@@ -16,7 +16,8 @@ log = logging.getLogger("aisha.fal")
 
 def send_notifications(worker: WorkerState, keys: list[str]) -> None:
     for key in keys:
-        outbox.deliver(worker.db, key, worker.notifier.send, worker.loop.run)
+        outbox.deliver(worker.db, key, worker.notifier.send, worker.loop.run,
+                       claim_seconds=worker.settings.outbox_claim_seconds)
 
 
 def process_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

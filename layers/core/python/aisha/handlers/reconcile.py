@@ -40,7 +40,7 @@ def reconcile_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     stuck_chats = tg_dispatch.requeue_stuck(worker.db, worker.redis, older_than_seconds=s.reconcile_after_seconds)
     for chat_id in stuck_chats:
         worker.invoker.invoke_event(TG_DISPATCH, {"chat_id": chat_id})
-    unsent = outbox.pending_keys(worker.db, older_than_seconds=60)
+    unsent = outbox.pending_keys(worker.db, older_than_seconds=s.outbox_resend_after_seconds)
     send_notifications(worker, unsent)
     summary = {"checked": report.checked, "still_running": report.still_running,
                "handed_on": len(report.to_process) - not_queued, "retries_due": report.retried,
