@@ -79,12 +79,12 @@ def configure_logging(level: str = "INFO", secrets: Iterable[str] = (), stream: 
     root.setLevel(level)
 
 
-class _Bound(logging.LoggerAdapter):  # type: ignore[type-arg]
+class _Bound(logging.LoggerAdapter):
     def process(self, msg: Any, kwargs: MutableMapping[str, Any]) -> tuple[Any, MutableMapping[str, Any]]:
         kwargs["extra"] = {**(self.extra or {}), **kwargs.get("extra", {})}
         return msg, kwargs
 
 
-def bind(logger: logging.Logger, **fields: Any) -> logging.LoggerAdapter:  # type: ignore[type-arg]
+def bind(logger: logging.Logger, **fields: Any) -> logging.LoggerAdapter:
     """A logger that adds `fields` (request_id, update_id, ...) to every line."""
     return _Bound(logger, fields)

@@ -173,7 +173,7 @@ _NO_CALLBACK = Callback("-")
 
 def _under_limit(worker: WorkerState, name: str, per_minute: int) -> bool:
     key = f"aisha:rl:{name}:{int(time.time() // 60)}"
-    count = int(worker.redis.incr(key))  # type: ignore[arg-type]
+    count = int(worker.redis.incr(key))
     if count == 1:
         worker.redis.expire(key, 120)
     return count <= per_minute
@@ -183,7 +183,7 @@ def under_message_limit(worker: WorkerState, user_id: int) -> tuple[bool, bool]:
     """(allowed, first refusal in this minute) for the per-user message limit."""
     limit = worker.settings.rate_limit_messages_per_minute
     key = f"aisha:rl:msg:{user_id}:{int(time.time() // 60)}"
-    count = int(worker.redis.incr(key))  # type: ignore[arg-type]
+    count = int(worker.redis.incr(key))
     if count == 1:
         worker.redis.expire(key, 120)
     return count <= limit, count == limit + 1

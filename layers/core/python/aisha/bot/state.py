@@ -43,7 +43,7 @@ def load_state(client: redis.Redis, chat_id: int) -> ChatState | None:
     if raw is None:
         return None
     try:
-        return ChatState.model_validate_json(raw)  # type: ignore[arg-type]
+        return ChatState.model_validate_json(raw)
     except ValidationError:
         return None  # a state from an older release: start over rather than crash
 
@@ -72,6 +72,6 @@ def load_ending(client: redis.Redis, chat_id: int) -> Ending | None:
     if raw is None:
         return None
     try:
-        return Ending.model_validate_json(raw)  # type: ignore[arg-type]
+        return Ending.model_validate_json(raw)
     except ValidationError:
         return None

@@ -53,7 +53,7 @@ def push(client: redis.Redis, chat_id: int, event_id: int) -> None:
 
 
 def pending(client: redis.Redis, chat_id: int) -> int:
-    return int(client.llen(_queue(chat_id)))  # type: ignore[arg-type]
+    return int(client.llen(_queue(chat_id)))
 
 
 def _put_back(client: redis.Redis, chat_id: int) -> None:
@@ -70,12 +70,12 @@ def _holder_alive(client: redis.Redis, chat_id: int, lock_ms: int, poll: float =
     """Watch a taken lock: True once its holder renews it (alive: it will see what waits), False once
     it lapses or is released (free to take)."""
     deadline = time.monotonic() + lock_ms / 1000 + 1.0
-    last = int(client.pttl(_lock(chat_id)))  # type: ignore[arg-type]
+    last = int(client.pttl(_lock(chat_id)))
     while time.monotonic() < deadline:
         if last < 0:  # -2: gone; -1 (no expiry) never comes from this module
             return False
         time.sleep(poll)
-        now = int(client.pttl(_lock(chat_id)))  # type: ignore[arg-type]
+        now = int(client.pttl(_lock(chat_id)))
         if now > last:
             return True
         last = now

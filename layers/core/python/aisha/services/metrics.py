@@ -46,7 +46,7 @@ def render(families: Iterable[Family]) -> str:
 
 
 def _rows(conn: Connection, sql: str, params: Sequence[object] = ()) -> list[dict[str, object]]:
-    return list(conn.execute(sql, params).fetchall())  # type: ignore[arg-type]
+    return list(conn.execute(sql, params).fetchall())
 
 
 def _num(value: object) -> float:

@@ -27,7 +27,7 @@ async def publish(bot: Bot, client: redis.Redis, progress: Progress, language: s
     """Send or edit the avatar's progress message; True when the user saw something new."""
     key = _KEY.format(avatar_id=progress.avatar.id, request_id=progress.avatar.fal_request_id)
     body = render(progress, language)
-    known = {_str(k): _str(v) for k, v in client.hgetall(key).items()}  # type: ignore[union-attr]
+    known = {_str(k): _str(v) for k, v in client.hgetall(key).items()}
     if known.get("text") == body:
         return False
     chat_id = progress.avatar.user_id
@@ -55,7 +55,7 @@ async def finish(bot: Bot, client: redis.Redis, avatar: Avatar, language: str) -
     """The training ended: its progress message (if one was sent) says so instead of "about 95 %".
     True when it was edited; the message is forgotten either way, so it is finished once."""
     key = _KEY.format(avatar_id=avatar.id, request_id=avatar.fal_request_id)
-    known = {_str(k): _str(v) for k, v in client.hgetall(key).items()}  # type: ignore[union-attr]
+    known = {_str(k): _str(v) for k, v in client.hgetall(key).items()}
     if "message_id" not in known:
         return False
     done = avatar.status is AvatarStatus.COMPLETED

@@ -23,7 +23,7 @@ def _key(chat_id: int, group: str) -> str:
 
 def load(client: Redis, chat_id: int, group: str) -> Album | None:
     raw = client.get(_key(chat_id, group))
-    return Album.model_validate_json(raw) if raw is not None else None  # type: ignore[arg-type]
+    return Album.model_validate_json(raw) if raw is not None else None
 
 
 def save(client: Redis, chat_id: int, group: str, album: Album) -> None:

@@ -21,7 +21,7 @@ def remember(ctx: BotContext, avatar_id: int) -> None:
 
 def recall(ctx: BotContext) -> int | None:
     raw = ctx.worker.redis.get(_key(ctx.chat_id))
-    return int(raw) if raw is not None else None  # type: ignore[arg-type]
+    return int(raw) if raw is not None else None
 
 
 def forget(ctx: BotContext) -> None:
