@@ -4,15 +4,22 @@ conversation is over (cancelled, done, or expired: each in its own words)."""
 from __future__ import annotations
 
 from aisha.bot.context import BotContext, Keyboard
+from aisha.callbacks import button_data
 from aisha.services import ledger
+
+
+def menu_button(ctx: BotContext) -> tuple[str, str]:
+    """The button back to the main menu, under many answers."""
+    return ctx.t("button_menu"), button_data("menu", "show")
 
 
 def menu_rows(ctx: BotContext) -> Keyboard:
     return [
-        [(ctx.t("menu_avatar"), "avatar:new")],
-        [(ctx.t("menu_generate"), "gen:new")],
-        [(ctx.t("menu_gallery"), "gallery:avatars:0"), (ctx.t("menu_balance"), "balance:show")],
-        [(ctx.t("menu_language"), "lang:choose"), (ctx.t("menu_help"), "help:show")],
+        [(ctx.t("menu_avatar"), button_data("avatar", "new"))],
+        [(ctx.t("menu_generate"), button_data("gen", "new"))],
+        [(ctx.t("menu_gallery"), button_data("gallery", "avatars", "0")), (ctx.t("menu_balance"),
+                                                                           button_data("balance", "show"))],
+        [(ctx.t("menu_language"), button_data("lang", "choose")), (ctx.t("menu_help"), button_data("help", "show"))],
     ]
 
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto
 from telegram.error import Forbidden, RetryAfter, TelegramError
 
-from aisha.callbacks import Callback
+from aisha.callbacks import Callback, button_data
 from aisha.errors import TelegramApiError
 from aisha.storage import Storage
 from aisha.telegram import live
@@ -64,7 +64,7 @@ async def _avatar_failed(n: Notifier, chat_id: int, p: dict[str, Any]) -> None:
     lang = p.get("language", "ru")
     key = "avatar_failed" if p.get("coins") else "avatar_failed_no_refund"
     await n.bot.send_message(chat_id, text(lang, key, name=p["name"], reason=_reason(lang, p), coins=p.get("coins", 0)),
-                             reply_markup=_one_button(text(lang, "menu_avatar"), "avatar:new"))
+                             reply_markup=_one_button(text(lang, "menu_avatar"), button_data("avatar", "new")))
 
 
 async def _generation_done(n: Notifier, chat_id: int, p: dict[str, Any]) -> None:
@@ -103,15 +103,17 @@ def _next_steps(lang: str, p: dict[str, Any]) -> InlineKeyboardMarkup:
         rows.append([InlineKeyboardButton(text(lang, "generation_button_again"), callback_data=again),
                      InlineKeyboardButton(text(lang, "generation_button_style"), callback_data=style)])
     else:
-        rows.append([InlineKeyboardButton(text(lang, "generation_button_style"), callback_data="gen:new")])
-    rows.append([InlineKeyboardButton(text(lang, "generation_button_gallery"), callback_data="gallery:images:0")])
+        style = button_data("gen", "new")
+        rows.append([InlineKeyboardButton(text(lang, "generation_button_style"), callback_data=style)])
+    gallery = button_data("gallery", "images", "0")
+    rows.append([InlineKeyboardButton(text(lang, "generation_button_gallery"), callback_data=gallery)])
     return InlineKeyboardMarkup(rows)
 
 
 async def _generation_failed(n: Notifier, chat_id: int, p: dict[str, Any]) -> None:
     lang = p.get("language", "ru")
     await n.bot.send_message(chat_id, text(lang, "generation_failed", reason=_reason(lang, p), coins=p.get("coins", 0)),
-                             reply_markup=_one_button(text(lang, "menu_generate"), "gen:new"))
+                             reply_markup=_one_button(text(lang, "menu_generate"), button_data("gen", "new")))
 
 
 def _one_button(label: str, data: str) -> InlineKeyboardMarkup:

@@ -4,8 +4,9 @@ answer to unsupported updates."""
 from __future__ import annotations
 
 from aisha.bot.context import BotContext
-from aisha.bot.menu import ended_words, expired, show_menu
+from aisha.bot.menu import ended_words, expired, menu_button, show_menu
 from aisha.bot.routing import COMMANDS, FLOW_FUNCTIONS, command_menu, command_of
+from aisha.callbacks import button_data
 from aisha.functions import BOT_AVATAR
 
 
@@ -46,10 +47,10 @@ async def handle(ctx: BotContext) -> None:
         await ctx.answer_button()
         s = ctx.worker.settings
         await ctx.reply(ctx.t("help", training=s.price_training, image=s.price_image, commands=command_lines(ctx)),
-                        [[(ctx.t("button_menu"), "menu:show")]])
+                        [[(ctx.t("button_menu"), button_data("menu", "show"))]])
         return
     if command in ("paysupport", "terms"):
-        await ctx.reply(ctx.t(command, contact=support_contact(ctx)), [[(ctx.t("button_menu"), "menu:show")]])
+        await ctx.reply(ctx.t(command, contact=support_contact(ctx)), [[menu_button(ctx)]])
         return
     if command is not None and command not in COMMANDS:
         await ctx.reply(ctx.t("unknown_command", command=command[:32], commands=command_lines(ctx)))

@@ -10,6 +10,7 @@ from telegram.error import TelegramError
 from aisha.bot.context import BotContext
 from aisha.bot.menu import show_menu
 from aisha.bot.routing import command_menu
+from aisha.callbacks import button_data
 from aisha.models import Language
 from aisha.services import users
 from aisha.texts import text
@@ -22,7 +23,8 @@ async def handle(ctx: BotContext) -> None:
     if (pressed.flow, pressed.action) == ("lang", "choose") or ctx.text.startswith("/language"):
         await ctx.answer_button()
         # each language named in itself, from its own catalogue
-        choices = [(text(language.value, "language_name"), f"lang:set:{language.value}") for language in Language]
+        choices = [(text(language.value, "language_name"), button_data("lang", "set",
+                                                                       language.value)) for language in Language]
         await ctx.edit_or_reply(ctx.t("choose_language"), [choices])
         return
     if (pressed.flow, pressed.action) == ("lang", "set"):

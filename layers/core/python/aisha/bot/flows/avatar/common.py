@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aisha.bot.context import BotContext, Keyboard
+from aisha.callbacks import button_data
 from aisha.errors import NotFound
 from aisha.models import Avatar, AvatarStatus, Preset
 from aisha.services import avatars, photos
@@ -55,12 +56,12 @@ async def answer_closed(ctx: BotContext, avatar: Avatar) -> None:
     await ctx.answer_button()
     rows: Keyboard = []
     if avatar.status is AvatarStatus.TRAINING:
-        rows.append([(ctx.t("avatar_button_status"), f"avatar:status:{avatar.id}")])
+        rows.append([(ctx.t("avatar_button_status"), button_data("avatar", "status", avatar.id))])
     elif avatar.status is AvatarStatus.COMPLETED:
-        rows.append([(ctx.t("button_generate"), f"generate:{avatar.id}")])
+        rows.append([(ctx.t("button_generate"), button_data("generate", str(avatar.id)))])
     else:  # cancelled, or the training failed
-        rows.append([(ctx.t("avatar_button_new"), "avatar:new")])
-    rows.append([(ctx.t("button_menu"), "menu:show")])
+        rows.append([(ctx.t("avatar_button_new"), button_data("avatar", "new"))])
+    rows.append([(ctx.t("button_menu"), button_data("menu", "show"))])
     await ctx.reply(ctx.t(f"avatar_closed_{avatar.status.value}", name=avatar.name), rows)
 
 
@@ -78,4 +79,4 @@ def status_label(ctx: BotContext, status: AvatarStatus) -> str:
 
 
 def cancel_row(ctx: BotContext) -> list[tuple[str, str]]:
-    return [(ctx.t("button_cancel"), "avatar:cancel")]
+    return [(ctx.t("button_cancel"), button_data("avatar", "cancel"))]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aisha.bot.context import BotContext, Keyboard
 from aisha.bot.flows.avatar.common import MAX_PHOTOS, MIN_PHOTOS, cancel_row
+from aisha.callbacks import button_data
 
 
 def counter_text(ctx: BotContext, count: int, refusals: list[str] | None = None) -> str:
@@ -24,5 +25,5 @@ def counter_text(ctx: BotContext, count: int, refusals: list[str] | None = None)
 
 def counter_rows(ctx: BotContext, count: int, avatar_id: int) -> Keyboard:
     if count >= MIN_PHOTOS:
-        return [[(ctx.t("avatar_button_review"), f"avatar:review:{avatar_id}")], cancel_row(ctx)]
+        return [[(ctx.t("avatar_button_review"), button_data("avatar", "review", avatar_id))], cancel_row(ctx)]
     return [cancel_row(ctx)]

@@ -21,7 +21,8 @@ from aisha.bot.flows.avatar.common import (
     uploadable_from_button,
 )
 from aisha.bot.flows.avatar.counter import counter_rows, counter_text
-from aisha.bot.menu import show_menu
+from aisha.bot.menu import menu_button, show_menu
+from aisha.callbacks import button_data
 from aisha.errors import AishaError, ClientError, InsufficientFunds, NotFound, UpstreamError
 from aisha.functions import FAL_PROCESS_TRAINING
 from aisha.models import Avatar, AvatarStatus
@@ -63,11 +64,11 @@ async def review(ctx: BotContext) -> None:
                    **_labels(ctx, avatar))]
     if price < full:
         lines.append(ctx.t("avatar_review_discount", full=full))
-    rows: Keyboard = [[(ctx.t("avatar_button_confirm"), f"avatar:confirm:{avatar_id}")],
-                      [(ctx.t("avatar_button_more"), "avatar:more")], cancel_row(ctx)]
+    rows: Keyboard = [[(ctx.t("avatar_button_confirm"), button_data("avatar", "confirm", avatar_id))],
+                      [(ctx.t("avatar_button_more"), button_data("avatar", "more"))], cancel_row(ctx)]
     if balance < price:
         lines.append(ctx.t("avatar_review_short", missing=price - balance))
-        rows.insert(1, [(ctx.t("avatar_button_topup"), "balance:show")])
+        rows.insert(1, [(ctx.t("avatar_button_topup"), button_data("balance", "show"))])
     ctx.update_state(REVIEW)
     marker.remember(ctx, avatar_id)
     await ctx.edit_or_reply("\n".join(lines), rows)
@@ -109,26 +110,28 @@ async def confirm(ctx: BotContext, argument: str) -> None:
     except InsufficientFunds:
         price, _, balance = _price_and_balance(ctx)
         await ctx.edit_or_reply(ctx.t("avatar_insufficient", price=price, balance=balance),
-                                [[(ctx.t("avatar_button_topup"), "balance:show")],
-                                 [(ctx.t("avatar_button_review"), f"avatar:review:{avatar_id}")], cancel_row(ctx)])
+                                [[(ctx.t("avatar_button_topup"), button_data("balance", "show"))],
+                                 [(ctx.t("avatar_button_review"), button_data("avatar", "review",
+                                                                              avatar_id))], cancel_row(ctx)])
         return
     except UpstreamError as exc:
         log.warning("training submit failed: %s", exc, extra={"avatar_id": avatar_id})
         await ctx.reply(ctx.t("avatar_start_failed"),
-                        [[(ctx.t("avatar_button_confirm"), f"avatar:confirm:{avatar_id}")], cancel_row(ctx)])
+                        [[(ctx.t("avatar_button_confirm"), button_data("avatar", "confirm", avatar_id))],
+                         cancel_row(ctx)])
         return
     except ClientError as exc:
         log.info("training refused: %s", exc, extra={"avatar_id": avatar_id, "code": exc.code})
         status = status_label(ctx, load_avatar(ctx, avatar_id).status)
-        await ctx.reply(ctx.t("avatar_not_ready", status=status), [[(ctx.t("button_menu"), "menu:show")]])
+        await ctx.reply(ctx.t("avatar_not_ready", status=status), [[menu_button(ctx)]])
         return
     _hand_on(ctx, avatar)
     ctx.end_state("done")
     marker.forget(ctx)
     await ctx.retire_pressed()  # the review is finished work: its text stays, its buttons go
     await ctx.milestone(ctx.t("avatar_training_started", name=avatar.name, duration=duration(ctx, avatar.preset)),
-                        [[(ctx.t("avatar_button_status"), f"avatar:status:{avatar.id}")],
-                         [(ctx.t("button_menu"), "menu:show")]])
+                        [[(ctx.t("avatar_button_status"), button_data("avatar", "status", avatar.id))],
+                         [(ctx.t("button_menu"), button_data("menu", "show"))]])
 
 
 def already_submitted(ctx: BotContext, argument: str) -> Avatar | None:

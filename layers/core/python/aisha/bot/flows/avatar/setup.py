@@ -19,6 +19,7 @@ from aisha.bot.flows.avatar.common import (
     uploadable_from_button,
 )
 from aisha.bot.flows.avatar.counter import counter_rows, counter_text
+from aisha.callbacks import button_data
 from aisha.images import MIN_SHORT_SIDE
 from aisha.models import Gender, Preset, TrainingType
 from aisha.services import avatars
@@ -39,7 +40,8 @@ async def name(ctx: BotContext) -> None:
         await ctx.reply(ctx.t("avatar_name_invalid", length=len(value)), [cancel_row(ctx)])
         return
     ctx.update_state(GENDER, name=value)
-    rows = [[(ctx.t(f"avatar_gender_{g.value}"), f"avatar:gender:{g.value}") for g in Gender], cancel_row(ctx)]
+    rows = [[(ctx.t(f"avatar_gender_{g.value}"), button_data("avatar", "gender", g.value)) for g in Gender],
+            cancel_row(ctx)]
     await ctx.reply(ctx.t("avatar_ask_gender", name=value), rows)
 
 
@@ -49,7 +51,8 @@ async def gender(ctx: BotContext, choice: str) -> None:
         return
     await ctx.answer_button()
     ctx.update_state(KIND, gender=choice)
-    rows = [[(ctx.t(f"avatar_type_{k.value}"), f"avatar:type:{k.value}") for k in TrainingType], cancel_row(ctx)]
+    rows = [[(ctx.t(f"avatar_type_{k.value}"), button_data("avatar", "type", k.value)) for k in TrainingType],
+            cancel_row(ctx)]
     await ctx.edit_or_reply(ctx.t("avatar_ask_type"), rows)
 
 
@@ -61,7 +64,7 @@ async def kind(ctx: BotContext, choice: str) -> None:
     ctx.update_state(PRESET, training_type=choice)
     body = ctx.t("avatar_ask_preset", **{p.value: p.steps for p in Preset},
                  **{f"{p.value}_time": duration(ctx, p) for p in Preset})
-    rows = [[(ctx.t(f"avatar_preset_{p.value}"), f"avatar:preset:{p.value}")] for p in Preset]
+    rows = [[(ctx.t(f"avatar_preset_{p.value}"), button_data("avatar", "preset", p.value))] for p in Preset]
     await ctx.edit_or_reply(body, [*rows, cancel_row(ctx)])
 
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from aisha.bot.context import BotContext
 from aisha.bot.flows.avatar.common import duration, status_label
+from aisha.callbacks import button_data
 from aisha.errors import AishaError, NotFound
 from aisha.models import Avatar, AvatarStatus
 from aisha.services import avatars
@@ -27,9 +28,9 @@ async def show(ctx: BotContext, argument: str) -> None:
         lines.extend(_training_lines(ctx, avatar))
     elif avatar.status is AvatarStatus.ERROR and avatar.error:
         lines.append(ctx.t("avatar_status_error", reason=avatar.error))
-    rows = [[(ctx.t("button_menu"), "menu:show")]]
+    rows = [[(ctx.t("button_menu"), button_data("menu", "show"))]]
     if avatar.status is AvatarStatus.TRAINING:
-        rows.insert(0, [(ctx.t("avatar_button_refresh"), f"avatar:status:{avatar.id}")])
+        rows.insert(0, [(ctx.t("avatar_button_refresh"), button_data("avatar", "status", avatar.id))])
     await ctx.edit_or_reply("\n".join(lines), rows)  # Refresh with nothing new changes nothing
 
 

@@ -20,6 +20,7 @@ from aisha.bot.flows.avatar.common import (
 )
 from aisha.bot.flows.avatar.counter import counter_rows, counter_text
 from aisha.bot.menu import expired
+from aisha.callbacks import button_data
 from aisha.errors import ClientError, PhotoRejected
 from aisha.images import MAX_PHOTO_BYTES, MIN_SHORT_SIDE
 from aisha.services import photos
@@ -133,6 +134,7 @@ async def _outside(ctx: BotContext, group: str | None, album: albums.Album | Non
         marker.forget(ctx)  # the conversation of that upload expired
         await expired(ctx)
     else:
-        rows = [[(ctx.t("avatar_button_new"), "avatar:new")], [(ctx.t("button_menu"), "menu:show")]]
+        rows = [[(ctx.t("avatar_button_new"), button_data("avatar", "new"))], [(ctx.t("button_menu"),
+                                                                                button_data("menu", "show"))]]
         await ctx.reply(ctx.t("avatar_photo_outside"), rows)
 

@@ -18,6 +18,7 @@ from telegram.error import BadRequest
 from aisha.bot.context import BotContext
 from aisha.bot.flows.balance.views import back_rows
 from aisha.bot.flows.help import support_contact
+from aisha.callbacks import button_data
 from aisha.models import LedgerKind
 from aisha.services import ledger, promo
 
@@ -48,7 +49,7 @@ def stars_for(ctx: BotContext, coins: int) -> int | None:
 
 async def offers(ctx: BotContext, *, edit: bool = False) -> None:
     await ctx.answer_button()
-    rows = [[(ctx.t("balance_topup_offer", coins=coins, stars=stars), f"balance:buy:{coins}")]
+    rows = [[(ctx.t("balance_topup_offer", coins=coins, stars=stars), button_data("balance", "buy", coins))]
             for coins, stars in ctx.worker.settings.topup_offers]
     rows += back_rows(ctx)
     if edit:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aisha.bot.context import BotContext
 from aisha.bot.flows.balance.views import back_rows
+from aisha.callbacks import button_data
 from aisha.errors import PromoRejected
 from aisha.models import PromoKind
 from aisha.services import ledger
@@ -24,7 +25,7 @@ def leave(ctx: BotContext) -> None:
 async def ask(ctx: BotContext, *, edit: bool = False) -> None:
     await ctx.answer_button()
     ctx.set_state(FLOW, STEP)
-    rows = [[(ctx.t("button_cancel"), "balance:show")]]
+    rows = [[(ctx.t("button_cancel"), button_data("balance", "show"))]]
     if edit:
         await ctx.edit_or_reply(ctx.t("balance_promo_ask"), rows)
     else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC
 
 from aisha.bot.context import BotContext, Keyboard
+from aisha.callbacks import button_data
 from aisha.models import LedgerEntry
 from aisha.services import ledger
 
@@ -13,14 +14,16 @@ PAGE_SIZE = 10
 
 def balance_rows(ctx: BotContext) -> Keyboard:
     return [
-        [(ctx.t("balance_button_topup"), "balance:topup")],
-        [(ctx.t("balance_button_history"), "balance:history:0"), (ctx.t("balance_button_promo"), "balance:promo")],
-        [(ctx.t("button_menu"), "menu:show")],
+        [(ctx.t("balance_button_topup"), button_data("balance", "topup"))],
+        [(ctx.t("balance_button_history"), button_data("balance", "history", "0")), (ctx.t("balance_button_promo"),
+                                                                                     button_data("balance", "promo"))],
+        [(ctx.t("button_menu"), button_data("menu", "show"))],
     ]
 
 
 def back_rows(ctx: BotContext) -> Keyboard:
-    return [[(ctx.t("balance_button_balance"), "balance:show"), (ctx.t("button_menu"), "menu:show")]]
+    return [[(ctx.t("balance_button_balance"), button_data("balance", "show")), (ctx.t("button_menu"),
+                                                                                 button_data("menu", "show"))]]
 
 
 def current_balance(ctx: BotContext) -> int:
@@ -59,7 +62,7 @@ async def show_history(ctx: BotContext, page: int) -> None:
     body = "\n".join([ctx.t("balance_history_title", page=page + 1), "", *lines])
     pages: list[tuple[str, str]] = []
     if page > 0:
-        pages.append((ctx.t("balance_button_newer"), f"balance:history:{page - 1}"))
+        pages.append((ctx.t("balance_button_newer"), button_data("balance", "history", page - 1)))
     if len(entries) > PAGE_SIZE:
-        pages.append((ctx.t("balance_button_older"), f"balance:history:{page + 1}"))
+        pages.append((ctx.t("balance_button_older"), button_data("balance", "history", page + 1)))
     await ctx.edit_or_reply(body, ([pages] if pages else []) + back_rows(ctx))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from aisha.bot.context import BotContext, Keyboard
+from aisha.callbacks import button_data
 from aisha.errors import AishaError, ClientError, Conflict, NotFound
 from aisha.models import Avatar, AvatarStatus
 from aisha.services import avatars
@@ -23,9 +24,9 @@ def pages(total: int) -> int:
 def nav_row(ctx: BotContext, kind: str, page: int, total_pages: int) -> list[tuple[str, str]]:
     row = []
     if page > 0:
-        row.append((ctx.t("gal_button_prev"), f"gallery:{kind}:{page - 1}"))
+        row.append((ctx.t("gal_button_prev"), button_data("gallery", kind, page - 1)))
     if page + 1 < total_pages:
-        row.append((ctx.t("gal_button_next"), f"gallery:{kind}:{page + 1}"))
+        row.append((ctx.t("gal_button_next"), button_data("gallery", kind, page + 1)))
     return row
 
 
@@ -46,13 +47,14 @@ async def show_list(ctx: BotContext, page: int, *, prefix: str | None = None) ->
                        status=ctx.t(f"gal_status_{a.status.value}"), main=_main(ctx, a))
                  for i, a in enumerate(shown)]
         body = "\n".join([ctx.t("gal_avatars_title", page=page + 1, pages=total_pages), *lines])
-    rows: Keyboard = [[(f"{page * PAGE_SIZE + i + 1}. {a.name}", f"gallery:avatar:{a.id}")] for i, a in
+    rows: Keyboard = [[(f"{page * PAGE_SIZE + i + 1}. {a.name}", button_data("gallery", "avatar", a.id))] for i, a in
                       enumerate(shown)]
     if nav := nav_row(ctx, "avatars", page, total_pages):
         rows.append(nav)
     if not found:
-        rows.append([(ctx.t("menu_avatar"), "avatar:new")])
-    rows.append([(ctx.t("gal_button_images"), "gallery:images:0"), (ctx.t("button_menu"), "menu:show")])
+        rows.append([(ctx.t("menu_avatar"), button_data("avatar", "new"))])
+    rows.append([(ctx.t("gal_button_images"), button_data("gallery", "images", "0")), (ctx.t("button_menu"),
+                                                                                       button_data("menu", "show"))])
     await ctx.edit_or_reply(f"{prefix}\n\n{body}" if prefix else body, rows)
 
 
@@ -74,15 +76,16 @@ async def show_card(ctx: BotContext, avatar_id: int, *, prefix: str | None = Non
                  status=ctx.t(f"gal_status_{avatar.status.value}"), created=f"{avatar.created_at:%Y-%m-%d}")
     rows: Keyboard = []
     if avatar.status is AvatarStatus.COMPLETED:
-        rows.append([(ctx.t("gal_button_generate"), f"generate:{avatar.id}")])
+        rows.append([(ctx.t("gal_button_generate"), button_data("generate", str(avatar.id)))])
     if avatar.status in _CONTINUABLE:
-        rows.append([(ctx.t("gal_button_continue"), f"avatar:continue:{avatar.id}")])
+        rows.append([(ctx.t("gal_button_continue"), button_data("avatar", "continue", avatar.id))])
     if not avatar.is_main:
-        rows.append([(ctx.t("gal_button_set_main"), f"gallery:main:{avatar.id}")])
-    rows.append([(ctx.t("gal_button_rename"), f"gallery:rename:{avatar.id}")])
+        rows.append([(ctx.t("gal_button_set_main"), button_data("gallery", "main", avatar.id))])
+    rows.append([(ctx.t("gal_button_rename"), button_data("gallery", "rename", avatar.id))])
     if avatar.status is not AvatarStatus.TRAINING:
-        rows.append([(ctx.t("gal_button_delete"), f"gallery:adel:{avatar.id}")])
-    rows.append([(ctx.t("gal_button_avatars"), "gallery:avatars:0"), (ctx.t("button_menu"), "menu:show")])
+        rows.append([(ctx.t("gal_button_delete"), button_data("gallery", "adel", avatar.id))])
+    rows.append([(ctx.t("gal_button_avatars"), button_data("gallery", "avatars", "0")), (ctx.t("button_menu"),
+                                                                                         button_data("menu", "show"))])
     await ctx.edit_or_reply(f"{prefix}\n\n{body}" if prefix else body, rows)
 
 
@@ -101,7 +104,8 @@ async def ask_name(ctx: BotContext, avatar_id: int) -> None:
     if avatar is None:
         return
     ctx.set_state(FLOW, "rename", avatar_id=avatar_id)
-    await ctx.reply(ctx.t("gal_ask_name", name=avatar.name), [[(ctx.t("button_cancel"), "cancel:gallery")]])
+    cancel = button_data("cancel", "gallery")
+    await ctx.reply(ctx.t("gal_ask_name", name=avatar.name), [[(ctx.t("button_cancel"), cancel)]])
 
 
 async def take_name(ctx: BotContext, avatar_id: int, name: str) -> None:
@@ -113,7 +117,7 @@ async def take_name(ctx: BotContext, avatar_id: int, name: str) -> None:
         await show_list(ctx, 0, prefix=ctx.t("gal_not_found"))
         return
     except ClientError:
-        await ctx.reply(ctx.t("gal_bad_name"), [[(ctx.t("button_cancel"), "cancel:gallery")]])
+        await ctx.reply(ctx.t("gal_bad_name"), [[(ctx.t("button_cancel"), button_data("cancel", "gallery"))]])
         return
     ctx.clear_state()
     await show_card(ctx, avatar_id, prefix=ctx.t("gal_renamed", name=avatar.name))
@@ -126,8 +130,8 @@ async def ask_delete(ctx: BotContext, avatar_id: int) -> None:
     if avatar.status is AvatarStatus.TRAINING:
         await show_card(ctx, avatar_id, prefix=ctx.t("gal_avatar_training"))
         return
-    rows: Keyboard = [[(ctx.t("gal_button_confirm_delete"), f"gallery:adel_ok:{avatar_id}")],
-                      [(ctx.t("button_back"), f"gallery:avatar:{avatar_id}")]]
+    rows: Keyboard = [[(ctx.t("gal_button_confirm_delete"), button_data("gallery", "adel_ok", avatar_id))],
+                      [(ctx.t("button_back"), button_data("gallery", "avatar", avatar_id))]]
     await ctx.edit_or_reply(ctx.t("gal_confirm_delete_avatar", name=avatar.name), rows)
 
 

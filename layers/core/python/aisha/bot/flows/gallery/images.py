@@ -10,6 +10,8 @@ from telegram import InputMediaPhoto
 from aisha.bot.context import BotContext, Keyboard
 from aisha.bot.flows.gallery.avatars import FLOW, PAGE_SIZE, nav_row, pages
 from aisha.bot.flows.generate import Order, submit, summary
+from aisha.bot.menu import menu_button
+from aisha.callbacks import button_data
 from aisha.errors import AishaError, Conflict, NotFound
 from aisha.models import Generation, GenerationImage
 from aisha.services import generations
@@ -38,12 +40,13 @@ async def show_list(ctx: BotContext, page: int, *, prefix: str | None = None) ->
                  for i, g in enumerate(shown)]
         body = "\n".join([ctx.t("gal_images_title", page=page + 1, pages=total_pages), *lines])
     rows: Keyboard = [[(f"{page * PAGE_SIZE + i + 1}. {_short(shown_prompt(ctx.lang, g.prompt), 30)}",
-                        f"gallery:image:{g.id}")] for i, g in enumerate(shown)]
+                        button_data("gallery", "image", g.id))] for i, g in enumerate(shown)]
     if nav := nav_row(ctx, "images", page, total_pages):
         rows.append(nav)
     if not shown:
-        rows.append([(ctx.t("menu_generate"), "gen:new")])
-    rows.append([(ctx.t("gal_button_avatars"), "gallery:avatars:0"), (ctx.t("button_menu"), "menu:show")])
+        rows.append([(ctx.t("menu_generate"), button_data("gen", "new"))])
+    rows.append([(ctx.t("gal_button_avatars"), button_data("gallery", "avatars", "0")), (ctx.t("button_menu"),
+                                                                                         button_data("menu", "show"))])
     await ctx.edit_or_reply(f"{prefix}\n\n{body}" if prefix else body, rows)
 
 
@@ -78,9 +81,9 @@ async def view(ctx: BotContext, generation_id: int) -> None:
     body = ctx.t("gal_generation_card", prompt=_short(prompt, 500),
                  status=ctx.t(f"gal_gstatus_{generation.status.value}"), count=len(stored),
                  date=f"{generation.created_at:%Y-%m-%d %H:%M}")
-    rows: Keyboard = [[(ctx.t("gal_button_regenerate"), f"gallery:regen:{generation_id}")],
-                      [(ctx.t("gal_button_delete"), f"gallery:gdel:{generation_id}")],
-                      [(ctx.t("gal_button_images"), "gallery:images:0"), (ctx.t("button_menu"), "menu:show")]]
+    rows: Keyboard = [[(ctx.t("gal_button_regenerate"), button_data("gallery", "regen", generation_id))],
+                      [(ctx.t("gal_button_delete"), button_data("gallery", "gdel", generation_id))],
+                      [(ctx.t("gal_button_images"), button_data("gallery", "images", "0")), menu_button(ctx)]]
     await ctx.reply(body, rows)
 
 
@@ -98,7 +101,8 @@ async def ask_regenerate(ctx: BotContext, generation_id: int) -> None:
         await show_list(ctx, 0, prefix=ctx.t("gal_not_found"))
         return
     try:
-        body, rows = summary(ctx, _order(loaded[0]), f"gallery:regen_ok:{generation_id}", f"cancel:{FLOW}")
+        body, rows = summary(ctx, _order(loaded[0]), button_data("gallery", "regen_ok", generation_id),
+                             button_data("cancel", FLOW))
     except NotFound:  # the avatar went away between the two reads
         await show_list(ctx, 0, prefix=ctx.t("gal_not_found"))
         return
@@ -120,8 +124,8 @@ async def ask_delete(ctx: BotContext, generation_id: int) -> None:
     if loaded is None:
         await show_list(ctx, 0, prefix=ctx.t("gal_not_found"))
         return
-    rows: Keyboard = [[(ctx.t("gal_button_confirm_delete"), f"gallery:gdel_ok:{generation_id}")],
-                      [(ctx.t("button_back"), "gallery:images:0")]]
+    rows: Keyboard = [[(ctx.t("gal_button_confirm_delete"), button_data("gallery", "gdel_ok", generation_id))],
+                      [(ctx.t("button_back"), button_data("gallery", "images", "0"))]]
     await ctx.edit_or_reply(ctx.t("gal_confirm_delete_generation", count=len(loaded[1])), rows)
 
 

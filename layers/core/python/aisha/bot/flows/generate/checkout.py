@@ -7,6 +7,8 @@ import logging
 from dataclasses import dataclass
 
 from aisha.bot.context import BotContext, Keyboard
+from aisha.bot.menu import menu_button
+from aisha.callbacks import button_data
 from aisha.db import Connection
 from aisha.errors import AishaError, ClientError, InsufficientFunds
 from aisha.functions import FAL_PROCESS_GENERATION
@@ -33,7 +35,7 @@ def avatar_label(ctx: BotContext, conn: Connection, avatar_id: int | None) -> st
     return avatars.get(conn, avatar_id, user_id=ctx.user.id).name
 
 
-def summary(ctx: BotContext, order: Order, confirm_data: str, cancel_data: str = "cancel:gen") -> tuple[str, Keyboard]:
+def summary(ctx: BotContext, order: Order, confirm_data: str, cancel_data: str = "") -> tuple[str, Keyboard]:
     """The order, its price (discount shown, not used up) and the balance, with Confirm / Cancel (whose
     data names the flow that owns the conversation: gen, or gallery for a regenerate)."""
     full = ctx.worker.settings.price_image * order.count
@@ -45,6 +47,7 @@ def summary(ctx: BotContext, order: Order, confirm_data: str, cancel_data: str =
     body = ctx.t("gen_summary", avatar=avatar, prompt=shown_prompt(ctx.lang, order.prompt),
                  size=ctx.t(f"gen_size_{order.image_size}"), count=order.count,
                  total=total, discount=discount, balance=balance)
+    cancel_data = cancel_data or button_data("cancel", "gen")
     rows = [[(ctx.t("gen_confirm", total=total), confirm_data)], [(ctx.t("button_cancel"), cancel_data)]]
     return body, rows
 
@@ -64,13 +67,14 @@ async def submit(ctx: BotContext, order: Order) -> bool:
         ctx.clear_state()
         await ctx.edit_or_reply(
             ctx.t("gen_insufficient", total=exc.details.get("required", "?"), balance=exc.details.get("balance", 0)),
-            [[(ctx.t("gen_topup"), "balance:show")], [(ctx.t("button_menu"), "menu:show")]])
+            [[(ctx.t("gen_topup"), button_data("balance", "show"))], [menu_button(ctx)]])
         return False
     except ClientError as exc:
         if exc.code not in ("avatar_not_ready", "avatar_not_found"):
             raise
         ctx.clear_state()
-        await ctx.edit_or_reply(ctx.t("gen_avatar_unavailable"), [[(ctx.t("menu_generate"), "gen:new")]])
+        await ctx.edit_or_reply(ctx.t("gen_avatar_unavailable"),
+                                [[(ctx.t("menu_generate"), button_data("gen", "new"))]])
         return False
     except AishaError as exc:  # FAL or storage down: nothing was charged (the transaction rolled back)
         log.warning("generation submit failed: %s", exc, extra={"code": exc.code, "user_id": ctx.user.id})
@@ -80,7 +84,7 @@ async def submit(ctx: BotContext, order: Order) -> bool:
     if generation.fal_request_id:
         _hand_on_early_webhook(ctx, generation.fal_request_id)
     await ctx.retire_pressed()  # the order is finished work: its text stays, its buttons go
-    await ctx.milestone(ctx.t("gen_started", count=order.count), [[(ctx.t("button_menu"), "menu:show")]])
+    await ctx.milestone(ctx.t("gen_started", count=order.count), [[menu_button(ctx)]])
     return True
 
 

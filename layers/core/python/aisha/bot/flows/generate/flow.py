@@ -9,7 +9,7 @@ from aisha.bot import menu
 from aisha.bot.context import BotContext, Keyboard
 from aisha.bot.flows.generate.checkout import MAX_IMAGES, SIZES, Order, submit, summary
 from aisha.bot.routing import command_of
-from aisha.callbacks import Callback
+from aisha.callbacks import Callback, button_data
 from aisha.errors import NotFound
 from aisha.models import Avatar, AvatarStatus
 from aisha.models.enums import STYLE_PROMPTS
@@ -59,13 +59,13 @@ async def _button(ctx: BotContext, pressed: Callback) -> None:
     elif action == "size" and arg in SIZES:
         await ctx.answer_button()
         ctx.update_state("count", size=arg)
-        rows: Keyboard = [[(str(n), f"gen:count:{n}") for n in range(1, MAX_IMAGES + 1)], _cancel(ctx)]
+        rows: Keyboard = [[(str(n), button_data("gen", "count", n)) for n in range(1, MAX_IMAGES + 1)], _cancel(ctx)]
         await ctx.edit_or_reply(ctx.t("gen_choose_count", price=ctx.worker.settings.price_image), rows)
     elif action == "count" and arg.isdigit() and 1 <= int(arg) <= MAX_IMAGES:
         await ctx.answer_button()
         ctx.update_state("confirm", count=int(arg))
         try:
-            body, rows = summary(ctx, _order(ctx), "gen:confirm")
+            body, rows = summary(ctx, _order(ctx), button_data("gen", "confirm"))
         except NotFound:  # the avatar was deleted meanwhile
             await _choose_avatar(ctx, ctx.t("gen_avatar_unavailable"))
             return
@@ -84,7 +84,7 @@ def _order(ctx: BotContext) -> Order:
 
 
 def _cancel(ctx: BotContext) -> list[tuple[str, str]]:
-    return [(ctx.t("button_cancel"), "cancel:gen")]
+    return [(ctx.t("button_cancel"), button_data("cancel", "gen"))]
 
 
 def _ready(ctx: BotContext) -> list[Avatar]:
@@ -100,11 +100,12 @@ async def _choose_avatar(ctx: BotContext, notice: str | None = None, *, prompt: 
         await ctx.reply(ctx.t("gen_prompt_too_long", length=len(prompt), limit=limit))
         prompt = None
     ctx.set_state(FLOW, "avatar", **({"pending_prompt": prompt} if prompt else {}))
-    rows: Keyboard = [[(ctx.t("gen_avatar_main", name=a.name) if a.is_main else a.name, f"gen:avatar:{a.id}")]
+    rows: Keyboard = [[(ctx.t("gen_avatar_main", name=a.name) if a.is_main else a.name, button_data("gen", "avatar",
+                                                                                                    a.id))]
                       for a in ready]
-    rows.append([(ctx.t("gen_without_avatar"), "gen:avatar:none")])
+    rows.append([(ctx.t("gen_without_avatar"), button_data("gen", "avatar", "none"))])
     if not ready:
-        rows.append([(ctx.t("menu_avatar"), "avatar:new")])
+        rows.append([(ctx.t("menu_avatar"), button_data("avatar", "new"))])
     rows.append(_cancel(ctx))
     body = ctx.t("gen_choose_avatar" if ready else "gen_choose_avatar_none_ready")
     await ctx.edit_or_reply(f"{notice}\n\n{body}" if notice else body, rows)
@@ -127,7 +128,7 @@ async def _pick_avatar(ctx: BotContext, arg: str) -> None:
         await _set_prompt(ctx, str(pending))
         return
     label = avatar.name if avatar else ctx.t("gen_no_avatar_label")
-    styles = [(ctx.t(f"gen_style_{name}"), f"gen:style:{name}") for name in STYLES]
+    styles = [(ctx.t(f"gen_style_{name}"), button_data("gen", "style", name)) for name in STYLES]
     rows: Keyboard = [styles[i:i + 2] for i in range(0, len(styles), 2)] + [_cancel(ctx)]
     await ctx.edit_or_reply(ctx.t("gen_ask_prompt", avatar=label, limit=ctx.worker.settings.max_prompt_length),
                             rows)
@@ -145,6 +146,6 @@ async def _take_prompt(ctx: BotContext, prompt: str) -> None:
 
 async def _set_prompt(ctx: BotContext, prompt: str) -> None:
     ctx.update_state("size", prompt=prompt)
-    sizes = [(ctx.t(f"gen_size_{size}"), f"gen:size:{size}") for size in SIZES]
+    sizes = [(ctx.t(f"gen_size_{size}"), button_data("gen", "size", size)) for size in SIZES]
     rows: Keyboard = [sizes[:1], sizes[1:3], sizes[3:], _cancel(ctx)]
     await ctx.edit_or_reply(ctx.t("gen_choose_size", prompt=shown_prompt(ctx.lang, prompt)), rows)
