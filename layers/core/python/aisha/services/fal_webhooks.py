@@ -9,13 +9,13 @@ cannot be fetched); the handler's edge makes the HTTP answer.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NoReturn
 
 from pydantic import ValidationError
+from pydantic_core import from_json
 
 from aisha.errors import AishaError, ClientError, FalError, Unavailable, WebhookRejected
 from aisha.fal.signature import HEADERS, verify_webhook
@@ -45,8 +45,10 @@ def _claimed_id(headers: Mapping[str, str], body: bytes) -> str | None:
         if name.lower() == "x-fal-webhook-request-id":
             return value[:200]
     try:
-        value = json.loads(body).get("request_id")
-    except (ValueError, AttributeError, RecursionError):  # not JSON, not an object, or nested too deep
+        # pydantic's Rust parser: a body nested 100k deep is refused at depth 200 with no Python recursion
+        # (json.loads recursing to the interpreter's limit can leave finalizers failing unraisably)
+        value = from_json(body).get("request_id")
+    except (ValueError, AttributeError):  # not JSON, not an object, or nested too deep
         return None
     return str(value)[:200] if value else None
 

@@ -28,7 +28,7 @@ async def publish(bot: Bot, client: redis.Redis, progress: Progress, language: s
     key = _KEY.format(avatar_id=progress.avatar.id, request_id=progress.avatar.fal_request_id)
     body = render(progress, language)
     known = {_str(k): _str(v) for k, v in client.hgetall(key).items()}
-    if known.get("text") == body:
+    if known.get("text") == body or "finished" in known:  # a run that read the training before it ended
         return False
     chat_id = progress.avatar.user_id
     try:
@@ -53,10 +53,10 @@ def _str(value: bytes | str) -> str:
 
 async def finish(bot: Bot, client: redis.Redis, avatar: Avatar, language: str) -> bool:
     """The training ended: its progress message (if one was sent) says so instead of "about 95 %".
-    True when it was edited; the message is forgotten either way, so it is finished once."""
+    True when it was edited; the message is marked finished either way, so it is finished once."""
     key = _KEY.format(avatar_id=avatar.id, request_id=avatar.fal_request_id)
     known = {_str(k): _str(v) for k, v in client.hgetall(key).items()}
-    if "message_id" not in known:
+    if "message_id" not in known or "finished" in known:
         return False
     done = avatar.status is AvatarStatus.COMPLETED
     body = text(language, "progress_done" if done else "progress_stopped", name=avatar.name)
@@ -67,5 +67,8 @@ async def finish(bot: Bot, client: redis.Redis, avatar: Avatar, language: str) -
         if not any(words in str(exc).lower() for words in ("not modified", "not found", "can't be edited")):
             raise
         edited = False
-    client.delete(key)
+    # kept as finished (not deleted): a concurrent run that read the training as running neither sends a
+    # new progress message nor has this one finished again
+    client.hset(key, "finished", "1")
+    client.expire(key, _TTL)
     return edited
