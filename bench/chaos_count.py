@@ -9,7 +9,6 @@ left `received` or `processing`, notifications still pending, once everything el
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,16 +47,9 @@ class Effects:
 
 def queue_stats(env: Mapping[str, str]) -> dict[str, int]:
     """The runners' Event queue: entries waiting, in flight, waiting to retry, and parked (failed)."""
-    from local_runner.async_events import EventSettings, EventStore
+    from local_runner.async_events import read_stats
 
-    async def stats() -> dict[str, int]:
-        store = EventStore(EventSettings(redis_url=env["REDIS_URL"], prefix=env["RUNNER_EVENTS_PREFIX"]))
-        try:
-            return await store.stats()
-        finally:
-            await store.close()
-
-    return asyncio.run(stats())
+    return read_stats(env["REDIS_URL"], env["RUNNER_EVENTS_PREFIX"])
 
 
 def failed_events(env: Mapping[str, str]) -> int:

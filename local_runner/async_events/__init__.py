@@ -8,7 +8,7 @@ from local_runner.async_events.errors import EventConfigError, EventError, Failu
 from local_runner.async_events.queue import EventQueue
 from local_runner.async_events.records import FailedEvent, QueuedEvent
 from local_runner.async_events.scheduler import Firing, ScheduledFunction, Scheduler
-from local_runner.async_events.store import EventStore
+from local_runner.async_events.store import EventStore, read_stats
 
 __all__ = [
     "EventConfigError",
@@ -25,4 +25,5 @@ __all__ = [
     "ScheduledFunction",
     "Scheduler",
     "failed_cli",
+    "read_stats",
 ]

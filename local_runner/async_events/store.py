@@ -275,3 +275,17 @@ class EventStore:
                 pass
         return {"stream": waiting, "pending": pending, "delayed": int(await self.redis.zcard(s.delayed)),
                 "failed": int(await self.redis.zcard(s.failed))}
+
+
+def read_stats(redis_url: str, prefix: str) -> dict[str, int]:
+    """EventStore.stats from synchronous code (tests and benchmarks watching a running queue)."""
+    import asyncio
+
+    async def stats() -> dict[str, int]:
+        store = EventStore(EventSettings(redis_url=redis_url, prefix=prefix))
+        try:
+            return await store.stats()
+        finally:
+            await store.close()
+
+    return asyncio.run(stats())

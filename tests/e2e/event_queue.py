@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 
 
 def events_settled(env: Mapping[str, str]) -> bool:
     """The queue (REDIS_URL, RUNNER_EVENTS_PREFIX) holds nothing queued, running or waiting to retry: all
     the asynchronous work handed on so far has finished, and no further attempt can follow."""
-    from local_runner.async_events import EventSettings, EventStore
+    from local_runner.async_events import read_stats
 
-    async def stats() -> dict[str, int]:
-        store = EventStore(EventSettings(redis_url=env["REDIS_URL"], prefix=env["RUNNER_EVENTS_PREFIX"]))
-        try:
-            return await store.stats()
-        finally:
-            await store.close()
-
-    now = asyncio.run(stats())
+    now = read_stats(env["REDIS_URL"], env["RUNNER_EVENTS_PREFIX"])
     return now["stream"] == now["pending"] == now["delayed"] == 0

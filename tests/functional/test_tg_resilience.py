@@ -508,7 +508,7 @@ def test_a_start_whose_handler_died_before_the_welcome_still_welcomes_once(funct
     with pytest.raises(tg_dispatch.TryLater):
         functions.call("tg_dispatch", {"chat_id": user})
     with state().db.transaction() as conn:
-        assert users.owes_welcome(conn, user)  # registered, not yet welcomed
+        assert users.get_user(conn, user).welcomed_at is None  # registered, not yet welcomed
     functions.call("tg_dispatch", {"chat_id": user})  # the retried invocation
     welcome = catalogue("en", "welcome", name="Ann", bonus=functions.env.get("WELCOME_BONUS", "0"))
     assert _texts(functions, user).count(welcome) == 1

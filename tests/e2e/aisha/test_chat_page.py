@@ -169,6 +169,20 @@ def _credit(stack: Any, user_id: int, coins: int) -> None:
         database.close()
 
 
+@contextlib.contextmanager
+def _session(browser: WebDriver, tmp_path: Path, name: str) -> Iterator[ChatPage]:
+    """The page for one test: a screenshot of the moment it failed, and its screenshots kept either way."""
+    page = ChatPage(browser, tmp_path / "screenshots")
+    try:
+        yield page
+    except Exception:
+        with contextlib.suppress(Exception):
+            page.shot("failure")
+        raise
+    finally:
+        _keep(name, page.taken)
+
+
 def _keep(name: str, shots: list[Path]) -> None:
     """Copy a test's screenshots to build/screenshots/ (gitignored), replacing its previous run's."""
     target = ROOT / "build" / "screenshots"
@@ -194,8 +208,7 @@ def test_the_page_and_its_files_are_served_next_to_the_bot_api(stack: Any) -> No
 
 def test_an_avatar_and_two_images_through_the_chat_page(stack: Any, browser: WebDriver, tmp_path: Path) -> None:
     chat_id = random.randint(10**8, 10**9)
-    page = ChatPage(browser, tmp_path / "screenshots")
-    try:
+    with _session(browser, tmp_path, "avatar") as page:
         page.open(f"{stack.chat_page_url}?chat={chat_id}&name=Tess&lang=en")
         assert browser.find_element(By.ID, "bot-name").text, "the header shows the bot's name"
 
@@ -252,18 +265,11 @@ def test_an_avatar_and_two_images_through_the_chat_page(stack: Any, browser: Web
         page.shot("images")
         errors = [e for e in browser.get_log("browser") if e.get("source") == "javascript"]
         assert not errors, f"the page's script failed: {errors}"
-    except Exception:
-        with contextlib.suppress(Exception):
-            page.shot("failure")
-        raise
-    finally:
-        _keep("avatar", page.taken)
 
 
 def test_a_stars_top_up_and_a_file_through_the_chat_page(stack: Any, browser: WebDriver, tmp_path: Path) -> None:
     chat_id = random.randint(10**8, 10**9)
-    page = ChatPage(browser, tmp_path / "screenshots")
-    try:
+    with _session(browser, tmp_path, "stars") as page:
         page.open(f"{stack.chat_page_url}?chat={chat_id}&name=Max&lang=en")
         page.say("/start")
         page.see("Main menu")
@@ -289,12 +295,6 @@ def test_a_stars_top_up_and_a_file_through_the_chat_page(stack: Any, browser: We
         assert browser.find_element(By.CSS_SELECTOR, "#messages > .row.from-user .document .name").text == photo.name
         page.see("while an avatar is being created")
         page.shot("file")
-    except Exception:
-        with contextlib.suppress(Exception):
-            page.shot("failure")
-        raise
-    finally:
-        _keep("stars", page.taken)
 
 
 def _fragment(language: str, key: str, **values: Any) -> str:
@@ -311,8 +311,7 @@ def test_the_page_and_the_bot_speak_russian_to_a_russian_user(stack: Any, browse
     from aisha.texts import text
 
     chat_id = random.randint(10**8, 10**9)
-    page = ChatPage(browser, tmp_path / "screenshots")
-    try:
+    with _session(browser, tmp_path, "russian") as page:
         page.open(f"{stack.chat_page_url}?chat={chat_id}&name=Оксана&lang=uk")
         assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "ru"
         assert browser.find_element(By.ID, "text").get_attribute("placeholder") == "Сообщение"
@@ -371,19 +370,12 @@ def test_the_page_and_the_bot_speak_russian_to_a_russian_user(stack: Any, browse
         page.shot("cyrillic-prompt-image")
         errors = [e for e in browser.get_log("browser") if e.get("source") == "javascript"]
         assert not errors, f"the page's script failed: {errors}"
-    except Exception:
-        with contextlib.suppress(Exception):
-            page.shot("failure")
-        raise
-    finally:
-        _keep("russian", page.taken)
 
 
 def test_a_german_user_gets_english_from_the_page_and_the_bot(stack: Any, browser: WebDriver,
                                                               tmp_path: Path) -> None:
     chat_id = random.randint(10**8, 10**9)
-    page = ChatPage(browser, tmp_path / "screenshots")
-    try:
+    with _session(browser, tmp_path, "german") as page:
         page.open(f"{stack.chat_page_url}?chat={chat_id}&name=Jonas&lang=de")
         assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
         assert browser.find_element(By.ID, "text").get_attribute("placeholder") == "Message"
@@ -394,12 +386,6 @@ def test_a_german_user_gets_english_from_the_page_and_the_bot(stack: Any, browse
         page.see(_fragment("ru", "language_set"))
         assert browser.find_element(By.ID, "text").get_attribute("placeholder") == "Message"
         page.shot("switched-to-russian")
-    except Exception:
-        with contextlib.suppress(Exception):
-            page.shot("failure")
-        raise
-    finally:
-        _keep("german", page.taken)
 
 
 @pytest.mark.parametrize("lang", ["en", "ru"])
@@ -408,8 +394,7 @@ def test_the_payment_receipt_stays_when_its_buttons_are_used(stack: Any, browser
     """Issue 14: the receipt is a milestone. Its Balance button opens a new message below it, and the
     balance's Promo button edits that one, never the receipt."""
     chat_id = random.randint(10**8, 10**9)
-    page = ChatPage(browser, tmp_path / "screenshots")
-    try:
+    with _session(browser, tmp_path, f"receipt-{lang}") as page:
         page.open(f"{stack.chat_page_url}?chat={chat_id}&name=Rita&lang={lang}")
         page.say("/start")
         page.see(catalogue(lang, "menu_title", balance=0))
@@ -434,9 +419,3 @@ def test_the_payment_receipt_stays_when_its_buttons_are_used(stack: Any, browser
         assert callbacks == ["balance:show", "menu:show"]  # still there, still leading to new messages
         browser.execute_script("document.getElementById('messages').scrollTop = 1e9")
         page.shot(f"receipt-stays-{lang}")
-    except Exception:
-        with contextlib.suppress(Exception):
-            page.shot("failure")
-        raise
-    finally:
-        _keep(f"receipt-{lang}", page.taken)

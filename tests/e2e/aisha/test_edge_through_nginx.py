@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import socket
 import time
 import uuid
 from collections.abc import Iterator
@@ -21,6 +20,7 @@ from hypothesis import strategies as st
 
 from infra.devservices.procs import free_port
 from infra.nginx import NginxProcess, NginxSettings
+from tests.raw_http import exchange
 
 pytestmark = pytest.mark.e2e
 ROUTES = [("POST", "/webhook/fal/status"), ("POST", "/webhook/fal/portrait"), ("POST", "/webhook/telegram"),
@@ -84,13 +84,8 @@ def test_nginx_answers_a_request_it_cannot_parse_with_json(edge: str) -> None:
     port = int(edge.rsplit(":", 1)[1])
     trace = b"TRACE / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
     for request, status in ((b"GARBAGE\r\n\r\n", 400), (trace, 405)):
-        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-            sock.sendall(request)
-            answer = b""
-            while chunk := sock.recv(65536):
-                answer += chunk
-        head, _, body = answer.partition(b"\r\n\r\n")
-        assert int(head.split()[1]) == status and b"application/json" in head
+        got, head, body = exchange(port, request)
+        assert got == status and b"application/json" in head
         assert json.loads(body)["code"]
 
 

@@ -3,21 +3,11 @@ Invoke API's when the event queue's Redis is down (it was plain text: 400 and 50
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Callable
 
 from infra.devservices.procs import free_port
 from tests.integration.runner.runner_harness import RunningServer
-
-
-def _raw(port: int, request: bytes) -> tuple[int, bytes, bytes]:
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-        sock.sendall(request)
-        answer = b""
-        while chunk := sock.recv(65536):
-            answer += chunk
-    head, _, body = answer.partition(b"\r\n\r\n")
-    return int(head.split()[1]), head, body
+from tests.raw_http import exchange
 
 
 def test_a_request_aiohttp_cannot_parse_is_answered_with_json(server: RunningServer) -> None:
@@ -28,7 +18,7 @@ def test_a_request_aiohttp_cannot_parse_is_answered_with_json(server: RunningSer
         (b"GET /echo HTTP/1.1\r\nHost: x\r\nContent-Length: nope\r\n\r\n", 400, "BadRequest"),
         (b"GET /echo HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 20000 + b"\r\n\r\n", 400, "BadRequest"),
     ]:
-        got, head, body = _raw(server.port, request)
+        got, head, body = exchange(server.port, request)
         assert got == status and b"application/json" in head.lower(), head
         assert json.loads(body) == {"message": "Bad Request", "code": code}
     assert server.http.get("/_runner/health").status_code == 200  # and the runner serves on

@@ -25,6 +25,9 @@ class User(Entity):
     last_name: str | None
     language: Language
     created_at: datetime
+    # None until the welcome went out: a handler killed after registering the user and before the
+    # welcome runs again for a known user, and still owes it (users.mark_welcomed)
+    welcomed_at: datetime | None = None
 
 
 class LedgerEntry(Entity):

@@ -7,7 +7,7 @@ from aisha.errors import NotFound
 from aisha.models import Language, LedgerKind, User
 from aisha.services import ledger
 
-_COLUMNS = "id, username, first_name, last_name, language, created_at"
+_COLUMNS = "id, username, first_name, last_name, language, created_at, welcomed_at"
 # Telegram's language_code (an IETF tag: "ru", "uk", "pt-br") -> the catalogue: Russian for the languages
 # whose speakers mostly read Russian, English for everyone else (and when Telegram sends none)
 RUSSIAN_READERS = frozenset({"ru", "uk", "be", "kk"})
@@ -52,13 +52,6 @@ def register(
         ledger.credit(conn, user_id, welcome_bonus, LedgerKind.BONUS, reason="welcome bonus",
                       idempotency_key=f"welcome:{user_id}")
     return User.model_validate(row), created
-
-
-def owes_welcome(conn: Connection, user_id: int) -> bool:
-    """True until the user's welcome went out (see mark_welcomed): a handler killed after registering
-    the user and before the welcome runs again for a known user, and still owes it."""
-    row = conn.execute("SELECT welcomed_at IS NULL AS owed FROM users WHERE id = %s", (user_id,)).fetchone()
-    return bool(row and row["owed"])
 
 
 def mark_welcomed(conn: Connection, user_id: int) -> None:

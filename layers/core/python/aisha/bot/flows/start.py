@@ -43,8 +43,7 @@ async def handle(ctx: BotContext) -> None:
         return
     # /start, /menu, or free text outside any conversation
     ctx.clear_state()
-    with ctx.worker.db.transaction() as conn:
-        owed = ctx.created or (ctx.text.startswith("/start") and users.owes_welcome(conn, ctx.user.id))
+    owed = ctx.created or (ctx.text.startswith("/start") and ctx.user.welcomed_at is None)
     if owed:  # marked once Telegram has it: a kill in between sends it again rather than never
         await ctx.reply(ctx.t("welcome", name=ctx.user.first_name or "👋", bonus=ctx.worker.settings.welcome_bonus))
         with ctx.worker.db.transaction() as conn:
