@@ -7,15 +7,19 @@ Bounded: every run stops after its duration, and each request after its timeout.
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import shutil
 import statistics
 import subprocess
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import aiohttp
+
+REPLAY = Path(__file__).with_name("replay.lua")
 
 
 @dataclass
@@ -27,6 +31,8 @@ class Result:
     seconds: float
     latencies_ms: list[float]
     fixed: dict[float, float] = field(default_factory=dict)  # percentiles reported by an external tool
+    statuses: dict[int, int] = field(default_factory=dict)  # answers by HTTP status (wrk with replay.lua)
+    repeated: int = 0  # wrk with replay.lua: times a thread ran out of prepared requests and started again
 
     @property
     def rps(self) -> float:
@@ -125,21 +131,30 @@ def wrk_available() -> bool:
     return shutil.which("wrk") is not None
 
 
-def wrk(label: str, url: str, *, concurrency: int, seconds: float, threads: int = 2) -> Result:
+def wrk(label: str, url: str, *, concurrency: int, seconds: float, threads: int = 2,
+        requests: Path | None = None) -> Result:
     """`wrk` (a C load generator: it leaves the CPU to the servers measured), summarised as a Result.
 
-    Its latency distribution gives p50/p99 (wrk --latency); non-2xx/3xx answers count as errors."""
+    Its latency distribution gives p50/p99 (wrk --latency); non-2xx/3xx answers count as errors. With
+    `requests` (a file in replay.lua's format) it sends those prepared requests in turn instead of GET `url`
+    (whose path it then ignores), and the Result counts the answers by status."""
     _check_loopback(url)
-    done = subprocess.run(["wrk", f"-t{threads}", f"-c{concurrency}", f"-d{max(1, round(seconds))}s", "--latency",
-                           "--timeout", "35s", url], capture_output=True, text=True, timeout=seconds + 60)
+    argv = ["wrk", f"-t{threads}", f"-c{concurrency}", f"-d{max(1, round(seconds))}s", "--latency", "--timeout", "35s"]
+    env = None
+    if requests is not None:
+        argv += ["-s", str(REPLAY)]
+        env = {**os.environ, "WRK_REQUESTS": str(requests), "WRK_THREADS": str(threads)}
+    done = subprocess.run([*argv, url], capture_output=True, text=True, timeout=seconds + 120, env=env)
     out = done.stdout
-    total = int(re.search(r"(\d+) requests in", out).group(1)) if re.search(r"(\d+) requests in", out) else 0
+    total = int(m.group(1)) if (m := re.search(r"(\d+) requests in", out)) else 0
     bad = int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", out)) else 0
     errors = sum(int(x) for x in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
     elapsed = float(m.group(1)) if (m := re.search(r"requests in ([\d.]+)s", out)) else seconds
     lat = {q: _ms(v, unit) for q, v, unit in re.findall(r"\s(50|99)(?:\.000)?%\s+([\d.]+)(us|ms|s)", out)}
     result = Result(label, total, total - bad, bad + errors, elapsed, [])
     result.fixed = {50.0: lat.get("50", float("nan")), 99.0: lat.get("99", float("nan"))}
+    result.statuses = {int(code): int(count) for code, count in re.findall(r"^status (\d+) (\d+)$", out, re.M)}
+    result.repeated = int(m.group(1)) if (m := re.search(r"^wrapped (\d+)$", out, re.M)) else 0
     return result
 
 

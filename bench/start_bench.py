@@ -28,20 +28,12 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from infra.devservices import up
-from infra.devservices.orchestrate import status
-from infra.devservices.postgres import MAX_CONNECTIONS
-from infra.devservices.procs import free_port
-from infra.run import _stop_services as stop_services  # what `make run` stops at its end, stopped alike
-from infra.stack import Stack
-from infra.standins import StandIns
+from bench.aisha_stack import aisha_stack
 from sandbox.telegram import SandboxClient
 
-ROOT = Path(__file__).resolve().parents[1]
 TARGET_WARM_P95 = 1.0
 TARGET_COLD = 3.0
 ANSWER_TIMEOUT = 60.0
-_REAL = ("FAL_KEY", "TELEGRAM_BOT_TOKEN")  # the bench always talks to the stand-ins
 
 
 def pct(values: list[float], q: float) -> float:
@@ -59,22 +51,6 @@ def start_latency(chat: SandboxClient, language: str = "ru") -> float:
     return time.perf_counter() - started
 
 
-def wait_ready(stack: Stack, timeout: float = 180.0) -> None:
-    """Every runner answers /_runner/ready: its provisioned workers are initialised."""
-    deadline = time.monotonic() + timeout
-    for runner in stack.runners:
-        while True:
-            try:
-                with urllib.request.urlopen(f"{runner.url}/_runner/ready", timeout=2) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"runner {runner.url} not ready after {timeout:.0f} s")
-            time.sleep(0.05)
-
-
 def health_latency(url: str) -> float:
     started = time.perf_counter()
     with urllib.request.urlopen(f"{url}/health", timeout=10) as answer:
@@ -90,43 +66,18 @@ def row(name: str, values: list[float], target: str = "") -> str:
 
 
 def run(args: argparse.Namespace, home: Path) -> dict[str, Any]:
-    environ = {k: v for k, v in os.environ.items() if k not in _REAL}
-    before = {name for name, port in status(ROOT).items() if port is not None}
-    services = up(ROOT, environ)
-    ours = [n for n in ("postgres", "redis", "s3") if n in services.started_here and n not in before]
-    standins = StandIns(home)
-    stack: Stack | None = None
-    try:
-        env = {**environ, **services.env, **standins.start(environ, telegram_port=0)}
-        nginx_port = free_port()
-        env["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{nginx_port}"
-        local_db = "postgres" not in services.external
-        stack = Stack(manifest=ROOT / "chalice.json", env=env, state=home, runner_ports=(free_port(), free_port()),
-                      nginx_port=nginx_port, db_max_connections=MAX_CONNECTIONS if local_db else 0)
-        built = time.perf_counter()
-        stack.build()
-        built = time.perf_counter() - built
-        up_since = time.perf_counter()
-        stack.start(build=False)
-        wait_ready(stack)
-        ready = time.perf_counter() - up_since
-        assert standins.telegram is not None
-        standins.register_webhook(stack.url)
-        with SandboxClient(standins.telegram.url) as chat:
+    with aisha_stack(home, keep_services=args.keep_services) as aisha:
+        assert aisha.standins.telegram is not None
+        with SandboxClient(aisha.standins.telegram.url) as chat:
             cold = start_latency(chat)
             for _ in range(args.warmup):
                 start_latency(chat)
             warm = [start_latency(chat, "ru" if i % 2 else "en") for i in range(args.users)]
         for _ in range(args.warmup):  # health has no provisioned worker: its first call on each runner is cold
-            health_latency(stack.url)
-        health = [health_latency(stack.url) for _ in range(args.health)]
-        return {"build": built, "ready": ready, "cold": cold, "warm": warm, "health": health}
-    finally:
-        if stack is not None:
-            stack.stop()
-        standins.stop()
-        if ours and not args.keep_services:
-            stop_services(ours)
+            health_latency(aisha.url)
+        health = [health_latency(aisha.url) for _ in range(args.health)]
+        return {"build": aisha.build_seconds, "ready": aisha.ready_seconds, "cold": cold, "warm": warm,
+                "health": health}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,61 @@
+-- wrk script: replays prepared requests instead of one fixed request, and counts the answers by status.
+-- WRK_REQUESTS names a file with one request per line, fields separated by tabs:
+--   METHOD  PATH  Name: value  ...  BODY
+-- WRK_THREADS is wrk's -t: thread k of n takes the lines k, k+n, k+2n, ... so no two threads send one line.
+-- At the end it prints "status <code> <count>" per status and "wrapped <n>" (times a thread ran out of lines
+-- and started again from its first: then later requests repeat earlier ones).
+
+local threads = {}
+
+function setup(thread)
+  table.insert(threads, thread)
+  thread:set("index", #threads)
+end
+
+function init(args)
+  local step = tonumber(os.getenv("WRK_THREADS"))
+  prepared, statuses, wrapped, position = {}, {}, 0, 1
+  local line_number = 0
+  for line in io.lines(os.getenv("WRK_REQUESTS")) do
+    if line_number % step == index - 1 then
+      local fields = {}
+      for field in string.gmatch(line, "[^\t]+") do
+        table.insert(fields, field)
+      end
+      local headers = {}
+      for i = 3, #fields - 1 do
+        local name, value = string.match(fields[i], "^([^:]+): (.*)$")
+        headers[name] = value
+      end
+      table.insert(prepared, wrk.format(fields[1], fields[2], headers, fields[#fields]))
+    end
+    line_number = line_number + 1
+  end
+end
+
+function request()
+  local next_request = prepared[position]
+  position = position + 1
+  if position > #prepared then
+    position, wrapped = 1, wrapped + 1
+  end
+  return next_request
+end
+
+function response(status, headers, body)
+  statuses[status] = (statuses[status] or 0) + 1
+end
+
+function done(summary, latency, requests)
+  local total, wraps = {}, 0
+  for _, thread in ipairs(threads) do
+    for status, count in pairs(thread:get("statuses")) do
+      total[status] = (total[status] or 0) + count
+    end
+    wraps = wraps + thread:get("wrapped")
+  end
+  for status, count in pairs(total) do
+    io.write(string.format("status %d %d\n", status, count))
+  end
+  io.write(string.format("wrapped %d\n", wraps))
+end
