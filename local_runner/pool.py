@@ -139,7 +139,8 @@ class FunctionPool:
                 if now >= give_up or (now >= patience_end and not self._scaling()):
                     break
                 round_: asyncio.Future[Any] = self._init_round  # done when an init ends: look again then
-                await asyncio.wait({fut, round_}, timeout=(patience_end if now < patience_end else give_up) - now)
+                await asyncio.wait({fut, round_}, timeout=(patience_end if now < patience_end else give_up) - now,
+                                   return_when=asyncio.FIRST_COMPLETED)  # the default waits for both
         except asyncio.CancelledError:
             self._abandon(fut)
             raise

@@ -198,3 +198,20 @@ def test_a_caller_waits_out_the_queue_for_an_init_slot_without_a_429(runner_buil
         assert waited > 1.0 and runner.budget.peak_inits == 1  # behind the others, past throttle_wait
 
     with_runner(runner_build, body, stage="scaling", max_inits=1, throttle_wait=0.1)
+
+
+def test_a_queued_caller_gets_the_freed_worker_at_once_when_no_init_can_start(runner_build: Path) -> None:
+    # `single` has reserved concurrency 1, so no init can start for its queue: the caller used to wait for an
+    # init round that never came (asyncio.wait's default ALL_COMPLETED) until its throttle_wait ran out.
+    async def body(runner: Runner) -> None:
+        pool = runner.pools["single"]
+        await runner.invoke("single", b'{"sleep": 0}')
+        holder = asyncio.ensure_future(runner.invoke("single", b'{"sleep": 0.3}'))
+        await until(lambda: pool.busy == 1)
+        started = time.monotonic()
+        waiter = await runner.invoke("single", b'{"sleep": 0}')
+        waited = time.monotonic() - started
+        assert waiter.function_error is None and (await holder).function_error is None
+        assert waited < 3.0, f"waited {waited:.2f} s for a worker freed after 0.3 s (throttle_wait is 6 s)"
+
+    with_runner(runner_build, body, throttle_wait=6.0)
