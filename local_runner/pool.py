@@ -30,6 +30,7 @@ from local_runner.budget import Budget
 from local_runner.errors import Throttled
 from local_runner.logs import LogSink
 from local_runner.metrics import Metrics
+from local_runner.pace import Pace
 from local_runner.runtime_api import RuntimeApi
 from local_runner.worker import Worker, WorkerSpec
 
@@ -69,6 +70,9 @@ class FunctionPool:
         self._waiters: deque[asyncio.Future[Handed]] = deque()
         self._init_tasks: set[asyncio.Task[None]] = set()
         self._in_flight = 0
+        self._busy_since: dict[Worker, float] = {}
+        self._unserved: dict[Worker, float] = {}  # new workers before their first invocation: their init (s)
+        self.pace = Pace()
         self._retry_at = 0.0
         self._init_round: asyncio.Future[None] = asyncio.get_running_loop().create_future()  # done when an init ends
         self._stopped = False
@@ -116,7 +120,7 @@ class FunctionPool:
             raise Throttled(self.name, retry_after=self._retry_after())
         worker = self._pop_idle()
         if worker is not None:
-            self._take()
+            self._take(worker)
             return worker, None
         if self.queued >= self.limits.max_queue:
             raise Throttled(self.name, retry_after=self._retry_after())
@@ -164,7 +168,8 @@ class FunctionPool:
             fut.cancel()
         self._update_gauges()
 
-    def _take(self) -> None:
+    def _take(self, worker: Worker) -> None:
+        self._busy_since[worker] = time.monotonic()
         self._in_flight += 1
         self._drained.clear()
         self._update_gauges()
@@ -180,6 +185,14 @@ class FunctionPool:
     def release(self, worker: Worker | None) -> None:
         self._in_flight -= 1
         if worker is not None:
+            since = self._busy_since.pop(worker, None)
+            if since is not None:
+                seconds = time.monotonic() - since
+                init = self._unserved.pop(worker, None)
+                if init is None:
+                    self.pace.invoked(seconds)
+                else:  # a first invocation pays for lazy imports and connections: part of the worker's start
+                    self.pace.initialised(init + seconds)
             reusable = worker.state == "idle" and worker.spec.generation == self.spec.generation
             if reusable and not self.budget.should_yield(self):
                 self._offer(worker)
@@ -194,7 +207,7 @@ class FunctionPool:
         while self._waiters:
             fut = self._waiters.popleft()
             if not fut.done():
-                self._take()
+                self._take(worker)
                 fut.set_result((worker, None))
                 return
         self._idle.append(worker)
@@ -205,6 +218,8 @@ class FunctionPool:
         """Start the inits the queue and the provisioned count call for, within every limit."""
         while not self._stopped:
             need = self.queued - self._starting
+            if need > 0 and not self.pace.worth_an_init(need, self._in_flight):
+                need = 0  # the busy workers clear the queue sooner than a new one would start (local_runner/pace.py)
             have = self._current() + self._pending_spawns
             short = self.provisioned - have if time.monotonic() >= self._retry_at else 0
             if need <= 0 and short <= 0:
@@ -249,6 +264,7 @@ class FunctionPool:
             self._init_failed(worker, error or b"{}")
         else:
             self.metrics.init_duration.labels(self.name).observe((worker.init_duration_ms or 0) / 1000)
+            self._unserved[worker] = (worker.init_duration_ms or 0) / 1000
             self._offer(worker)
             if not self.provisioned_ready and self._current() - self._starting >= self.provisioned:
                 self.provisioned_ready = True
@@ -262,7 +278,7 @@ class FunctionPool:
         while self._waiters and worker is not None:
             fut = self._waiters.popleft()
             if not fut.done():
-                self._take()
+                self._take(worker)
                 fut.set_result((worker, error))
                 return
         self.sink.emit(self.name, None, f"init failed: {error.decode('utf-8', 'replace')[:500]}", level="ERROR")
@@ -273,6 +289,7 @@ class FunctionPool:
         if worker not in self._workers:
             return
         self._workers.discard(worker)
+        self._unserved.pop(worker, None)
         if worker in self._idle:
             self._idle.remove(worker)
         self.budget.give_back(worker.spec.memory_mb)
