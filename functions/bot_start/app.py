@@ -2,5 +2,7 @@
 
 from aisha.bot.flows import start
 from aisha.handlers.bot import bot_handler
+from aisha.worker import warm_if_provisioned
 
 handler = bot_handler(start.handle)
+warm_if_provisioned("db", "redis", "bot")  # provisioned: its first invocation finds these ready

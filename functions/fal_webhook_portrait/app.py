@@ -2,5 +2,7 @@
 
 from aisha.functions import FAL_PROCESS_TRAINING
 from aisha.handlers.fal_webhook import webhook_handler
+from aisha.worker import warm_if_provisioned
 
 handler = webhook_handler("/webhook/fal/portrait", FAL_PROCESS_TRAINING)
+warm_if_provisioned("db", "jwks", "invoker")  # provisioned: its first invocation finds these ready

@@ -3,10 +3,18 @@
 Made on first use (never at import) and reused while the worker lives, as on Lambda. Each client
 is built, and its library imported, by the property that makes it: a function that never talks to
 Telegram never loads python-telegram-bot, one that never submits to FAL never loads fal-client.
+
+A provisioned worker is the exception: Lambda runs its init ahead of demand
+(AWS_LAMBDA_INITIALIZATION_TYPE=provisioned-concurrency), so its function's entry point calls
+`warm_if_provisioned` with what its invocations use, and the first invocation is as warm as the rest
+instead of importing psycopg, connecting and fetching FAL's keys while a caller waits.
 """
 
 from __future__ import annotations
 
+import logging
+import os
+from collections.abc import Callable
 from functools import cache, cached_property
 from typing import TYPE_CHECKING
 
@@ -74,3 +82,35 @@ def state() -> WorkerState:
     worker = WorkerState.from_env()
     configure_logging(worker.settings.log_level, secret_values(worker.settings))
     return worker  # type: ignore[return-value]
+
+
+PROVISIONED = "provisioned-concurrency"
+log = logging.getLogger("aisha.worker")
+
+
+def _bot(worker: WorkerState) -> None:
+    worker.loop.run(worker.ready_bot())
+
+
+WARM: dict[str, Callable[[WorkerState], object]] = {
+    "db": lambda worker: worker.db.ping(),
+    "redis": lambda worker: worker.redis.ping(),
+    "jwks": lambda worker: worker.jwks.keys(),
+    "invoker": lambda worker: worker.invoker,
+    "bot": _bot,
+}
+
+
+def warm_if_provisioned(*parts: str) -> None:
+    """On a provisioned worker, build and connect `parts` (keys of WARM) now, at init. Best effort: a
+    service that is down is left to the first invocation, which meets it and answers as it always does."""
+    unknown = set(parts) - set(WARM)
+    if unknown:
+        raise ValueError(f"nothing to warm up named {sorted(unknown)}; known: {sorted(WARM)}")
+    if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") != PROVISIONED:
+        return
+    for part in parts:
+        try:
+            WARM[part](state())
+        except Exception as exc:
+            log.warning("warm-up of %s failed: %s: %s", part, exc.__class__.__name__, exc)
