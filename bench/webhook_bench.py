@@ -1,0 +1,151 @@
+"""Benchmark: the real FAL and Telegram webhooks through nginx at c32, from a freshly started stack. Prints
+figures beside the same run's baselines; not a test.
+
+    .venv/bin/python -m bench.webhook_bench [--concurrency 32] [--cold 2] [--warm 10]
+
+The stack is `make run`'s (bench/aisha_stack.py: two runners, their provisioned workers, nginx, the stand-ins)
+on a database and a Redis db of its own. wrk (apt-get install wrk) sends prepared requests (bench/replay.lua),
+each one a new delivery:
+- FAL: a recorded generation webhook (tests/events) with a fresh request id, signed by the FAL stand-in's key
+  as FAL signs (Ed25519 over id, user, timestamp, body hash), POST /webhook/fal/status. No generation has
+  that id, so its processing marks it unmatched: the acceptance path is the whole real one (verify, journal,
+  hand-on to the processor), the processing the cheapest there is.
+- Telegram: a recorded /help command with a fresh update_id from one of 64 users known to the stand-in, with
+  the webhook secret, POST /webhook/telegram; tg_dispatch answers each in the stand-in's chat.
+Phases per webhook: cold (its first `--cold` seconds of load: scale-up from the provisioned workers is in it)
+and warm (`--warm` seconds right after). Target (issue 9): >= 1,000 accepted/s with 0 errors. Baselines in
+the same run, first, on the idle stack: nginx's own answer (no runner) and GET /health through the same
+nginx (a function touching PostgreSQL, Redis and S3; not provisioned, so warmed for a second before).
+Memory (PSS by role), workers, PostgreSQL connections and the runners' worker budget are sampled at idle
+and at the end of each load phase. The FAL phases run first; the Telegram phases follow on the same stack,
+whose FAL backlog may still be processed then (the journal's counts are printed).
+Loopback only; everything it starts is stopped at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from bench import procstats
+from bench.aisha_stack import AishaStack, aisha_stack
+from bench.loadgen import Result, wrk, wrk_available
+from sandbox.fal.signing import signed_message
+from sandbox.telegram import SandboxClient
+from tests.functional.events import fal_webhook, telegram_update
+
+TARGET = 1000.0
+USERS = 64
+
+
+def fal_requests(aisha: AishaStack, path: Path, count: int) -> None:
+    """`count` signed deliveries of new generation results, one per line (replay.lua's format)."""
+    fal = aisha.standins.fal
+    assert fal is not None
+    key, user = fal.core.keys.current.private_key, fal.core.config.user_id
+    stamp = str(int(time.time()))
+    with path.open("w") as out:
+        for _ in range(count):
+            request_id = str(uuid.uuid4())
+            body = fal_webhook("generation_ok", request_id)
+            signature = key.sign(signed_message(request_id, user, stamp, body)).hex()
+            headers = ["Content-Type: application/json", f"X-Fal-Webhook-Request-Id: {request_id}",
+                       f"X-Fal-Webhook-User-Id: {user}", f"X-Fal-Webhook-Timestamp: {stamp}",
+                       f"X-Fal-Webhook-Signature: {signature}"]
+            out.write("\t".join(["POST", "/webhook/fal/status", *headers, body.decode()]) + "\n")
+
+
+def telegram_requests(aisha: AishaStack, path: Path, count: int) -> None:
+    """`count` /help updates with new update_ids from USERS users the stand-in knows, with the secret."""
+    telegram = aisha.standins.telegram
+    assert telegram is not None
+    users = [2_000_000_000 + i for i in range(USERS)]
+    with SandboxClient(telegram.url) as chat:
+        for user in users:
+            chat.set_user(user, first_name="Bench", language_code="en")
+    first = int(time.time()) % 10**8 * 10
+    with path.open("w") as out:
+        for i in range(count):
+            update = telegram_update("command", users[i % USERS])
+            update["update_id"] = first + i
+            headers = ["Content-Type: application/json", f"X-Telegram-Bot-Api-Secret-Token: {aisha.standins.secret}"]
+            out.write("\t".join(["POST", "/webhook/telegram", *headers, json.dumps(update)]) + "\n")
+
+
+def report(result: Result) -> str:
+    answers = ", ".join(f"{code}: {n}" for code, n in sorted(result.statuses.items()))
+    repeated = f"; prepared requests ran out {result.repeated}x (repeats answered as duplicates)" \
+        if result.repeated else ""
+    return f"{result.line()}   answers {{{answers}}}{repeated}"
+
+
+def phases(aisha: AishaStack, name: str, requests: Path, args: argparse.Namespace) -> list[Result]:
+    url = f"{aisha.url}/"
+    out = []
+    for phase, seconds in (("cold", args.cold), ("warm", args.warm)):
+        result = wrk(f"{name}, {phase} ({seconds:.0f} s)", url, concurrency=args.concurrency, seconds=seconds,
+                     requests=requests)
+        out.append(result)
+        print(report(result), flush=True)
+        print("  " + procstats.line(f"after {name} {phase}", procstats.sample(aisha.stack, aisha.env["DATABASE_URL"])),
+              flush=True)
+    return out
+
+
+def backlog(aisha: AishaStack) -> str:
+    import psycopg
+
+    with psycopg.connect(aisha.env["DATABASE_URL"]) as conn:
+        rows = conn.execute("SELECT provider, status, count(*) FROM webhook_events GROUP BY 1, 2 ORDER BY 1, 2")
+        return ", ".join(f"{provider}/{status} {n}" for provider, status, n in rows)
+
+
+def run(args: argparse.Namespace, home: Path) -> int:
+    with aisha_stack(home, isolated=True) as aisha:
+        print(f"stack: build {aisha.build_seconds:.1f} s (not counted); runners ready {aisha.ready_seconds:.1f} s "
+              f"after their start; c{args.concurrency}, wrk", flush=True)
+        count = int(args.max_rate * (args.cold + args.warm))
+        fal_file, tg_file = home / "fal.requests", home / "telegram.requests"
+        fal_requests(aisha, fal_file, count)
+        telegram_requests(aisha, tg_file, count)
+        print(procstats.line("idle", procstats.sample(aisha.stack, aisha.env["DATABASE_URL"])), flush=True)
+        floor = wrk("baseline: nginx's own 404", f"{aisha.url}/_nginx_bench_404_", concurrency=args.concurrency,
+                    seconds=2)
+        print(f"{floor.label:38} {floor.sent / floor.seconds:9.0f} req/s (answered, all 404)", flush=True)
+        wrk("warm-up", f"{aisha.url}/health", concurrency=args.concurrency, seconds=1)  # health is not provisioned
+        health = wrk("baseline: GET /health via nginx", f"{aisha.url}/health", concurrency=args.concurrency,
+                     seconds=args.warm / 2)
+        print(health.line() + "\n", flush=True)
+        fal = phases(aisha, "FAL webhook", fal_file, args)
+        print(f"  journal now: {backlog(aisha)}", flush=True)
+        telegram = phases(aisha, "Telegram webhook", tg_file, args)
+        print(f"  journal now: {backlog(aisha)}", flush=True)
+    met = all(r.errors == 0 and set(r.statuses) == {200} for r in fal + telegram) and \
+        min(fal[1].rps, telegram[1].rps) >= TARGET
+    print(f"\ntarget: warm >= {TARGET:.0f} accepted/s with 0 errors: FAL {fal[1].rps:.0f}/s, "
+          f"Telegram {telegram[1].rps:.0f}/s -> {'met' if met else 'NOT met'}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.webhook_bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--cold", type=float, default=2.0, help="seconds of the cold phase (default 2)")
+    parser.add_argument("--warm", type=float, default=10.0, help="seconds of the warm phase (default 10)")
+    parser.add_argument("--max-rate", type=float, default=3000.0,
+                        help="deliveries prepared per second of load: past it, requests repeat (default 3000)")
+    args = parser.parse_args(argv)
+    if not wrk_available():
+        print("wrk is needed (apt-get install wrk): the Python client would take the CPU it measures", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory(prefix="webhook-bench-") as tmp:
+        return run(args, Path(tmp))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
