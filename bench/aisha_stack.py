@@ -14,7 +14,7 @@ import time
 import urllib.request
 import uuid
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -108,7 +108,7 @@ def aisha_stack(home: Path, *, isolated: bool = False, keep_services: bool = Fal
     stack: Stack | None = None
     try:
         env = {**environ, **services.env, **standins.start(environ, telegram_port=0)}
-        with _own_data(env) if isolated else _nothing() as own:
+        with _own_data(env) if isolated else nullcontext({}) as own:
             env.update(own)
             env.update(extra_env or {})
             nginx_port = free_port()
@@ -135,8 +135,3 @@ def aisha_stack(home: Path, *, isolated: bool = False, keep_services: bool = Fal
         standins.stop()
         if ours and not keep_services:
             stop_services(ours)
-
-
-@contextmanager
-def _nothing() -> Iterator[dict[str, str]]:
-    yield {}
