@@ -13,6 +13,7 @@ import contextlib
 import logging
 import os
 import signal
+import socket
 from typing import Any
 
 from aiohttp import web
@@ -98,11 +99,25 @@ class Server:
         self.front: Front | None = None
         self.async_parts: AsyncParts | None = None
         self._app_runner: web.AppRunner | None = None
-        self._site: web.TCPSite | None = None
+        self._site: web.BaseSite | None = None
         self._reloader: Reloader | None = None
         self.stopping = asyncio.Event()
 
     async def start(self) -> None:
+        # The port first: one taken (by anything since the caller found it free) fails here, before a worker
+        # or a consumer exists. Found later, the half-started process hung on its way out.
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        sock = socket.create_server((self.host, self.port), family=family)
+        try:
+            await self._start(sock)
+        except BaseException:
+            sock.close()
+            if self.async_parts is not None:
+                await self.async_parts.stop()
+            await self.runner.stop(0)
+            raise
+
+    async def _start(self, sock: socket.socket) -> None:
         await self.runner.start()
         if self.config.redis_url:
             self.async_parts = AsyncParts(self.runner, self.config.redis_url)
@@ -113,7 +128,7 @@ class Server:
         self._app_runner = JsonErrorAppRunner(self.front.app(), handle_signals=False, access_log=None,
                                          shutdown_timeout=self.drain_timeout)
         await self._app_runner.setup()
-        self._site = web.TCPSite(self._app_runner, self.host, self.port, reuse_address=True)
+        self._site = web.SockSite(self._app_runner, sock)
         await self._site.start()
         if self.reload:
             self._reloader = Reloader(self.runner)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import zipfile
@@ -109,3 +110,15 @@ def test_list_and_manifest_error_at_start(tmp_path: Path) -> None:
 def test_failed_subcommand_reaches_the_async_events_cli() -> None:
     done = cli("failed", "--help")
     assert done.returncode == 0 and "replay" in done.stdout
+
+
+def test_serve_on_a_taken_port_fails_at_once_and_starts_nothing(services: dict[str, str], runner_build: Path) -> None:
+    # Redis configured, so the Event consumer and the scheduler would start: a failure found after them used
+    # to leave the process hanging on its way out, with no HTTP, until its supervisor gave up (180 s).
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        refused = cli("--manifest", str(COLLECTION / "chalice.json"), "--build-dir", str(runner_build), "serve",
+                      "--port", str(port), env={"REDIS_URL": services["REDIS_URL"]})
+    assert refused.returncode == 2, refused.stderr
+    assert "Address already in use" in refused.stderr and "Traceback" not in refused.stderr
+    assert "serving" not in refused.stderr and "building" not in refused.stderr  # nothing was started first
