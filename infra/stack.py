@@ -33,6 +33,9 @@ def _cli(manifest: Path, stage: str, build_dir: Path | None) -> list[str]:
     return argv + (["--build-dir", str(build_dir)] if build_dir is not None else [])
 
 
+PORT_TRIES = 3  # runners started again on another port when theirs was taken before they bound it
+
+
 def pick_port(preferred: int, taken: set[int]) -> int:
     """The preferred port when nothing listens there, else a free one."""
     port = preferred if preferred and preferred not in taken and not port_open(preferred) else free_port()
@@ -75,6 +78,13 @@ class RunnerProcess:
             if time.monotonic() > deadline:
                 raise StackError(f"runner on port {self.port} not healthy after {timeout:.0f} s")
             time.sleep(0.1)
+
+    def port_was_taken(self) -> bool:
+        """The runner exited because its port was in use when it came to bind it."""
+        try:
+            return "Address already in use" in self.log.read_text(errors="replace")[-2000:]
+        except OSError:
+            return False
 
     def healthy(self) -> bool:
         try:
@@ -154,7 +164,16 @@ class Stack:
             self.runners.append(runner)
         started = time.monotonic()
         for runner in self.runners:
-            runner.wait_healthy(max(1.0, timeout - (time.monotonic() - started)))
+            for attempt in range(PORT_TRIES):
+                try:
+                    runner.wait_healthy(max(1.0, timeout - (time.monotonic() - started)))
+                    break
+                except StackError:
+                    # a free port found here can be taken by anything before the runner binds it: another one
+                    if attempt == PORT_TRIES - 1 or runner.alive() or not runner.port_was_taken():
+                        raise
+                    runner.port = pick_port(0, taken)
+                    runner.start()
         self.nginx = NginxProcess(NginxSettings(prefix=self.state / "nginx",
                                                 listen=f"127.0.0.1:{pick_port(self.nginx_port, taken)}",
                                                 upstreams=[f"127.0.0.1:{r.port}" for r in self.runners],
