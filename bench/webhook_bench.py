@@ -40,6 +40,8 @@ import time
 import uuid
 from pathlib import Path
 
+import psycopg
+
 from bench import procstats
 from bench.aisha_stack import AishaStack, aisha_stack
 from bench.loadgen import Result, wrk, wrk_available
@@ -106,8 +108,6 @@ def phases(aisha: AishaStack, name: str, requests: Path, args: argparse.Namespac
 
 
 def backlog(aisha: AishaStack) -> str:
-    import psycopg
-
     with psycopg.connect(aisha.env["DATABASE_URL"]) as conn:
         rows = conn.execute("SELECT provider, status, count(*) FROM webhook_events GROUP BY 1, 2 ORDER BY 1, 2")
         return ", ".join(f"{provider}/{status} {n}" for provider, status, n in rows)

@@ -26,14 +26,19 @@ class Pace:
     init: float | None = None  # seconds, mean init and first invocation
     cores: int = os.cpu_count() or 1
 
-    def invoked(self, seconds: float) -> None:
-        self.duration = seconds if self.duration is None else self.duration + WEIGHT * (seconds - self.duration)
-
-    def initialised(self, seconds: float) -> None:
-        self.init = seconds if self.init is None else self.init + WEIGHT * (seconds - self.init)
+    def invoked(self, seconds: float, *, init: float | None = None) -> None:
+        """An invocation took `seconds`; `init`: it was its worker's first, after an init of that long."""
+        if init is None:
+            self.duration = _moved(self.duration, seconds)
+        else:  # a first invocation pays for lazy imports and connections: part of the worker's start
+            self.init = _moved(self.init, init + seconds)
 
     def worth_an_init(self, waiting: int, busy: int) -> bool:
         """Would a new worker start serving the last of `waiting` callers before the busy workers do?"""
         if busy < self.cores or self.duration is None or self.init is None:
             return True
         return waiting * self.duration / busy > self.init
+
+
+def _moved(mean: float | None, sample: float) -> float:
+    return sample if mean is None else mean + WEIGHT * (sample - mean)

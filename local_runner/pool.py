@@ -2,10 +2,11 @@
 
 An invocation takes the most recently used idle worker (warm). With none idle it joins the function's
 queue and takes whichever comes first: a worker freeing up or an init finishing; meanwhile the pool
-starts inits for the queue, at most `max_inits` at once for this function and as many as the instance's
-`Budget` allows, never more workers than the concurrency cap (`reserved_concurrency`, else the runner's
-per-function cap). Inits belong to the pool, not to the caller: a caller that gives up leaves its init
-running for the next one, and a starting worker is only killed at its own init limit.
+starts inits for the queue (paced past one busy worker per core: `pace.py`), at most `max_inits` at once
+for this function and as many as the instance's `Budget` allows, never more workers than the concurrency
+cap (`reserved_concurrency`, else the runner's per-function cap). Inits belong to the pool, not to the
+caller: a caller that gives up leaves its init running for the next one, and a starting worker is only
+killed at its own init limit.
 
 Shedding: a full queue (`max_queue` callers) is refused at once (`Throttled`); a caller waits
 `throttle_wait` for a worker, and past it only as long as inits are under way for the queue (or waiting
@@ -71,7 +72,6 @@ class FunctionPool:
         self._init_tasks: set[asyncio.Task[None]] = set()
         self._in_flight = 0
         self._busy_since: dict[Worker, float] = {}
-        self._unserved: dict[Worker, float] = {}  # new workers before their first invocation: their init (s)
         self.pace = Pace()
         self._retry_at = 0.0
         self._init_round: asyncio.Future[None] = asyncio.get_running_loop().create_future()  # done when an init ends
@@ -187,12 +187,8 @@ class FunctionPool:
         if worker is not None:
             since = self._busy_since.pop(worker, None)
             if since is not None:
-                seconds = time.monotonic() - since
-                init = self._unserved.pop(worker, None)
-                if init is None:
-                    self.pace.invoked(seconds)
-                else:  # a first invocation pays for lazy imports and connections: part of the worker's start
-                    self.pace.initialised(init + seconds)
+                init = (worker.init_duration_ms or 0) / 1000 if worker.invocations == 1 else None
+                self.pace.invoked(time.monotonic() - since, init=init)
             reusable = worker.state == "idle" and worker.spec.generation == self.spec.generation
             if reusable and not self.budget.should_yield(self):
                 self._offer(worker)
@@ -264,7 +260,6 @@ class FunctionPool:
             self._init_failed(worker, error or b"{}")
         else:
             self.metrics.init_duration.labels(self.name).observe((worker.init_duration_ms or 0) / 1000)
-            self._unserved[worker] = (worker.init_duration_ms or 0) / 1000
             self._offer(worker)
             if not self.provisioned_ready and self._current() - self._starting >= self.provisioned:
                 self.provisioned_ready = True
@@ -289,7 +284,6 @@ class FunctionPool:
         if worker not in self._workers:
             return
         self._workers.discard(worker)
-        self._unserved.pop(worker, None)
         if worker in self._idle:
             self._idle.remove(worker)
         self.budget.give_back(worker.spec.memory_mb)

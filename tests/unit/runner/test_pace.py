@@ -27,7 +27,8 @@ def test_long_invocations_or_a_long_queue_are_worth_a_worker() -> None:
 
 def test_the_means_follow_a_function_that_turns_slow() -> None:
     pace = Pace(cores=2)
-    pace.initialised(1.0)
+    pace.invoked(0.4, init=0.6)  # a new worker's first invocation counts to its start: 1 s
+    assert pace.init == 1.0 and pace.duration is None
     for _ in range(20):
         pace.invoked(0.005)
     assert not pace.worth_an_init(waiting=8, busy=2)
