@@ -13,6 +13,7 @@ import shutil
 import statistics
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -113,6 +114,71 @@ async def open_loop(label: str, url: str, *, rate: float, seconds: float, method
         await asyncio.gather(*tasks)
         result.seconds = time.perf_counter() - started
     return result
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """One request of a mixed load, and the status a correct answer has."""
+
+    kind: str
+    method: str
+    url: str
+    body: bytes | None
+    headers: dict[str, str]
+    expect: int
+
+
+@dataclass
+class Mixed:
+    """A mixed open loop's answers: correct ones, wrong ones by kind and status, latencies by status."""
+
+    sent: int = 0
+    correct: int = 0
+    wrong: dict[str, int] = field(default_factory=dict)  # "kind status" -> count ("kind error": no answer)
+    latencies_ms: dict[int, list[float]] = field(default_factory=dict)  # status -> latencies (0: no answer)
+
+    def pct(self, q: float, statuses: tuple[int, ...] | None = None) -> float:
+        data = sorted(v for code, values in self.latencies_ms.items() if statuses is None or code in statuses
+                      for v in values)
+        return data[min(len(data) - 1, int(q / 100 * len(data)))] if data else float("nan")
+
+
+async def open_loop_mixed(make: Callable[[int], Prepared], *, rate: float, seconds: float,
+                          max_in_flight: int = 512) -> Mixed:
+    """`make(i)` sent at a fixed rate (latency without coordinated omission)."""
+    mixed = Mixed()
+    async with _session(max_in_flight) as session:
+
+        async def one(request: Prepared) -> None:
+            _check_loopback(request.url)
+            mixed.sent += 1
+            started = time.perf_counter()
+            status = 0
+            try:
+                async with session.request(request.method, request.url, data=request.body,
+                                           headers=request.headers) as resp:
+                    await resp.read()
+                    status = resp.status
+            except (aiohttp.ClientError, TimeoutError):
+                pass
+            mixed.latencies_ms.setdefault(status, []).append((time.perf_counter() - started) * 1000)
+            if status == request.expect:
+                mixed.correct += 1
+            else:
+                key = f"{request.kind} {status or 'error'}"
+                mixed.wrong[key] = mixed.wrong.get(key, 0) + 1
+
+        tasks: set[asyncio.Task[None]] = set()
+        started = time.perf_counter()
+        for i in range(int(rate * seconds)):
+            delay = started + i / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            task = asyncio.create_task(one(make(i)))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+        await asyncio.gather(*tasks)
+    return mixed
 
 
 async def sequential_ms(url: str, count: int, method: str = "GET", body: bytes | None = None) -> float:

@@ -1,6 +1,6 @@
 -- wrk script: replays prepared requests instead of one fixed request, and counts the answers by status.
 -- WRK_REQUESTS names a file with one request per line, fields separated by tabs:
---   METHOD  PATH  Name: value  ...  BODY
+--   METHOD  PATH  Name: value  ...  BODY   (BODY "-": none)
 -- WRK_THREADS is wrk's -t: thread k of n takes the lines k, k+n, k+2n, ... so no two threads send one line.
 -- At the end it prints "status <code> <count>" per status and "wrapped <n>" (times a thread ran out of lines
 -- and started again from its first: then later requests repeat earlier ones).
@@ -27,7 +27,11 @@ function init(args)
         local name, value = string.match(fields[i], "^([^:]+): (.*)$")
         headers[name] = value
       end
-      table.insert(prepared, wrk.format(fields[1], fields[2], headers, fields[#fields]))
+      local body = fields[#fields]
+      if body == "-" then
+        body = nil
+      end
+      table.insert(prepared, wrk.format(fields[1], fields[2], headers, body))
     end
     line_number = line_number + 1
   end

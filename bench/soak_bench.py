@@ -1,0 +1,176 @@
+"""Benchmark: a mixed soak at a fixed rate through nginx, then twice the measured capacity. Prints figures;
+not a test.
+
+    .venv/bin/python -m bench.soak_bench [--rate 200] [--minutes 30] [--overload-seconds 120]
+
+The stack is `make run`'s (bench/aisha_stack.py) on a database and a Redis db of its own. The mix, as the
+public routes see it after an outage (issue 9), sent open loop at `--rate`:
+- 20 % `GET /health` (200);
+- 30 % a FAL delivery already accepted, delivered again, signed afresh as FAL does (200, a duplicate);
+- 30 % a Telegram update already accepted, delivered again (200, a duplicate);
+- 10 % a FAL delivery with a signature of another key (401), 10 % a Telegram update with a wrong secret (401).
+A correct answer is the status in brackets. Soak figures: correct answers (target >= 99.9 %), p50/p99, what
+was wrong by kind, memory by role (PSS), workers and PostgreSQL connections every 10 s (flat is the target),
+workers spawned. Overload: the capacity of the same mix measured with wrk at c32 (correct answers/s), then
+the mix at twice that for `--overload-seconds`: goodput against capacity (target >= 90 %) and how fast the
+rest is refused (429/503 latency). Loopback only; everything it starts is stopped at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from bench import procstats
+from bench.aisha_stack import AishaStack, aisha_stack
+from bench.loadgen import Mixed, Prepared, open_loop_mixed, wrk, wrk_available
+from sandbox.fal.signing import signed_message
+from sandbox.telegram import SandboxClient
+from tests.functional.events import fal_webhook, telegram_update
+
+KINDS = (("health", 2), ("fal-repeat", 3), ("telegram-repeat", 3), ("fal-forged", 1), ("telegram-forged", 1))
+REFUSED = (429, 503)
+
+
+class Mix:
+    """The requests of the mix; FAL's are signed when made, so their timestamps stay within FAL's window."""
+
+    def __init__(self, aisha: AishaStack) -> None:
+        fal, telegram = aisha.standins.fal, aisha.standins.telegram
+        assert fal is not None and telegram is not None
+        self.base = aisha.url
+        self.key, self.user = fal.core.keys.current.private_key, fal.core.config.user_id
+        self.forger = Ed25519PrivateKey.generate()
+        self.fal_id = str(uuid.uuid4())
+        self.fal_body = fal_webhook("generation_ok", self.fal_id)
+        user = 2_100_000_000
+        with SandboxClient(telegram.url) as chat:
+            chat.set_user(user, first_name="Soak", language_code="en")
+        self.update = json.dumps(telegram_update("command", user)).encode()
+        self.secret = aisha.standins.secret
+        self.order = [kind for kind, weight in KINDS for _ in range(weight)]
+
+    def _fal(self, key: Ed25519PrivateKey) -> dict[str, str]:
+        stamp = str(int(time.time()))
+        return {"Content-Type": "application/json", "X-Fal-Webhook-Request-Id": self.fal_id,
+                "X-Fal-Webhook-User-Id": self.user, "X-Fal-Webhook-Timestamp": stamp,
+                "X-Fal-Webhook-Signature": key.sign(signed_message(self.fal_id, self.user, stamp,
+                                                                   self.fal_body)).hex()}
+
+    def make(self, i: int) -> Prepared:
+        kind = self.order[i % len(self.order)]
+        fal, telegram = f"{self.base}/webhook/fal/status", f"{self.base}/webhook/telegram"
+        tg = {"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": self.secret}
+        return {
+            "health": lambda: Prepared(kind, "GET", f"{self.base}/health", None, {}, 200),
+            "fal-repeat": lambda: Prepared(kind, "POST", fal, self.fal_body, self._fal(self.key), 200),
+            "telegram-repeat": lambda: Prepared(kind, "POST", telegram, self.update, tg, 200),
+            "fal-forged": lambda: Prepared(kind, "POST", fal, self.fal_body, self._fal(self.forger), 401),
+            "telegram-forged": lambda: Prepared(kind, "POST", telegram, self.update,
+                                                {**tg, "X-Telegram-Bot-Api-Secret-Token": "wrong"}, 401),
+        }[kind]()
+
+    def replay_file(self, path: Path, count: int) -> None:
+        """The mix as lines for bench/replay.lua (wrk), signed now: valid for FAL's five minutes."""
+        with path.open("w") as out:
+            for i in range(count):
+                r = self.make(i)
+                fields = [r.method, r.url.removeprefix(self.base), *(f"{k}: {v}" for k, v in r.headers.items())]
+                out.write("\t".join([*fields, (r.body or b"-").decode()]) + "\n")
+
+
+def first_deliveries(mix: Mix) -> None:
+    """Accept the FAL delivery and the Telegram update once, so the soak's are repeats."""
+    asyncio.run(open_loop_mixed(lambda i: [mix.make(1), mix.make(5)][i], rate=2, seconds=1))
+
+
+class Sampler(threading.Thread):
+    """procstats every `every` seconds, printed as it goes."""
+
+    def __init__(self, aisha: AishaStack, every: float) -> None:
+        super().__init__(daemon=True)
+        self.aisha, self.every = aisha, every
+        self.samples: list[procstats.Sample] = []
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        started = time.monotonic()
+        while not self.stop.is_set():
+            sample = procstats.sample(self.aisha.stack, self.aisha.env["DATABASE_URL"])
+            self.samples.append(sample)
+            print("  " + procstats.line(f"t={time.monotonic() - started:5.0f} s", sample), flush=True)
+            self.stop.wait(self.every)
+
+
+def summary(label: str, mixed: Mixed, seconds: float) -> str:
+    share = mixed.correct / mixed.sent * 100 if mixed.sent else 0.0
+    wrong = ", ".join(f"{k}: {n}" for k, n in sorted(mixed.wrong.items())) or "none"
+    return (f"{label}: {mixed.sent} sent, {mixed.correct / seconds:.0f} correct/s, correct {share:.2f} %, "
+            f"p50 {mixed.pct(50):.1f} ms, p99 {mixed.pct(99):.1f} ms; wrong: {wrong}")
+
+
+def capacity(mix: Mix, home: Path, url: str) -> float:
+    """Correct answers per second of the mix at c32 (wrk): 200s of the good kinds, 401s of the forged."""
+    path = home / "mix.requests"
+    mix.replay_file(path, len(mix.order) * 2000)
+    result = wrk("capacity of the mix (c32, 10 s)", f"{url}/", concurrency=32, seconds=10, requests=path)
+    expected_200 = sum(w for k, w in KINDS if not k.endswith("forged")) / sum(w for _, w in KINDS)
+    answered = result.statuses.get(200, 0) + result.statuses.get(401, 0)
+    # a correct 200 or 401 is one the mix expects; more of either than expected are wrong answers
+    correct = min(result.statuses.get(200, 0), round(answered * expected_200)) + \
+        min(result.statuses.get(401, 0), round(answered * (1 - expected_200)))
+    print(f"{result.label}: answers {dict(sorted(result.statuses.items()))}", flush=True)
+    return correct / result.seconds
+
+
+def run(args: argparse.Namespace, home: Path) -> int:
+    with aisha_stack(home, isolated=True) as aisha:
+        mix = Mix(aisha)
+        first_deliveries(mix)
+        print(f"soak: {args.rate:.0f} req/s for {args.minutes:.1f} min through nginx; samples every 10 s", flush=True)
+        sampler = Sampler(aisha, 10.0)
+        sampler.start()
+        seconds = args.minutes * 60
+        soak = asyncio.run(open_loop_mixed(mix.make, rate=args.rate, seconds=seconds))
+        sampler.stop.set()
+        sampler.join()
+        first, last = sampler.samples[0], sampler.samples[-1]
+        print(summary("soak", soak, seconds) + " (target correct >= 99.9 %)")
+        print(f"memory {first.total_mb:.0f} -> {last.total_mb:.0f} MB (peak "
+              f"{max(s.total_mb for s in sampler.samples):.0f}); workers spawned during the soak "
+              f"{last.spawned - first.spawned}", flush=True)
+        cap = capacity(mix, home, aisha.url)
+        print(f"capacity: {cap:.0f} correct/s; overload at {2 * cap:.0f} req/s for {args.overload_seconds:.0f} s",
+              flush=True)
+        over = asyncio.run(open_loop_mixed(mix.make, rate=2 * cap, seconds=args.overload_seconds))
+        print(summary("overload", over, args.overload_seconds))
+        refused = sum(len(over.latencies_ms.get(code, [])) for code in REFUSED)
+        print(f"goodput {over.correct / args.overload_seconds / cap * 100:.0f} % of capacity (target >= 90 %); "
+              f"refused {refused}: p50 {over.pct(50, REFUSED):.1f} ms, p99 {over.pct(99, REFUSED):.1f} ms")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.soak_bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--rate", type=float, default=200.0, help="soak requests per second (default 200)")
+    parser.add_argument("--minutes", type=float, default=30.0, help="soak length (default 30)")
+    parser.add_argument("--overload-seconds", type=float, default=120.0, help="at 2x capacity (default 120)")
+    args = parser.parse_args(argv)
+    if not wrk_available():
+        print("wrk is needed for the capacity (apt-get install wrk)", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory(prefix="soak-bench-") as tmp:
+        return run(args, Path(tmp))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
