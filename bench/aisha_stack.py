@@ -10,10 +10,12 @@ next start. Services this started are stopped at the end; ones already running s
 from __future__ import annotations
 
 import os
+import sys
+import tempfile
 import time
 import urllib.request
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +24,7 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 import redis
 
+from bench.loadgen import wrk_available
 from infra.devservices import up
 from infra.devservices.orchestrate import status
 from infra.devservices.postgres import MAX_CONNECTIONS
@@ -135,3 +138,13 @@ def aisha_stack(home: Path, *, isolated: bool = False, keep_services: bool = Fal
         standins.stop()
         if ours and not keep_services:
             stop_services(ours)
+
+
+def run_with_wrk(run: Callable[[Path], int], prefix: str) -> int:
+    """`run(home)` in a temporary folder, or exit 2 when wrk (the load generator the benchmarks need) is missing."""
+    if not wrk_available():
+        print("wrk is needed (apt-get install wrk): the Python client would take the CPU it measures", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        return run(Path(tmp))
+

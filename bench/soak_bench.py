@@ -22,7 +22,6 @@ import argparse
 import asyncio
 import json
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -31,8 +30,8 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from bench import procstats
-from bench.aisha_stack import AishaStack, aisha_stack
-from bench.loadgen import Mixed, Prepared, open_loop_mixed, wrk, wrk_available
+from bench.aisha_stack import AishaStack, aisha_stack, run_with_wrk
+from bench.loadgen import Mixed, Prepared, open_loop_mixed, wrk
 from sandbox.fal.signing import signed_message
 from sandbox.telegram import SandboxClient
 from tests.functional.events import fal_webhook, telegram_update
@@ -165,11 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--minutes", type=float, default=30.0, help="soak length (default 30)")
     parser.add_argument("--overload-seconds", type=float, default=120.0, help="at 2x capacity (default 120)")
     args = parser.parse_args(argv)
-    if not wrk_available():
-        print("wrk is needed for the capacity (apt-get install wrk)", file=sys.stderr)
-        return 2
-    with tempfile.TemporaryDirectory(prefix="soak-bench-") as tmp:
-        return run(args, Path(tmp))
+    return run_with_wrk(lambda home: run(args, home), "soak-bench-")
 
 
 if __name__ == "__main__":

@@ -35,7 +35,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -43,8 +42,8 @@ from pathlib import Path
 import psycopg
 
 from bench import procstats
-from bench.aisha_stack import AishaStack, aisha_stack
-from bench.loadgen import Result, wrk, wrk_available
+from bench.aisha_stack import AishaStack, aisha_stack, run_with_wrk
+from bench.loadgen import Result, wrk
 from sandbox.fal.signing import signed_message
 from sandbox.telegram import SandboxClient
 from tests.functional.events import fal_webhook, telegram_update
@@ -148,11 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-rate", type=float, default=3000.0,
                         help="deliveries prepared per second of load: past it, requests repeat (default 3000)")
     args = parser.parse_args(argv)
-    if not wrk_available():
-        print("wrk is needed (apt-get install wrk): the Python client would take the CPU it measures", file=sys.stderr)
-        return 2
-    with tempfile.TemporaryDirectory(prefix="webhook-bench-") as tmp:
-        return run(args, Path(tmp))
+    return run_with_wrk(lambda home: run(args, home), "webhook-bench-")
 
 
 if __name__ == "__main__":
