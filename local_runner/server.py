@@ -26,6 +26,10 @@ from local_runner.reload import Reloader
 from local_runner.runner import Runner
 
 log = logging.getLogger("local_runner.server")
+# Connections the kernel holds for the front until it accepts them (capped by net.core.somaxconn). Python's
+# default of 128 overflowed under bursts: nginx's connects then timed out and it ejected healthy instances
+# ("no live upstreams", 502 on every route for its fail_timeout).
+LISTEN_BACKLOG = 4096
 
 
 class AsyncParts:
@@ -107,7 +111,7 @@ class Server:
         # The port first: one taken (by anything since the caller found it free) fails here, before a worker
         # or a consumer exists. Found later, the half-started process hung on its way out.
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        sock = socket.create_server((self.host, self.port), family=family)
+        sock = socket.create_server((self.host, self.port), family=family, backlog=LISTEN_BACKLOG)
         try:
             await self._start(sock)
         except BaseException:
@@ -128,7 +132,7 @@ class Server:
         self._app_runner = JsonErrorAppRunner(self.front.app(), handle_signals=False, access_log=None,
                                          shutdown_timeout=self.drain_timeout)
         await self._app_runner.setup()
-        self._site = web.SockSite(self._app_runner, sock)
+        self._site = web.SockSite(self._app_runner, sock, backlog=LISTEN_BACKLOG)
         await self._site.start()
         if self.reload:
             self._reloader = Reloader(self.runner)

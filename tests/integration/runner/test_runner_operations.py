@@ -102,3 +102,26 @@ def test_unreachable_redis_keeps_http_up_but_not_ready(start_server: Any) -> Non
     assert server.http.get("/echo").status_code == 200
     assert "event consumer not started" in server.log()
     assert server.stop() == 0
+
+
+def test_a_stalled_front_still_queues_a_burst_of_connections(start_server: Any) -> None:
+    """The kernel holds connections the front has not accepted yet (LISTEN_BACKLOG): with Python's default of
+    128, a burst past it timed out connecting and nginx ejected a healthy instance. Stopped, the front
+    accepts nothing, so every connection here waits in the backlog; resumed, it serves them."""
+    import os
+    import socket
+
+    srv = start_server()
+    os.kill(srv.proc.pid, signal.SIGSTOP)
+    held: list[socket.socket] = []
+    try:
+        for _ in range(300):
+            held.append(socket.create_connection(("127.0.0.1", srv.port), timeout=2))  # times out past the backlog
+    finally:
+        os.kill(srv.proc.pid, signal.SIGCONT)
+    for sock in held[:3]:
+        sock.sendall(b"GET /_runner/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        assert sock.recv(64).startswith(b"HTTP/1.1 200")
+    for sock in held:
+        sock.close()
+    assert srv.http.get("/_runner/health").status_code == 200
