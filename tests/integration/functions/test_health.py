@@ -63,3 +63,21 @@ def test_the_handler_answers_200_or_503(services: dict[str, str], database_url: 
     down = app.handler({"httpMethod": "GET", "path": "/health"}, None)
     assert down["statusCode"] == 503
     assert json.loads(down["body"])["failed"] == ["postgres"]
+
+
+def test_a_worker_reuses_its_last_result_for_a_second(services: dict[str, str], database_url: str) -> None:
+    """A flood of probes costs one real check per max_age; a dependency that went down shows after it."""
+    from aisha.health import HealthCheck
+    from aisha.storage import Storage
+
+    settings = load_settings(_env(services, database_url))
+    now = [100.0]
+    health = HealthCheck(settings, storage=Storage(endpoint_url=settings.s3_endpoint_url, region=settings.s3_region),
+                         timeout=1, max_age=1.0, clock=lambda: now[0])
+    assert health.run()[0]
+    health.settings = load_settings({**_env(services, database_url), "REDIS_URL": f"redis://127.0.0.1:{_closed_port()}/0"})
+    now[0] += 0.5
+    assert health.run()[0], "within max_age the last result stands"
+    now[0] += 0.5
+    healthy, report = health.run()
+    assert not healthy and report["failed"] == ["redis"]

@@ -1,4 +1,10 @@
-"""Honest health: PostgreSQL, Redis and the bucket are each asked for real, with a short timeout."""
+"""Honest health: PostgreSQL, Redis and the bucket are each asked for real, with a short timeout.
+
+`/health` is public and unauthenticated, and a real check costs a PostgreSQL backend, a Redis connection
+and a bucket request. `HealthCheck` answers from its last result for `max_age` seconds, so a flood of
+probes costs each worker at most one real check per second (bench/soak_bench.py: /health was the
+costliest request of the mix) while a dependency that goes down still shows within that second.
+"""
 
 from __future__ import annotations
 
@@ -78,3 +84,19 @@ def check(settings: Settings, *, timeout: float = 2.0, storage: Storage | None =
     if not healthy:
         report["failed"] = [c.name for c in components if not c.ok]
     return healthy, report
+
+
+class HealthCheck:
+    """`check` with its result reused for `max_age` seconds (per process: one worker's probes)."""
+
+    def __init__(self, settings: Settings, *, storage: Storage, timeout: float, max_age: float = 1.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.settings, self.storage, self.timeout, self.max_age, self.clock = settings, storage, timeout, max_age, clock
+        self._last: tuple[float, bool, dict[str, Any]] | None = None
+
+    def run(self) -> tuple[bool, dict[str, Any]]:
+        now = self.clock()
+        if self._last is None or now - self._last[0] >= self.max_age:
+            healthy, report = check(self.settings, timeout=self.timeout, storage=self.storage)
+            self._last = (self.clock(), healthy, report)
+        return self._last[1], self._last[2]
