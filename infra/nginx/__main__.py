@@ -12,7 +12,8 @@ import sys
 from pathlib import Path
 
 from infra.nginx.process import NginxError, NginxProcess
-from infra.nginx.template import DEFAULT_UPSTREAMS, TELEGRAM_RANGES, NginxConfigError, NginxSettings, render
+from infra.nginx.template import (DEFAULT_UPSTREAMS, INFLIGHT_PER_INSTANCE, TELEGRAM_RANGES, NginxConfigError,
+                                 NginxSettings, render)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,6 +38,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--webhook-rate", default="50r/s", help="requests per client address on the webhooks "
                         "(nginx limit_req rate, e.g. 50r/s); 'off' for no limit")
     parser.add_argument("--webhook-burst", type=int, default=100, help="requests above the rate answered at once")
+    parser.add_argument("--route-inflight", type=int, help="requests one public route may have in the runners at "
+                        "once, all instances together, the next refused with 429 (default: "
+                        f"{INFLIGHT_PER_INSTANCE} per --upstream; 0: no limit)")
     args = parser.parse_args(argv)
     telegram_allow = [*(TELEGRAM_RANGES if args.telegram_only else ()), *args.telegram_allow]
     settings = NginxSettings(prefix=args.prefix, listen=args.listen, upstreams=args.upstream or DEFAULT_UPSTREAMS,
@@ -44,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
                              telegram_allow=telegram_allow, tls_cert=args.tls_cert, tls_key=args.tls_key,
                              user=args.user, redirect_listen=args.redirect_listen, server_name=args.server_name,
                              webhook_rate=None if args.webhook_rate == "off" else args.webhook_rate,
-                             webhook_burst=args.webhook_burst)
+                             webhook_burst=args.webhook_burst, route_inflight=args.route_inflight)
     try:
         if args.command == "render":
             sys.stdout.write(render(settings))

@@ -14,6 +14,16 @@ TEMPLATE = Path(__file__).with_name("nginx.conf.template")
 _PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
 DEFAULT_UPSTREAMS = ("127.0.0.1:8001", "127.0.0.1:8002")
 LOOPBACK = ("127.0.0.1", "::1")
+# A route's requests in flight per runner instance by default (2-core hosts): enough to keep its workers
+# busy, few enough that the runners' queues stay short and never start inits for them under saturation.
+# Measured at twice the capacity (bench/soak_bench.py, two instances): 16 each kept about nine tenths of the
+# capacity; 24 and 32 let queues grow past the runners' own wait and fell to 0.9 and 0.5 of it. A burst of
+# 32 into one route of two instances is admitted whole; Telegram's 41st.. connections retry.
+INFLIGHT_PER_INSTANCE = 16
+# The public routes, each with its own in-flight count: a flood of one never refuses another.
+ROUTE_KEYS = (("/webhook/fal/status", "fal_status"), ("/webhook/fal/portrait", "fal_portrait"),
+              ("/webhook/telegram", "telegram"), ("/health", "health"))
+INTERNAL_PREFIXES = ("/_runner/", "/2015-03-31/functions/", "/metrics")  # operators' and internal: not limited
 # Telegram's published webhook source ranges (core.telegram.org/bots/webhooks): for `telegram_allow`.
 TELEGRAM_RANGES = ("149.154.160.0/20", "91.108.4.0/22")
 
@@ -55,6 +65,12 @@ class NginxSettings:
     # benchmarks and the chaos suite, a monitoring probe). A TLS terminator on this host in front of nginx
     # would make every client loopback: then set () and a rate for all of its traffic.
     rate_exempt: Sequence[str] = LOOPBACK
+    # Requests one public route (each webhook, /health, everything else) may have inside the runners at once,
+    # all instances together; the next is answered 429 `TooManyRequests` by nginx itself, in microseconds.
+    # Past capacity the runners' own refusals cost them as much CPU as a small invocation, so shedding there
+    # took CPU from the answers (bench/soak_bench.py: at twice the capacity, goodput rose from about half
+    # of it to about nine tenths with the limit here). None: INFLIGHT_PER_INSTANCE per upstream; 0: no limit.
+    route_inflight: int | None = None
     # TLS on this listener (DESIGN: nginx terminates TLS): certificate chain and key files (PEM).
     tls_cert: Path | None = None
     tls_key: Path | None = None
@@ -147,6 +163,8 @@ def _check(settings: NginxSettings) -> None:
         raise NginxConfigError("max_fails and upstream_keepalive must be >= 0")
     if settings.webhook_rate is not None and not re.match(r"^[1-9][0-9]*r/[sm]$", settings.webhook_rate):
         raise NginxConfigError(f"invalid webhook_rate {settings.webhook_rate!r} (e.g. 50r/s or 600r/m)")
+    if settings.route_inflight is not None and settings.route_inflight < 0:
+        raise NginxConfigError("route_inflight must be >= 0 (0: no limit)")
     if settings.webhook_burst < 0:
         raise NginxConfigError("webhook_burst must be >= 0")
 
@@ -167,6 +185,28 @@ def _rate_zone(settings: NginxSettings) -> str:
         f"    limit_req_zone $rate_key zone=webhooks:10m rate={settings.webhook_rate};",
         "    limit_req_status 429;",
         "    limit_req_log_level warn;",
+    ])
+
+
+def route_inflight(settings: NginxSettings) -> int:
+    if settings.route_inflight is None:
+        return INFLIGHT_PER_INSTANCE * len(settings.upstreams)
+    return settings.route_inflight
+
+
+def _inflight_zone(settings: NginxSettings) -> str:
+    """limit_conn's zone, keyed on the route; an empty key (the internal prefixes) is never counted."""
+    if not route_inflight(settings):
+        return "    # no limit on requests in flight per route"
+    return "\n".join([
+        "    map $uri $route_key {",
+        "        default other;",
+        *(f"        {uri} {key};" for uri, key in ROUTE_KEYS),
+        *(f'        ~^{re.escape(prefix)} "";' for prefix in INTERNAL_PREFIXES),
+        "    }",
+        "    limit_conn_zone $route_key zone=inflight:1m;",
+        "    limit_conn_status 429;",
+        "    limit_conn_log_level info;",
     ])
 
 
@@ -195,6 +235,9 @@ def render(settings: NginxSettings, template: str | None = None) -> str:
         "read_timeout": settings.read_timeout,
         "internal_allow": "\n".join(f"            allow {a};" for a in allow_internal),
         "rate_zone": _rate_zone(settings),
+        "inflight_zone": _inflight_zone(settings),
+        "inflight_limit": (f"        limit_conn inflight {route_inflight(settings)};" if route_inflight(settings)
+                           else "        # no limit on requests in flight per route"),
         "rate_limit": (f"            limit_req zone=webhooks burst={settings.webhook_burst} nodelay;"
                        if settings.webhook_rate else "            # no request rate limit"),
         "telegram_allow": ("\n".join(f"            allow {a};" for a in [*LOOPBACK, *settings.telegram_allow])

@@ -245,7 +245,8 @@ def test_a_burst_from_one_client_gets_429_json_on_the_webhooks_only(tmp_path: Pa
     here connects from 127.0.0.2."""
     port = free_port()
     nginx = NginxProcess(NginxSettings(prefix=tmp_path / "ngx", listen=f"127.0.0.1:{free_port()}",
-                                       upstreams=[f"127.0.0.1:{port}"], webhook_rate="5r/s", webhook_burst=5))
+                                       upstreams=[f"127.0.0.1:{port}"], webhook_rate="5r/s", webhook_burst=5,
+                                       route_inflight=0))  # the in-flight limit has its own test
 
     async def burst(http: aiohttp.ClientSession, method: str, path: str, n: int) -> list[tuple[int, Any]]:
         async def one() -> tuple[int, Any]:
@@ -297,6 +298,54 @@ def test_telegram_only_admits_telegram_ranges_and_loopback_on_the_telegram_webho
             assert (await status(restricted.url, "/webhook/fal/status", "127.0.0.2"))[0] == 200  # FAL: anyone
         finally:
             await asyncio.to_thread(restricted.stop)
+            await backend.cleanup()
+
+    asyncio.run(asyncio.wait_for(scenario(), 60))
+
+
+def test_past_its_in_flight_limit_a_route_is_refused_at_once_and_the_others_are_not(tmp_path: Path) -> None:
+    """`route_inflight` requests of one route reach the runners; the next gets nginx's own 429 JSON while they
+    are held, the other routes and the internal ones still get through, and the held ones are answered."""
+    port, limit = free_port(), 4
+    nginx = NginxProcess(NginxSettings(prefix=tmp_path / "ngx", listen=f"127.0.0.1:{free_port()}",
+                                       upstreams=[f"127.0.0.1:{port}"], route_inflight=limit, webhook_rate=None))
+    gate, arrived = asyncio.Event(), []
+
+    async def held(request: web.Request) -> web.Response:
+        arrived.append(request.path)
+        await gate.wait()
+        return web.json_response({"held": True})
+
+    async def other(request: web.Request) -> web.Response:
+        return web.json_response({"path": request.path})
+
+    async def scenario() -> None:
+        app = web.Application()
+        app.router.add_post("/webhook/telegram", held)
+        app.router.add_route("*", "/{tail:.*}", other)
+        backend = web.AppRunner(app, access_log=None)
+        await backend.setup()
+        await web.TCPSite(backend, "127.0.0.1", port).start()
+        await asyncio.to_thread(nginx.start)
+        try:
+            async with aiohttp.ClientSession(nginx.url) as http:
+                async def post() -> tuple[int, Any, str | None]:
+                    async with http.post("/webhook/telegram", data=b"{}") as r:
+                        return r.status, await r.json(), r.headers.get("Retry-After")
+
+                inside = [asyncio.create_task(post()) for _ in range(limit)]
+                while len(arrived) < limit:  # every admitted request is at the backend, held there
+                    await asyncio.sleep(0.01)
+                refused = await asyncio.wait_for(post(), 5)
+                assert refused == (429, {"message": "Too Many Requests", "code": "TooManyRequests"}, "1")
+                for path in ("/health", "/webhook/fal/status", "/_runner/health"):
+                    async with http.request("GET" if "health" in path else "POST", path) as r:
+                        assert r.status == 200, path  # other routes count apart; internal ones not at all
+                gate.set()
+                assert [status for status, _, _ in await asyncio.gather(*inside)] == [200] * limit
+                assert (await post())[0] == 200  # room again once they are answered
+        finally:
+            await asyncio.to_thread(nginx.stop)
             await backend.cleanup()
 
     asyncio.run(asyncio.wait_for(scenario(), 60))
