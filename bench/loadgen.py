@@ -34,6 +34,8 @@ class Result:
     fixed: dict[float, float] = field(default_factory=dict)  # percentiles reported by an external tool
     statuses: dict[int, int] = field(default_factory=dict)  # answers by HTTP status (wrk with replay.lua)
     repeated: int = 0  # wrk with replay.lua: times a thread ran out of prepared requests and started again
+    late: int = 0  # wrk open loop: requests that left over a millisecond after their time (all connections busy)
+    worst_late_ms: float = 0.0
 
     @property
     def rps(self) -> float:
@@ -198,18 +200,23 @@ def wrk_available() -> bool:
 
 
 def wrk(label: str, url: str, *, concurrency: int, seconds: float, threads: int = 2,
-        requests: Path | None = None) -> Result:
+        requests: Path | None = None, rate: float | None = None) -> Result:
     """`wrk` (a C load generator: it leaves the CPU to the servers measured), summarised as a Result.
 
     Its latency distribution gives p50/p99 (wrk --latency); non-2xx/3xx answers count as errors. With
     `requests` (a file in replay.lua's format) it sends those prepared requests in turn instead of GET `url`
-    (whose path it then ignores), and the Result counts the answers by status."""
+    (whose path it then ignores), and the Result counts the answers by status. With `rate` as well it sends
+    them open loop at that rate (replay.lua's WRK_RATE): give it far more connections than rate x latency,
+    and `Result.late` counts the requests that found them all busy and left late."""
     _check_loopback(url)
     argv = ["wrk", f"-t{threads}", f"-c{concurrency}", f"-d{max(1, round(seconds))}s", "--latency", "--timeout", "35s"]
     env = None
     if requests is not None:
         argv += ["-s", str(REPLAY)]
-        env = {**os.environ, "WRK_REQUESTS": str(requests), "WRK_THREADS": str(threads)}
+        env = {**os.environ, "WRK_REQUESTS": str(requests), "WRK_THREADS": str(threads),
+               **({"WRK_RATE": f"{rate:g}"} if rate else {})}
+    elif rate:
+        raise ValueError("an open-loop rate needs prepared requests")
     done = subprocess.run([*argv, url], capture_output=True, text=True, timeout=seconds + 120, env=env)
     out = done.stdout
     total = int(m.group(1)) if (m := re.search(r"(\d+) requests in", out)) else 0
@@ -221,6 +228,8 @@ def wrk(label: str, url: str, *, concurrency: int, seconds: float, threads: int 
     result.fixed = {50.0: lat.get("50", float("nan")), 99.0: lat.get("99", float("nan"))}
     result.statuses = {int(code): int(count) for code, count in re.findall(r"^status (\d+) (\d+)$", out, re.M)}
     result.repeated = int(m.group(1)) if (m := re.search(r"^wrapped (\d+)$", out, re.M)) else 0
+    if m := re.search(r"^late (\d+) ([\d.]+)$", out, re.M):
+        result.late, result.worst_late_ms = int(m.group(1)), float(m.group(2))
     return result
 
 

@@ -12,8 +12,11 @@ public routes see it after an outage (issue 9), sent open loop at `--rate`:
 A correct answer is the status in brackets. Soak figures: correct answers (target >= 99.9 %), p50/p99, what
 was wrong by kind, memory by role (PSS), workers and PostgreSQL connections every 10 s (flat is the target),
 workers spawned. Overload: the capacity of the same mix measured with wrk at c32 (correct answers/s), then
-the mix at twice that for `--overload-seconds`: goodput against capacity (target >= 90 %) and how fast the
-rest is refused (429/503 latency). Loopback only; everything it starts is stopped at the end.
+the mix at twice that for `--overload-seconds`, open loop (wrk paced by bench/replay.lua: a Python client
+at that rate took a third of a core and was itself the queue): goodput against capacity (target >= 90 %)
+and how fast the rest is refused (429/503, at nginx and at the client). Correct answers of both are
+counted per kind from nginx's log (bench/edge_log.py). Loopback only; everything it starts is stopped at
+the end.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from bench import procstats
 from bench.aisha_stack import AishaStack, aisha_stack, run_with_wrk
+from bench.edge_log import EdgeLog
 from bench.loadgen import Mixed, Prepared, open_loop_mixed, wrk
 from sandbox.fal.signing import signed_message
 from sandbox.telegram import SandboxClient
@@ -38,6 +42,8 @@ from tests.functional.events import fal_webhook, telegram_update
 
 KINDS = (("health", 2), ("fal-repeat", 3), ("telegram-repeat", 3), ("fal-forged", 1), ("telegram-forged", 1))
 REFUSED = (429, 503)
+CUT_OFF = 499  # nginx's status for a request whose client closed first: wrk's, at the end of its run
+OVERLOAD_CONNECTIONS = 512  # far more than rate x latency: wrk's paced requests never wait for a connection
 
 
 class Mix:
@@ -57,6 +63,7 @@ class Mix:
         self.update = json.dumps(telegram_update("command", user)).encode()
         self.secret = aisha.standins.secret
         self.order = [kind for kind, weight in KINDS for _ in range(weight)]
+        self.expected: dict[str, int] = {}
 
     def _fal(self, key: Ed25519PrivateKey) -> dict[str, str]:
         stamp = str(int(time.time()))
@@ -79,11 +86,15 @@ class Mix:
         }[kind]()
 
     def replay_file(self, path: Path, count: int) -> None:
-        """The mix as lines for bench/replay.lua (wrk), signed now: valid for FAL's five minutes."""
+        """The mix as lines for bench/replay.lua (wrk), signed now: valid for FAL's five minutes (wrk starts
+        again from the first line when it runs out: every request of the mix is a repeat anyway). Each is
+        tagged with its kind for bench/edge_log.py."""
         with path.open("w") as out:
             for i in range(count):
                 r = self.make(i)
-                fields = [r.method, r.url.removeprefix(self.base), *(f"{k}: {v}" for k, v in r.headers.items())]
+                self.expected[r.kind] = r.expect
+                target = f"{r.url.removeprefix(self.base)}?mix={r.kind}"
+                fields = [r.method, target, *(f"{k}: {v}" for k, v in r.headers.items())]
                 out.write("\t".join([*fields, (r.body or b"-").decode()]) + "\n")
 
 
@@ -117,18 +128,33 @@ def summary(label: str, mixed: Mixed, seconds: float) -> str:
             f"p50 {mixed.pct(50):.1f} ms, p99 {mixed.pct(99):.1f} ms; wrong: {wrong}")
 
 
-def capacity(mix: Mix, home: Path, url: str) -> float:
-    """Correct answers per second of the mix at c32 (wrk): 200s of the good kinds, 401s of the forged."""
+def capacity(mix: Mix, home: Path, aisha: AishaStack, edge: EdgeLog) -> float:
+    """Correct answers per second of the mix at c32 (wrk), counted per kind from nginx's log."""
     path = home / "mix.requests"
     mix.replay_file(path, len(mix.order) * 2000)
-    result = wrk("capacity of the mix (c32, 10 s)", f"{url}/", concurrency=32, seconds=10, requests=path)
-    expected_200 = sum(w for k, w in KINDS if not k.endswith("forged")) / sum(w for _, w in KINDS)
-    answered = result.statuses.get(200, 0) + result.statuses.get(401, 0)
-    # a correct 200 or 401 is one the mix expects; more of either than expected are wrong answers
-    correct = min(result.statuses.get(200, 0), round(answered * expected_200)) + \
-        min(result.statuses.get(401, 0), round(answered * (1 - expected_200)))
+    mark = edge.mark()
+    result = wrk("capacity of the mix (c32, 10 s)", f"{aisha.url}/", concurrency=32, seconds=10, requests=path)
+    answers = edge.since(mark)
     print(f"{result.label}: answers {dict(sorted(result.statuses.items()))}", flush=True)
-    return correct / result.seconds
+    return answers.correct(mix.expected) / result.seconds
+
+
+def overload(mix: Mix, home: Path, aisha: AishaStack, edge: EdgeLog, cap: float, seconds: float) -> None:
+    """The mix open loop at twice `cap` (wrk, paced): goodput, and how fast the rest is refused."""
+    path = home / "mix.requests"
+    mark = edge.mark()
+    result = wrk(f"overload at {2 * cap:.0f} req/s", f"{aisha.url}/", concurrency=OVERLOAD_CONNECTIONS,
+                 seconds=seconds, requests=path, rate=2 * cap)
+    answers = edge.since(mark)
+    refused = sum(n for (_, status), n in answers.counts.items() if status in REFUSED)
+    wrong = {f"{kind} {status}": n for (kind, status), n in sorted(answers.counts.items())
+             if status != mix.expected.get(kind) and status not in REFUSED and status != CUT_OFF}
+    print(f"{result.label} for {result.seconds:.0f} s: {result.sent} sent ({result.late} left late, worst "
+          f"{result.worst_late_ms:.0f} ms), answers {dict(sorted(result.statuses.items()))}; wrong: {wrong or 'none'}")
+    print(f"goodput {answers.correct(mix.expected) / result.seconds / cap * 100:.0f} % of capacity (target >= 90 %); "
+          f"refused {refused}: at nginx p50 {answers.pct_ms(50, REFUSED):.2f} ms, p99 "
+          f"{answers.pct_ms(99, REFUSED):.2f} ms; every answer at the client p50 {result.pct(50):.1f} ms, "
+          f"p99 {result.pct(99):.1f} ms", flush=True)
 
 
 def run(args: argparse.Namespace, home: Path) -> int:
@@ -147,14 +173,10 @@ def run(args: argparse.Namespace, home: Path) -> int:
         print(f"memory {first.total_mb:.0f} -> {last.total_mb:.0f} MB (peak "
               f"{max(s.total_mb for s in sampler.samples):.0f}); workers spawned during the soak "
               f"{last.spawned - first.spawned}", flush=True)
-        cap = capacity(mix, home, aisha.url)
-        print(f"capacity: {cap:.0f} correct/s; overload at {2 * cap:.0f} req/s for {args.overload_seconds:.0f} s",
-              flush=True)
-        over = asyncio.run(open_loop_mixed(mix.make, rate=2 * cap, seconds=args.overload_seconds))
-        print(summary("overload", over, args.overload_seconds))
-        refused = sum(len(over.latencies_ms.get(code, [])) for code in REFUSED)
-        print(f"goodput {over.correct / args.overload_seconds / cap * 100:.0f} % of capacity (target >= 90 %); "
-              f"refused {refused}: p50 {over.pct(50, REFUSED):.1f} ms, p99 {over.pct(99, REFUSED):.1f} ms")
+        edge = EdgeLog(aisha.stack.state)
+        cap = capacity(mix, home, aisha, edge)
+        print(f"capacity: {cap:.0f} correct/s", flush=True)
+        overload(mix, home, aisha, edge, cap, args.overload_seconds)
     return 0
 
 
