@@ -12,8 +12,14 @@ import sys
 from pathlib import Path
 
 from infra.nginx.process import NginxError, NginxProcess
-from infra.nginx.template import (DEFAULT_UPSTREAMS, INFLIGHT_PER_INSTANCE, TELEGRAM_RANGES, NginxConfigError,
-                                 NginxSettings, render)
+from infra.nginx.template import (
+    DEFAULT_UPSTREAMS,
+    INFLIGHT_PER_INSTANCE,
+    TELEGRAM_RANGES,
+    NginxConfigError,
+    NginxSettings,
+    render,
+)
 
 
 def main(argv: list[str] | None = None) -> int:

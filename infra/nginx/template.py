@@ -16,9 +16,10 @@ DEFAULT_UPSTREAMS = ("127.0.0.1:8001", "127.0.0.1:8002")
 LOOPBACK = ("127.0.0.1", "::1")
 # A route's requests in flight per runner instance by default (2-core hosts): enough to keep its workers
 # busy, few enough that the runners' queues stay short and never start inits for them under saturation.
-# Measured at twice the capacity (bench/soak_bench.py, two instances): 16 each kept about nine tenths of the
-# capacity; 24 and 32 let queues grow past the runners' own wait and fell to 0.9 and 0.5 of it. A burst of
-# 32 into one route of two instances is admitted whole; Telegram's 41st.. connections retry.
+# Measured at twice the capacity (bench/soak_bench.py, two instances on one 2-core host): 16 each kept the
+# whole capacity as goodput; 24 and 32 each let the runners' queues outgrow their wait (throttles, inits)
+# and kept about 0.88 and 0.5 of it. A burst of 32 into one route of two instances is admitted whole;
+# Telegram's 33rd to 40th connections at once are refused, and Telegram delivers those again.
 INFLIGHT_PER_INSTANCE = 16
 # The public routes, each with its own in-flight count: a flood of one never refuses another.
 ROUTE_KEYS = (("/webhook/fal/status", "fal_status"), ("/webhook/fal/portrait", "fal_portrait"),
@@ -68,8 +69,8 @@ class NginxSettings:
     # Requests one public route (each webhook, /health, everything else) may have inside the runners at once,
     # all instances together; the next is answered 429 `TooManyRequests` by nginx itself, in microseconds.
     # Past capacity the runners' own refusals cost them as much CPU as a small invocation, so shedding there
-    # took CPU from the answers (bench/soak_bench.py: at twice the capacity, goodput rose from about half
-    # of it to about nine tenths with the limit here). None: INFLIGHT_PER_INSTANCE per upstream; 0: no limit.
+    # took CPU from the answers (bench/soak_bench.py: at twice the capacity, goodput was 0.5-0.7 of it
+    # without the limit, all of it with). None: INFLIGHT_PER_INSTANCE per upstream; 0: no limit.
     route_inflight: int | None = None
     # TLS on this listener (DESIGN: nginx terminates TLS): certificate chain and key files (PEM).
     tls_cert: Path | None = None
