@@ -73,7 +73,7 @@ def run(args: argparse.Namespace, home: Path) -> dict[str, Any]:
             for _ in range(args.warmup):
                 start_latency(chat)
             warm = [start_latency(chat, "ru" if i % 2 else "en") for i in range(args.users)]
-        for _ in range(args.warmup):  # health has no provisioned worker: its first call on each runner is cold
+        for _ in range(args.warmup):  # as for /start: the client's own first requests are not the figure
             health_latency(aisha.url)
         health = [health_latency(aisha.url) for _ in range(args.health)]
         return {"build": aisha.build_seconds, "ready": aisha.ready_seconds, "cold": cold, "warm": warm,

@@ -15,7 +15,8 @@ each one a new delivery:
 Phases per webhook: cold (its first `--cold` seconds of load: scale-up from the provisioned workers is in it)
 and warm (`--warm` seconds right after). Target (issue 9): >= 1,000 accepted/s with 0 errors. Baselines in
 the same run, first, on the idle stack: nginx's own answer (no runner) and GET /health through the same
-nginx (a function touching PostgreSQL, Redis and S3; not provisioned, so warmed for a second before).
+nginx (a function touching PostgreSQL, Redis and S3; warmed for a second before, to scale past its provisioned
+worker).
 Memory (PSS by role), workers, PostgreSQL connections and the runners' worker budget are sampled at idle
 and at the end of each load phase. The FAL phases run first; the Telegram phases follow on the same stack,
 whose FAL backlog may still be processed then (the journal's counts are printed).
@@ -124,7 +125,7 @@ def run(args: argparse.Namespace, home: Path) -> int:
         floor = wrk("baseline: nginx's own 404", f"{aisha.url}/_nginx_bench_404_", concurrency=args.concurrency,
                     seconds=2)
         print(f"{floor.label:38} {floor.sent / floor.seconds:9.0f} req/s (answered, all 404)", flush=True)
-        wrk("warm-up", f"{aisha.url}/health", concurrency=args.concurrency, seconds=1)  # health is not provisioned
+        wrk("warm-up", f"{aisha.url}/health", concurrency=args.concurrency, seconds=1)  # past one worker per instance
         health = wrk("baseline: GET /health via nginx", f"{aisha.url}/health", concurrency=args.concurrency,
                      seconds=args.warm / 2)
         print(health.line() + "\n", flush=True)

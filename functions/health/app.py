@@ -13,6 +13,7 @@ from typing import Any
 from aisha.config import load_settings
 from aisha.health import HealthCheck
 from aisha.storage import Storage
+from aisha.worker import warm_if_provisioned
 
 CHECK_TIMEOUT_SECONDS = 2.0
 
@@ -31,3 +32,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         "headers": {"Content-Type": "application/json", "Cache-Control": "no-store"},
         "body": json.dumps(report),
     }
+
+
+# provisioned (a probe right after a start must not wait for an init): its first one finds the check made
+warm_if_provisioned(check=lambda: _health().run())

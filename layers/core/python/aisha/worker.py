@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
-from functools import cache, cached_property
+from functools import cache, cached_property, partial
 from typing import TYPE_CHECKING
 
 from aisha.resources import Resources
@@ -88,6 +88,11 @@ PROVISIONED = "provisioned-concurrency"
 log = logging.getLogger("aisha.worker")
 
 
+def provisioned() -> bool:
+    """This worker is a provisioned one: Lambda (and the runner) runs its init ahead of demand."""
+    return os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == PROVISIONED
+
+
 def _bot(worker: WorkerState) -> None:
     worker.loop.run(worker.ready_bot())
 
@@ -101,16 +106,22 @@ WARM: dict[str, Callable[[WorkerState], object]] = {
 }
 
 
-def warm_if_provisioned(*parts: str) -> None:
-    """On a provisioned worker, build and connect `parts` (keys of WARM) now, at init. Best effort: a
-    service that is down is left to the first invocation, which meets it and answers as it always does."""
+def _warm_part(part: str) -> object:
+    return WARM[part](state())
+
+
+def warm_if_provisioned(*parts: str, **own: Callable[[], object]) -> None:
+    """On a provisioned worker, build and connect `parts` (keys of WARM) now, at init, and call each of a
+    function's `own` warm-ups (by name). Best effort: a service that is down is left to the first
+    invocation, which meets it and answers as it always does."""
     unknown = set(parts) - set(WARM)
     if unknown:
         raise ValueError(f"nothing to warm up named {sorted(unknown)}; known: {sorted(WARM)}")
-    if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") != PROVISIONED:
+    if not provisioned():
         return
-    for part in parts:
+    steps: dict[str, Callable[[], object]] = {part: partial(_warm_part, part) for part in parts}
+    for name, step in {**steps, **own}.items():
         try:
-            WARM[part](state())
+            step()
         except Exception as exc:
-            log.warning("warm-up of %s failed: %s: %s", part, exc.__class__.__name__, exc)
+            log.warning("warm-up of %s failed: %s: %s", name, exc.__class__.__name__, exc)
