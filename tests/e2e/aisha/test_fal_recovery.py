@@ -92,7 +92,10 @@ def test_reconciliation_finishes_a_generation_whose_webhook_never_came(stack: An
     wait_for(lambda: fal.status("fal-ai/flux-lora", request_id).state == "COMPLETED")
 
     summary = invoke(stack, "fal_reconcile")
-    assert summary["handed_on"] >= 1
+    if summary["handed_on"] == 0:  # the runner's own schedule (each 5 minutes of the clock) came first
+        with res.db.transaction() as conn:
+            assert conn.execute("SELECT 1 FROM webhook_events WHERE delivery_key = %s AND endpoint = 'reconcile'",
+                                (request_id,)).fetchone(), summary
 
     def completed() -> bool:
         with res.db.transaction() as conn:
