@@ -42,12 +42,17 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 # Tests that share one heavy stack run on one xdist worker, so only one worker builds and warms it: the
 # Aisha stack (two runners with every function, the stand-ins) is ~45% of the suite's time, which also
-# balances two workers; the runner e2e module shares its nginx + runners stack, and the chaos scenarios
+# balances two workers (the operations tests that use that stack go with it, rather than start a second
+# one on another worker); the runner e2e module shares its nginx + runners stack, and the chaos scenarios
 # theirs (with services of its own, which they restart). xdist's own
 # `xdist_group` marker does nothing under pytest 9 (it renames `item._nodeid`, which pytest 9 no longer
-# reads), so `--dist loadgroup` gets this scheduler: those groups, and every other test on its own.
-STACK_GROUPS = {"tests/e2e/aisha/": "e2e-aisha-stack", "tests/e2e/runner/test_through_nginx.py": "e2e-runner-stack",
-                "tests/chaos/": "chaos-stack"}
+# reads), so `--dist loadgroup` gets this scheduler: those groups, the packaging tests (which share one
+# package of the collection, its SAM translation and every function imported from its zips), and every
+# other module as a unit, so that a module's own fixtures are made once in a run, not once per worker
+# that happens to get one of its tests (with three workers the packaging was built and probed three times).
+STACK_GROUPS = {"tests/e2e/aisha/": "e2e-aisha-stack", "tests/e2e/ops/test_ops_on_the_stack.py": "e2e-aisha-stack",
+                "tests/e2e/runner/test_through_nginx.py": "e2e-runner-stack", "tests/chaos/": "chaos-stack",
+                "tests/integration/packaging/": "packaging"}
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
@@ -57,7 +62,8 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
 
     class StackGroupScheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            return next((group for prefix, group in STACK_GROUPS.items() if nodeid.startswith(prefix)), nodeid)
+            module = nodeid.split("::", 1)[0]
+            return next((group for prefix, group in STACK_GROUPS.items() if nodeid.startswith(prefix)), module)
 
     return StackGroupScheduling(config, log)
 
