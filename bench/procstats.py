@@ -1,5 +1,6 @@
 """What a running stack holds, sampled for the load benchmarks: memory of every process by role, workers,
-PostgreSQL connections, and each runner's worker budget (used beside its limit) and workers spawned.
+PostgreSQL connections, and each runner's worker budget (used beside its limit) and workers spawned; and the
+CPU each role has used (`cpu_by_role`, workers by function), to split a load phase's CPU per request.
 
 Memory is PSS (/proc/<pid>/smaps_rollup): a page shared by N processes counts 1/N to each, so PostgreSQL's
 shared buffers and the workers' shared libraries are not counted once per process. PostgreSQL and Redis are
@@ -8,8 +9,9 @@ found by process name: on a machine running other servers of theirs, those count
 
 from __future__ import annotations
 
+import os
 import urllib.request
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -114,6 +116,50 @@ def sample(stack: Stack, database_url: str) -> Sample:
         for name, (value, limit) in used.items():
             budget[name] = (budget[name][0] + value, budget[name][1] + limit)
     return Sample(memory, len(workers), int(row[0]) - 1 if row else 0, dict(budget), spawned)  # -1: this query
+
+
+def _cpu_seconds(pid: int) -> float:
+    try:
+        fields = (PROC / str(pid) / "stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def _function_of(pid: int) -> str:
+    try:
+        environ = (PROC / str(pid) / "environ").read_bytes().split(b"\0")
+    except OSError:
+        return "?"
+    name = next((v for v in environ if v.startswith(b"AWS_LAMBDA_FUNCTION_NAME=")), b"=?")
+    return name.partition(b"=")[2].decode()
+
+
+def cpu_by_role(stack: Stack) -> Counter[str]:
+    """CPU seconds used so far by the runner fronts, each function's workers ("worker fal_webhook_status"),
+    nginx, PostgreSQL and Redis. A difference of two readings is a phase's CPU; a process that ended between
+    them takes its CPU with it (a worker killed meanwhile is not counted)."""
+    ppids = _ppids()
+    fronts = [r.proc.pid for r in stack.runners if r.proc is not None and r.proc.poll() is None]
+    out: Counter[str] = Counter()
+    for front in fronts:
+        out["runner fronts"] += _cpu_seconds(front)
+        for pid in descendants(front, ppids):
+            out[f"worker {_function_of(pid)}"] += _cpu_seconds(pid)
+    nginx = [stack.nginx.proc.pid] if stack.nginx is not None and stack.nginx.proc is not None else []
+    out["nginx"] = sum(_cpu_seconds(p) for pid in nginx for p in [pid, *descendants(pid, ppids)])
+    out["postgres"] = sum(map(_cpu_seconds, _named("postgres")))
+    out["redis"] = sum(map(_cpu_seconds, _named("redis-server")))
+    return out
+
+
+def cpu_line(before: Counter[str], after: Counter[str], requests: int) -> str:
+    """The CPU of a phase per request, by role, largest first."""
+    used = {role: after[role] - before.get(role, 0.0) for role in after}
+    total = sum(v for v in used.values() if v > 0)
+    parts = ", ".join(f"{role} {v / requests * 1000:.2f}" for role, v in sorted(used.items(), key=lambda kv: -kv[1])
+                      if v > 0.005)
+    return f"CPU per request {total / max(1, requests) * 1000:.2f} ms; by role, ms: {parts}"
 
 
 def line(label: str, s: Sample) -> str:

@@ -18,8 +18,10 @@ the same run, first, on the idle stack: nginx's own answer (no runner) and GET /
 nginx (a function touching PostgreSQL, Redis and S3; warmed for a second before, to scale past its provisioned
 worker).
 Memory (PSS by role), workers, PostgreSQL connections and the runners' worker budget are sampled at idle
-and at the end of each load phase. The FAL phases run first; the Telegram phases follow on the same stack,
-whose FAL backlog may still be processed then (the journal's counts are printed).
+and at the end of each load phase, and each phase's CPU per accepted request is split by role (the runner
+fronts, each function's workers, nginx, PostgreSQL, Redis: bench/procstats.cpu_by_role). The FAL phases
+run first; the Telegram phases follow on the same stack, whose FAL backlog may still be processed then (the
+journal's counts are printed).
 Loopback only; everything it starts is stopped at the end.
 
 Measured on a quiet 2-core machine (2 Dec 2026), defaults; warm phase, accepted/s (p50 / p99):
@@ -29,6 +31,14 @@ Measured on a quiet 2-core machine (2 Dec 2026), defaults; warm phase, accepted/
 Not met (1,000/s). CPU per FAL delivery, by process (/proc, c32): its processing 3.7 ms, the runner fronts
 2.5 ms (the request, the Runtime API hops, the Event hand-off and its consumer), the webhook 2.4 ms,
 PostgreSQL 1.6 ms: about 10 ms on 2 cores, so about 200/s is this host's ceiling for the design as it is.
+Again on 7 Dec 2026 (a busier machine: nginx's own 404 at 9,142/s), as the bench now prints it, warm phases:
+    FAL       277/s   8.3 ms per delivery: processing (an unmatched delivery: three transactions, ~15 round
+                      trips; perf: half of it in the interpreter) 2.9, runner fronts 2.1, the webhook 1.8,
+                      PostgreSQL 1.2
+    Telegram  184/s  11.3 ms per update: bot_help's answer (python-telegram-bot, the send, the state) 4.5,
+                      runner fronts 2.1, tg_dispatch 2.0, tg_webhook 1.9
+A pool that skips its per-checkout connection check for connections used within the last second (one round
+trip of ~15) made no difference beyond the noise (246-259/s against 256-294/s), so it was not kept.
 """
 
 from __future__ import annotations
@@ -98,10 +108,13 @@ def phases(aisha: AishaStack, name: str, requests: Path, args: argparse.Namespac
     url = f"{aisha.url}/"
     out = []
     for phase, seconds in (("cold", args.cold), ("warm", args.warm)):
+        cpu = procstats.cpu_by_role(aisha.stack)
         result = wrk(f"{name}, {phase} ({seconds:.0f} s)", url, concurrency=args.concurrency, seconds=seconds,
                      requests=requests)
+        cpu_line = procstats.cpu_line(cpu, procstats.cpu_by_role(aisha.stack), result.ok)
         out.append(result)
         print(report(result), flush=True)
+        print(f"  {cpu_line}", flush=True)
         print("  " + procstats.line(f"after {name} {phase}", procstats.sample(aisha.stack, aisha.env["DATABASE_URL"])),
               flush=True)
     return out
