@@ -9,7 +9,6 @@ found by process name: on a machine running other servers of theirs, those count
 
 from __future__ import annotations
 
-import os
 import urllib.request
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from pathlib import Path
 import psycopg
 from prometheus_client.parser import text_string_to_metric_families
 
+from bench.servers import cpu_seconds
 from infra.stack import Stack
 
 PROC = Path("/proc")
@@ -97,15 +97,19 @@ def _runner_metrics(url: str) -> tuple[dict[str, tuple[float, float]], int]:
     return {name: (pair[0], pair[1]) for name, pair in used.items()}, int(spawned)
 
 
-def sample(stack: Stack, database_url: str) -> Sample:
+def _pids(stack: Stack) -> dict[str, list[int]]:
+    """The stack's processes by role: runner fronts, workers (the fronts' descendants), nginx, postgres, redis."""
     ppids = _ppids()
     fronts = [r.proc.pid for r in stack.runners if r.proc is not None and r.proc.poll() is None]
-    workers = [w for front in fronts for w in descendants(front, ppids)]
     nginx = [stack.nginx.proc.pid] if stack.nginx is not None and stack.nginx.proc is not None else []
-    nginx += [p for pid in nginx for p in descendants(pid, ppids)]
-    memory = {"runner fronts": sum(map(pss_mb, fronts)), "workers": sum(map(pss_mb, workers)),
-              "nginx": sum(map(pss_mb, nginx)), "postgres": sum(map(pss_mb, _named("postgres"))),
-              "redis": sum(map(pss_mb, _named("redis-server")))}
+    return {"runner fronts": fronts, "workers": [w for front in fronts for w in descendants(front, ppids)],
+            "nginx": nginx + [p for pid in nginx for p in descendants(pid, ppids)],
+            "postgres": _named("postgres"), "redis": _named("redis-server")}
+
+
+def sample(stack: Stack, database_url: str) -> Sample:
+    pids = _pids(stack)
+    memory = {role: sum(map(pss_mb, of_role)) for role, of_role in pids.items()}
     with psycopg.connect(database_url, autocommit=True) as conn:
         row = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'").fetchone()
     budget: dict[str, tuple[float, float]] = defaultdict(lambda: (0.0, 0.0))
@@ -115,15 +119,14 @@ def sample(stack: Stack, database_url: str) -> Sample:
         spawned += started
         for name, (value, limit) in used.items():
             budget[name] = (budget[name][0] + value, budget[name][1] + limit)
-    return Sample(memory, len(workers), int(row[0]) - 1 if row else 0, dict(budget), spawned)  # -1: this query
+    return Sample(memory, len(pids["workers"]), int(row[0]) - 1 if row else 0, dict(budget), spawned)  # -1: this query
 
 
 def _cpu_seconds(pid: int) -> float:
     try:
-        fields = (PROC / str(pid) / "stat").read_text().rpartition(")")[2].split()
-    except OSError:
+        return cpu_seconds(pid)
+    except OSError:  # it ended meanwhile
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
 def _function_of(pid: int) -> str:
@@ -139,27 +142,19 @@ def cpu_by_role(stack: Stack) -> Counter[str]:
     """CPU seconds used so far by the runner fronts, each function's workers ("worker fal_webhook_status"),
     nginx, PostgreSQL and Redis. A difference of two readings is a phase's CPU; a process that ended between
     them takes its CPU with it (a worker killed meanwhile is not counted)."""
-    ppids = _ppids()
-    fronts = [r.proc.pid for r in stack.runners if r.proc is not None and r.proc.poll() is None]
     out: Counter[str] = Counter()
-    for front in fronts:
-        out["runner fronts"] += _cpu_seconds(front)
-        for pid in descendants(front, ppids):
-            out[f"worker {_function_of(pid)}"] += _cpu_seconds(pid)
-    nginx = [stack.nginx.proc.pid] if stack.nginx is not None and stack.nginx.proc is not None else []
-    out["nginx"] = sum(_cpu_seconds(p) for pid in nginx for p in [pid, *descendants(pid, ppids)])
-    out["postgres"] = sum(map(_cpu_seconds, _named("postgres")))
-    out["redis"] = sum(map(_cpu_seconds, _named("redis-server")))
+    for role, of_role in _pids(stack).items():
+        for pid in of_role:
+            out[f"worker {_function_of(pid)}" if role == "workers" else role] += _cpu_seconds(pid)
     return out
 
 
 def cpu_line(before: Counter[str], after: Counter[str], requests: int) -> str:
     """The CPU of a phase per request, by role, largest first."""
     used = {role: after[role] - before.get(role, 0.0) for role in after}
-    total = sum(v for v in used.values() if v > 0)
-    parts = ", ".join(f"{role} {v / requests * 1000:.2f}" for role, v in sorted(used.items(), key=lambda kv: -kv[1])
-                      if v > 0.005)
-    return f"CPU per request {total / max(1, requests) * 1000:.2f} ms; by role, ms: {parts}"
+    per = 1000 / max(1, requests)
+    parts = ", ".join(f"{role} {v * per:.2f}" for role, v in sorted(used.items(), key=lambda kv: -kv[1]) if v > 0.005)
+    return f"CPU per request {sum(v for v in used.values() if v > 0) * per:.2f} ms; by role, ms: {parts}"
 
 
 def line(label: str, s: Sample) -> str:
