@@ -63,7 +63,6 @@ class Front:
         self._idle = asyncio.Event()
         self._idle.set()
         self.keepalive_grace = keepalive_grace
-        self._counters: dict[tuple[str, int], Any] = {}
         self._last_use: weakref.WeakKeyDictionary[asyncio.BaseTransport, float] = weakref.WeakKeyDictionary()
 
     def app(self) -> web.Application:
@@ -142,11 +141,8 @@ class Front:
         return self._send(resp, "api")
 
     def _send(self, resp: HttpResponse, kind: str) -> web.Response:
-        counter = self._counters.get((kind, resp.status))
-        if counter is None:  # labels() costs a lock and a tuple per call: one child per (kind, status)
-            counter = self._counters[(kind, resp.status)] = self.runner.metrics.http_requests.labels(
-                kind, str(resp.status))
-        counter.inc()
+        metrics = self.runner.metrics
+        metrics.child(metrics.http_requests, kind, str(resp.status)).inc()
         out = web.Response(status=resp.status, body=resp.body)
         for k, v in resp.headers:
             if k.lower() not in HOP_BY_HOP:  # framing is the server's, as behind API Gateway

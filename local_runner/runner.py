@@ -13,7 +13,6 @@ import sys
 import time
 import uuid
 from collections.abc import Iterable
-from typing import Any
 
 from local_runner.budget import Budget, Limits
 from local_runner.build import Builder
@@ -38,7 +37,6 @@ class Runner:
         self.manifest = manifest
         self.config = config
         self.metrics = metrics or Metrics()
-        self._recorders: dict[tuple[str, str], tuple[Any, Any]] = {}  # (function, outcome) -> metric children
         self.sink = sink or LogSink(config.log_tail_bytes)
         self.builder = Builder(manifest, config.build_root, zips=False)
         self.api = RuntimeApi()
@@ -207,12 +205,8 @@ class Runner:
     def _record(self, name: str, duration_ms: float, cold: bool, error_type: str | None, timed_out: bool) -> None:
         m = self.metrics
         outcome = "timeout" if timed_out else "error" if error_type else "success"
-        children = self._recorders.get((name, outcome))
-        if children is None:  # labels() costs a lock and a tuple per call: looked up once per pair
-            children = self._recorders[(name, outcome)] = (m.invocations.labels(name, outcome), m.duration.labels(name))
-        count, duration = children
-        count.inc()
-        duration.observe(duration_ms / 1000)
+        m.child(m.invocations, name, outcome).inc()
+        m.child(m.duration, name).observe(duration_ms / 1000)
         if cold:
             m.cold_starts.labels(name).inc()
         if error_type:
