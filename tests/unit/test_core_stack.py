@@ -17,7 +17,7 @@ PACKAGE = CORE / "aisha"
 
 # lower levels first; a module may import its own level or a lower one, never a higher one
 LEVELS: list[tuple[str, ...]] = [
-    ("aisha", "aisha.errors", "aisha.functions", "aisha.callbacks", "aisha.keys", "aisha.sigv4",
+    ("aisha", "aisha.errors", "aisha.functions", "aisha.callbacks", "aisha.keys", "aisha.sigv4", "aisha.tls",
      "aisha.models", "aisha.config", "aisha.logs", "aisha.texts"),
     ("aisha.db", "aisha.storage", "aisha.cache", "aisha.invoke", "aisha.images", "aisha.resources",
      "aisha.health"),

@@ -5,13 +5,15 @@ from __future__ import annotations
 import httpx
 
 from aisha.errors import FalError
+from aisha.tls import tls_context
 
 MAX_FILE_BYTES = 1024 * 1024 * 1024
 
 
 def fetch_file(url: str) -> bytes:
     try:
-        with httpx.stream("GET", url, timeout=httpx.Timeout(30.0, connect=5.0), follow_redirects=True) as response:
+        with httpx.stream("GET", url, timeout=httpx.Timeout(30.0, connect=5.0), follow_redirects=True,
+                          verify=tls_context()) as response:
             if response.status_code != 200:
                 raise FalError(f"FAL file server answered {response.status_code} for a result file",
                                code="fal_file_unavailable", retryable=response.status_code >= 500)

@@ -16,6 +16,7 @@ from threading import Lock
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from aisha.errors import FalError
+from aisha.tls import tls_context
 
 Fetch = Callable[[str], bytes]
 
@@ -25,7 +26,7 @@ def _http_get(url: str) -> bytes:
     import httpx
 
     try:
-        response = httpx.get(url, timeout=5.0)
+        response = httpx.get(url, timeout=5.0, verify=tls_context())
         response.raise_for_status()
     except httpx.HTTPError as exc:
         raise OSError(f"{exc.__class__.__name__}: {exc}") from exc
