@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from local_runner.manifest import RESERVED_VARIABLES, load_manifest
 from local_runner.package import package_environ
 from tests.integration.packaging.conftest import ROOT
