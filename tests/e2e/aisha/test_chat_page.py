@@ -74,17 +74,28 @@ def _binary(variable: str, default: str) -> str:
     return path
 
 
-@pytest.fixture
-def browser(tmp_path: Path) -> Iterator[WebDriver]:
+@pytest.fixture(scope="module")
+def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
+    """One browser for the module: a Chromium start costs more CPU than most of these tests' steps."""
     options = webdriver.ChromeOptions()
     options.binary_location = _binary("CHROMIUM_PATH", "/usr/bin/chromium")
     for flag in CHROME_FLAGS:
         options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={tmp_path / 'chromium-profile'}")
+    options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
     driver = webdriver.Chrome(service=Service(_binary("CHROMEDRIVER_PATH", "/usr/bin/chromedriver")), options=options)
     driver.set_page_load_timeout(60)
     yield driver
     driver.quit()
+
+
+@pytest.fixture
+def browser(chromium: WebDriver) -> WebDriver:
+    """The browser as a test finds it: a blank page at the default size, no console messages of the one
+    before (the page keeps nothing in storage or cookies; each test opens its own chat)."""
+    chromium.get("about:blank")
+    chromium.set_window_size(900, 1000)
+    chromium.get_log("browser")
+    return chromium
 
 
 class ChatPage:
