@@ -22,8 +22,11 @@ run: venv
 # 2 cores: 66 % busy with two workers, 241 s; 76-78 % with three, 181-194 s).
 # TEST_WORKERS=0 runs it serially. pytest's exit status is make's; services the run started are stopped.
 TEST_WORKERS ?= $(shell $(PYTHON) -c 'import os; print(len(os.sched_getaffinity(0)) + 1)')
+# Bytecode caches (gitignored __pycache__) are written even where the environment sets PYTHONDONTWRITEBYTECODE:
+# otherwise each of the run's ~60 runner starts, every CLI it calls and every xdist worker compiles the
+# project's modules again, and pytest rewrites every test module's asserts again in each worker.
 test: venv
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup
+	PYTHONDONTWRITEBYTECODE= $(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 services: venv
 	$(PY) -m infra.devservices up
