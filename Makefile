@@ -18,10 +18,11 @@ run: venv
 	$(PY) -m infra.run
 
 # In parallel (pytest-xdist): every worker has its own database, buckets, Redis prefixes and ports.
-# One worker more than the cores: a third of the time a worker waits on the servers it drives (measured on
-# 2 cores: 66 % busy with two workers, 241 s; 76-78 % with three, 181-194 s).
+# Twice as many workers as cores: a worker spends much of its time waiting on the servers, browsers and
+# faults it drives. Measured on 2 cores, one hour, 853 tests: 3 workers 163 s, 4 workers 150 s, 5 workers
+# 143 s (the Aisha stack's group, ~110 s on one worker, is then most of the run).
 # TEST_WORKERS=0 runs it serially. pytest's exit status is make's; services the run started are stopped.
-TEST_WORKERS ?= $(shell $(PYTHON) -c 'import os; print(len(os.sched_getaffinity(0)) + 1)')
+TEST_WORKERS ?= $(shell $(PYTHON) -c 'import os; print(2 * len(os.sched_getaffinity(0)))')
 # Bytecode caches (gitignored __pycache__) are written even where the environment sets PYTHONDONTWRITEBYTECODE:
 # otherwise each of the run's ~60 runner starts, every CLI it calls and every xdist worker compiles the
 # project's modules again, and pytest rewrites every test module's asserts again in each worker.
