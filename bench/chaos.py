@@ -40,15 +40,20 @@ BUSY = {"tg_webhook", "tg_dispatch", "bot_start", "fal_webhook_status", "fal_pro
 Busy = Callable[[], bool]
 Fault = Callable[[ChaosStack, float, Busy], tuple[str, int]]
 ROUNDS = 3  # faults repeat while the work goes on: a replacement worker, a fresh connection are hit too
+# An Event gets three attempts (Lambda's two retries); a delivery killed in every one of them is parked on
+# the operator's failed list, as designed, which the count takes as lost. So worker kills come in one round
+# fewer than that: a replacement worker is still killed, and every delivery keeps an attempt. (With three
+# rounds, a loaded machine lined the rounds up with one processing event's three attempts.)
+KILL_ROUNDS = 2
 
 
 def _kill_workers(stack: ChaosStack, down: float, busy: Busy) -> tuple[str, int]:
     killed = 0
-    for _ in range(ROUNDS):
+    for _ in range(KILL_ROUNDS):
         busy()
         killed += kill9(stack.workers(BUSY))
-        time.sleep(down / ROUNDS)
-    return f"{killed} workers killed in {ROUNDS} rounds", killed
+        time.sleep(down / KILL_ROUNDS)
+    return f"{killed} workers killed in {KILL_ROUNDS} rounds", killed
 
 
 def _kill_runner(stack: ChaosStack, down: float, busy: Busy) -> tuple[str, int]:
