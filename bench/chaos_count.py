@@ -191,12 +191,14 @@ def _buttons(message: dict[str, Any]) -> list[str]:
 
 
 def retries_pending(stack: ChaosStack, keys: list[str]) -> int:
-    """This run's deliveries waiting for a processing retry on their schedule (status `failed`)."""
+    """This run's deliveries not settled yet: waiting for a processing retry on their schedule (`failed`),
+    or handed on and not finished (`received`, `processing`): a worker killed between journaling a delivery
+    and queueing its processor leaves it to the sweep, once its hand-on lease has lapsed."""
     import psycopg
 
     with psycopg.connect(stack.env["DATABASE_URL"]) as conn:
-        row = conn.execute("SELECT count(*) FROM webhook_events WHERE delivery_key = ANY(%s) AND status = 'failed'",
-                           (keys,)).fetchone()
+        row = conn.execute("SELECT count(*) FROM webhook_events WHERE delivery_key = ANY(%s) "
+                           "AND status IN ('failed', 'received', 'processing')", (keys,)).fetchone()
     return int(row[0]) if row else 0
 
 
@@ -213,7 +215,7 @@ def notifications_pending(stack: ChaosStack, chat_ids: list[int]) -> int:
 def queues_drained(stack: ChaosStack, chat_ids: list[int], timeout: float, keys: list[str] | None = None) -> str:
     """Wait until the runners' Event queue holds nothing queued, running or waiting to retry and no chat
     queue of ours holds or handles an update, twice in a row (a hand-off between the two is not idle).
-    With `keys`, also until none of those deliveries waits for a processing retry (the sweep hands them on);
+    With `keys`, also until none of those deliveries waits for its processing (the sweep hands them on);
     and until the outbox owes these chats nothing (the sweep sends again what a fault held back).
     Returns "" once drained, or what was still there at `timeout` (a fault left something behind)."""
     import time
@@ -227,7 +229,7 @@ def queues_drained(stack: ChaosStack, chat_ids: list[int], timeout: float, keys:
             left = f"events {stats}, busy chats {_chat_states(stack.env, busy)}" if not _settled(stats) or busy else ""
             waiting = retries_pending(stack, keys) if keys and not left else 0
             if waiting:
-                left = f"{waiting} deliveries waiting for their retry"
+                left = f"{waiting} deliveries waiting for their processing"
             unsent = notifications_pending(stack, chat_ids) if not left else 0
             if unsent:
                 left = f"{unsent} messages waiting in the outbox"

@@ -99,6 +99,8 @@ class ChaosStack:
             # the sweep's clock, scaled down like the Event retries: FAL processing retries after 1, 2, 2... s
             # (60 s doubling to an hour in production), stuck work is looked at after 10 s (15 minutes)
             "FAL_RETRY_BASE_SECONDS": "1", "FAL_RETRY_MAX_DELAY_SECONDS": "2", "RECONCILE_AFTER_SECONDS": "10",
+            # a handed-on delivery whose invocation was lost is handed on again after 10 s (10 minutes)
+            "FAL_HAND_ON_LEASE_SECONDS": "10",
             # a dead sender's claim on a message lapses after 15 s (5 minutes), unsent ones are resent after 2 s
             "OUTBOX_CLAIM_SECONDS": "15", "OUTBOX_RESEND_AFTER_SECONDS": "2",
         }
