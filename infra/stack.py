@@ -96,6 +96,11 @@ class RunnerProcess:
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
+    def terminate(self) -> None:
+        """SIGTERM: the runner starts draining; `stop` waits for it."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+
     def stop(self, timeout: float = 20.0) -> None:
         """SIGTERM (the runner drains), then SIGKILL of its whole process group after the timeout."""
         if self.proc is None:
@@ -189,5 +194,7 @@ class Stack:
         """nginx first (no new requests), then the runners drain; nothing is left running."""
         if self.nginx is not None:
             self.nginx.stop()
+        for runner in self.runners:  # the instances drain together (each waits out idle keep-alive connections)
+            runner.terminate()
         for runner in self.runners:
             runner.stop()

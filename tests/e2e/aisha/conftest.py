@@ -86,6 +86,8 @@ def stack(services: dict[str, str], database_url: str, tmp_path_factory: pytest.
     chat = SandboxClient(telegram.url)
     yield Stack(urls, env, fal, telegram, chat, runners)
     chat.close()
+    for runner in runners:  # both drain at once
+        runner.terminate()
     for runner in runners:
         runner.stop()
     telegram.stop()
