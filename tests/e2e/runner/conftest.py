@@ -36,7 +36,7 @@ def runner_stack(services: dict[str, str], tmp_path_factory: pytest.TempPathFact
     finally:
         running.stop()
         client = redis.Redis.from_url(services["REDIS_URL"])
-        keys = list(client.scan_iter(f"{prefix}:*"))
+        keys = list(client.scan_iter(f"{prefix}:*", count=1000))  # the shared server holds many other keys
         if keys:
             client.delete(*keys)
         client.close()
