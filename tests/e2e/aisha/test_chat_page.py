@@ -112,7 +112,8 @@ class ChatPage:
 
     def open(self, url: str) -> None:
         self.driver.get(url)
-        self.wait(lambda: self.driver.find_elements(By.CSS_SELECTOR, "body[data-ready='1']"), what="the page")
+        # under the feed's 25 s long poll: the first read of a new, empty chat answers at once
+        self.wait(lambda: self.driver.find_elements(By.CSS_SELECTOR, "body[data-ready='1']"), 20.0, "the page")
 
     def say(self, text: str) -> None:
         box = self.driver.find_element(By.ID, "text")
