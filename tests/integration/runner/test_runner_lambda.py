@@ -26,8 +26,9 @@ def alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     try:  # a zombie not yet reaped counts as gone
-        return "\tZ" not in open(f"/proc/{pid}/status").read().split("State:")[1][:4]
-    except FileNotFoundError:
+        with open(f"/proc/{pid}/status") as status:
+            return "\tZ" not in status.read().split("State:")[1][:4]
+    except (FileNotFoundError, ProcessLookupError):  # reaped meanwhile: reading its status gives ESRCH
         return False
 
 
