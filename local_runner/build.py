@@ -223,8 +223,11 @@ class Builder:
             write_zip(tree, zip_path)
             zip_stamp.write_text(digest)
             rebuilt_zip = True
-        size = tree_size(tree)
-        sizes.write_text(json.dumps(size))
+        # an unchanged tree keeps the size recorded when it was built: walking it (the deps layer has thousands
+        # of files) was a sixth of a runner's start
+        size = previous if fresh and isinstance(previous, int) else tree_size(tree)
+        if size != previous:
+            sizes.write_text(json.dumps(size))
         return Artifact(kind, name, tree, zip_path, not fresh or rebuilt_zip, size,
                         zip_path.stat().st_size if zip_path is not None else None,
                         previous if not fresh and previous != size else None)
