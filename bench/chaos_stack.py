@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.chaos_services import ChaosServices
+from bench.procstats import function_of
 from infra.devservices.procs import free_port, pid_alive
 from infra.stack import Stack
 from sandbox.fal import FalSandbox
@@ -37,16 +38,6 @@ def _children(pid: int) -> list[int]:
         if int(fields[1]) == pid:
             found.append(int(stat.parent.name))
     return found
-
-
-def function_of(pid: int) -> str | None:
-    """The Lambda function a worker process runs (AWS_LAMBDA_FUNCTION_NAME in its environment)."""
-    try:
-        environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
-    except OSError:
-        return None
-    names = [v.split(b"=", 1)[1].decode() for v in environ if v.startswith(b"AWS_LAMBDA_FUNCTION_NAME=")]
-    return names[0] if names else None
 
 
 def kill9(pids: list[int]) -> int:

@@ -129,13 +129,14 @@ def _cpu_seconds(pid: int) -> float:
         return 0.0
 
 
-def _function_of(pid: int) -> str:
+def function_of(pid: int) -> str | None:
+    """The Lambda function a worker process runs (AWS_LAMBDA_FUNCTION_NAME in its environment)."""
     try:
         environ = (PROC / str(pid) / "environ").read_bytes().split(b"\0")
     except OSError:
-        return "?"
-    name = next((v for v in environ if v.startswith(b"AWS_LAMBDA_FUNCTION_NAME=")), b"=?")
-    return name.partition(b"=")[2].decode()
+        return None
+    names = [v.split(b"=", 1)[1].decode() for v in environ if v.startswith(b"AWS_LAMBDA_FUNCTION_NAME=")]
+    return names[0] if names else None
 
 
 def cpu_by_role(stack: Stack) -> Counter[str]:
@@ -145,7 +146,7 @@ def cpu_by_role(stack: Stack) -> Counter[str]:
     out: Counter[str] = Counter()
     for role, of_role in _pids(stack).items():
         for pid in of_role:
-            out[f"worker {_function_of(pid)}" if role == "workers" else role] += _cpu_seconds(pid)
+            out[f"worker {function_of(pid) or '?'}" if role == "workers" else role] += _cpu_seconds(pid)
     return out
 
 
