@@ -106,7 +106,7 @@ class RunnerProcess:
         if self.proc is None:
             return
         if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
+            self.terminate()
             try:
                 self.proc.wait(timeout)
             except subprocess.TimeoutExpired:
@@ -117,6 +117,15 @@ class RunnerProcess:
             pass
         if self.proc.poll() is None:
             self.proc.wait(5)
+
+
+def stop_runners(runners: Sequence[RunnerProcess]) -> None:
+    """Stop instances together: all are told to drain first (each waits out its idle keep-alive connections,
+    3 s), then each is waited for, so the drains overlap instead of adding up."""
+    for runner in runners:
+        runner.terminate()
+    for runner in runners:
+        runner.stop()
 
 
 @dataclass
@@ -194,7 +203,4 @@ class Stack:
         """nginx first (no new requests), then the runners drain; nothing is left running."""
         if self.nginx is not None:
             self.nginx.stop()
-        for runner in self.runners:  # the instances drain together (each waits out idle keep-alive connections)
-            runner.terminate()
-        for runner in self.runners:
-            runner.stop()
+        stop_runners(self.runners)

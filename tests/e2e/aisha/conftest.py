@@ -17,7 +17,7 @@ import pytest
 from aisha.resources import Resources
 
 from infra.devservices.procs import free_port
-from infra.stack import RunnerProcess
+from infra.stack import RunnerProcess, stop_runners
 from sandbox.chatpage import add_chat_page
 from sandbox.fal import FalSandbox
 from sandbox.fal import SandboxConfig as FalConfig
@@ -86,10 +86,7 @@ def stack(services: dict[str, str], database_url: str, tmp_path_factory: pytest.
     chat = SandboxClient(telegram.url)
     yield Stack(urls, env, fal, telegram, chat, runners)
     chat.close()
-    for runner in runners:  # both drain at once
-        runner.terminate()
-    for runner in runners:
-        runner.stop()
+    stop_runners(runners)
     telegram.stop()
     fal.stop()
 
