@@ -151,11 +151,11 @@
   }
 
   async function poll() {
+    let wait = 0; // the first read answers at once (a new chat has nothing to wait for); later ones long-poll
     for (;;) {
       try {
-        // the first read answers at once (a new chat has nothing to wait for); later ones long-poll
-        const wait = document.body.dataset.ready === "1" ? 25 : 0;
         const feed = await call("GET", `/chats/${chatId}/feed?since_rev=${rev}&wait=${wait}`);
+        wait = 25;
         if (feed.rev < rev) { // the stand-in was reset: start over
           records.clear(); payments.clear(); list.replaceChildren(); rev = 0;
           continue;
