@@ -86,7 +86,9 @@ class Worker:
         self.invocations = 0
         self._ready: asyncio.Future[bytes | None] = asyncio.get_running_loop().create_future()
         self._pending: asyncio.Queue[Invocation] = asyncio.Queue(maxsize=1)  # handed over at /next
-        self._busy = asyncio.Event()  # wakes an idle memory watch to its fast pace
+        self._tree: TreeMemory | None = None
+        self._watch_handle: asyncio.TimerHandle | None = None
+        self._slow = False  # the memory watch is on its idle pace
         self._ran = False  # an invocation started since the memory watch's last sample
         self._next: asyncio.Future[Invocation] | None = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -114,7 +116,9 @@ class Worker:
             os.close(write_fd)
         self._read_fd = read_fd
         asyncio.get_running_loop().add_reader(read_fd, self._drain_output)
-        self._tasks = [asyncio.create_task(self._watch_exit()), asyncio.create_task(self._watch_memory())]
+        self._tasks = [asyncio.create_task(self._watch_exit())]
+        self._tree = TreeMemory(self.proc.pid)
+        self._schedule_watch(self.spec.poll_interval)
 
     async def wait_ready(self, timeout: float | None = None) -> bytes | None:
         """None when the worker reached its first /next; the init error payload otherwise (the worker is then
@@ -140,6 +144,7 @@ class Worker:
         if self.state == "dead":
             return
         self.state = "dead"
+        self._stop_watch()
         if not self._ready.done():
             self._ready.set_result(_error_payload("", "Runtime.ExitError", "Runtime exited during init"))
         if self._next is not None and not self._next.done():
@@ -162,38 +167,41 @@ class Worker:
                                           "Runtime.ExitError", worker_lost=True))
         self._mark_dead()
 
-    async def _watch_memory(self) -> None:
-        assert self.proc is not None
-        limit_kb = self.spec.memory_mb * 1024
-        tree = TreeMemory(self.proc.pid)
-        try:
-            await self._watch_tree(tree, limit_kb)
-        finally:
-            tree.close()
+    def _watch(self) -> None:
+        """One memory sample, then the next one scheduled: a timer callback, no task and no wait per cycle."""
+        self._watch_handle = None
+        if self._tree is None or self.proc is None or self.proc.returncode is not None or self.state == "dead":
+            self._stop_watch()
+            return
+        rss = self._tree.sample()
+        self.max_rss_kb = max(self.max_rss_kb, rss)
+        if rss > self.spec.memory_mb * 1024:
+            inv, self.current = self.current, None
+            self.sink.emit(self.spec.function, inv.request_id if inv else None,
+                           f"worker {self.proc.pid} over its memory size ({rss // 1024} MB > "
+                           f"{self.spec.memory_mb} MB): killed", level="ERROR")
+            self.kill()
+            if inv is not None and inv.future is not None and not inv.future.done():
+                inv.future.set_result(Outcome(
+                    _error_payload(inv.request_id, "Runtime.OutOfMemory", "Runtime exited with error: signal: killed"),
+                    "Runtime.OutOfMemory", worker_lost=True))
+            return
+        # Idle since the last sample: once a second, until an invocation starts (run() brings the pace back).
+        self._slow = self.state == "idle" and not self._ran
+        self._ran = False
+        self._schedule_watch(IDLE_POLL_SECONDS if self._slow else self.spec.poll_interval)
 
-    async def _watch_tree(self, tree: TreeMemory, limit_kb: int) -> None:
-        assert self.proc is not None
-        while self.proc.returncode is None:
-            self._ran = False
-            rss = tree.sample()
-            self.max_rss_kb = max(self.max_rss_kb, rss)
-            if rss > limit_kb:
-                inv, self.current = self.current, None
-                self.sink.emit(self.spec.function, inv.request_id if inv else None,
-                               f"worker {self.proc.pid} over its memory size ({rss // 1024} MB > "
-                               f"{self.spec.memory_mb} MB): killed", level="ERROR")
-                self.kill()
-                if inv is not None and inv.future is not None and not inv.future.done():
-                    inv.future.set_result(Outcome(
-                        _error_payload(inv.request_id, "Runtime.OutOfMemory",
-                                       "Runtime exited with error: signal: killed"),
-                        "Runtime.OutOfMemory", worker_lost=True))
-                return
-            if self.state == "idle" and not self._ran:  # idle since the last sample: once a second, or
-                self._busy.clear()                      # sooner when an invocation starts
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._busy.wait(), IDLE_POLL_SECONDS)
-            await asyncio.sleep(self.spec.poll_interval)  # the sample comes one interval into the work
+    def _stop_watch(self) -> None:
+        if self._watch_handle is not None:
+            self._watch_handle.cancel()
+            self._watch_handle = None
+        if self._tree is not None:
+            self._tree.close()
+
+    def _schedule_watch(self, delay: float) -> None:
+        if self._watch_handle is not None:
+            self._watch_handle.cancel()
+        self._watch_handle = asyncio.get_running_loop().call_later(delay, self._watch)
 
     # -- output ----------------------------------------------------------------------------------------
     def _drain_output(self, request_id: str | None = None) -> None:
@@ -228,8 +236,9 @@ class Worker:
         inv.deadline_ms = int((time.time() + inv.timeout) * 1000)
         self.state, self.current = "busy", inv
         self._ran = True
-        if not self._busy.is_set():
-            self._busy.set()
+        if self._slow:  # the first sample comes one interval into the work
+            self._slow = False
+            self._schedule_watch(self.spec.poll_interval)
         self.invocations += 1
         self._pending.put_nowait(inv)  # taken by the worker's pending or next /next
         try:
