@@ -55,7 +55,7 @@ class _Connection(asyncio.Protocol):
         self._error_type: bytes | None = None
         self._body: list[bytes] = []
         self._size = 0
-        self._waiting: asyncio.Task[Invocation] | None = None
+        self._waiting: asyncio.Future[Invocation] | None = None
 
     # -- asyncio ---------------------------------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -99,7 +99,7 @@ class _Connection(asyncio.Protocol):
         if self._size > MAX_BODY:
             self._send(_response(413, b'{"errorType": "RequestTooLarge"}', close=True), close=True)
         elif method == b"GET" and url == _NEXT:
-            self._waiting = asyncio.ensure_future(worker.next_invocation())
+            self._waiting = worker.next_invocation()
             self._waiting.add_done_callback(self._hand_over)
         elif method == b"POST" and url == _INIT_ERROR:
             worker.post_init_error(b"".join(self._body))
@@ -117,7 +117,7 @@ class _Connection(asyncio.Protocol):
             self._send(_response(404, b'{"errorType": "NotFound"}'))
 
     # -- answers ---------------------------------------------------------------------------------------
-    def _hand_over(self, task: asyncio.Task[Invocation]) -> None:
+    def _hand_over(self, task: asyncio.Future[Invocation]) -> None:
         self._waiting = None
         if task.cancelled() or task.exception() is not None:  # the worker is dead (or went away)
             self._send(_response(410, b"", close=True), close=True)

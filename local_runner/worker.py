@@ -85,7 +85,7 @@ class Worker:
         self.current: Invocation | None = None
         self.invocations = 0
         self._ready: asyncio.Future[bytes | None] = asyncio.get_running_loop().create_future()
-        self._pending: asyncio.Queue[Invocation] = asyncio.Queue(maxsize=1)  # handed over at /next
+        self._pending: Invocation | None = None  # handed over at the worker's next /next
         self._tree: TreeMemory | None = None
         self._watch_handle: asyncio.TimerHandle | None = None
         self._slow = False  # the memory watch is on its idle pace
@@ -240,37 +240,50 @@ class Worker:
             self._slow = False
             self._schedule_watch(self.spec.poll_interval)
         self.invocations += 1
-        self._pending.put_nowait(inv)  # taken by the worker's pending or next /next
+        if self._next is not None and not self._next.done():
+            self._next.set_result(inv)  # the worker's /next is waiting
+        else:
+            self._pending = inv  # taken by its next /next
+        self._next = None
+        deadline = loop.call_later(inv.timeout, self._time_out, inv)  # a timer, not wait_for: no extra task
         try:
-            return await asyncio.wait_for(asyncio.shield(inv.future), inv.timeout)
+            return await inv.future
         except asyncio.CancelledError:  # the caller gave up: the worker still runs it, so it cannot be reused
             self.current = None
             self.kill()
             raise
-        except TimeoutError:
-            if inv.future.done():
-                return inv.future.result()
-            self.current = None
-            self.kill()
-            return Outcome(_error_payload(inv.request_id, "Sandbox.Timedout",
-                                          f"Task timed out after {inv.timeout:.2f} seconds"),
-                           "Sandbox.Timedout", timed_out=True, worker_lost=True)
         finally:
+            deadline.cancel()
             self._drain_output(inv.request_id)
             self.last_used = time.monotonic()
             if self.state == "busy":
                 self.state = "idle"
 
+    def _time_out(self, inv: Invocation) -> None:
+        if inv.future is None or inv.future.done():
+            return
+        self.current = None
+        self.kill()
+        inv.future.set_result(Outcome(_error_payload(inv.request_id, "Sandbox.Timedout",
+                                                     f"Task timed out after {inv.timeout:.2f} seconds"),
+                                      "Sandbox.Timedout", timed_out=True, worker_lost=True))
+
     # -- Runtime API callbacks -------------------------------------------------------------------------
-    async def next_invocation(self) -> Invocation:
+    def next_invocation(self) -> asyncio.Future[Invocation]:
+        """The worker's /next: a future of its next invocation (cancelled when the worker dies)."""
         if not self._ready.done():
             self.init_duration_ms = (time.monotonic() - self.spawned) * 1000
             self.state = "idle"
             self._ready.set_result(None)
+        fut: asyncio.Future[Invocation] = asyncio.get_running_loop().create_future()
         if self.state == "dead":
-            raise asyncio.CancelledError
-        self._next = asyncio.ensure_future(self._pending.get())
-        return await self._next
+            fut.cancel()
+        elif self._pending is not None:
+            fut.set_result(self._pending)
+            self._pending = None
+        else:
+            self._next = fut
+        return fut
 
     def post_result(self, request_id: str, body: bytes, error_type: str | None) -> bool:
         inv = self.current

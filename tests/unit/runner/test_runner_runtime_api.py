@@ -14,8 +14,11 @@ class FakeWorker:
         self.results: list[tuple[str, bytes, str | None]] = []
         self.init_errors: list[bytes] = []
 
-    async def next_invocation(self) -> Invocation:
-        return Invocation("rid-1", b'{"a": 1}', 3.0, "arn:aws:lambda:r:1:function:f", "Root=1", deadline_ms=123)
+    def next_invocation(self) -> asyncio.Future[Invocation]:
+        fut: asyncio.Future[Invocation] = asyncio.get_running_loop().create_future()
+        fut.set_result(Invocation("rid-1", b'{"a": 1}', 3.0, "arn:aws:lambda:r:1:function:f", "Root=1",
+                                  deadline_ms=123))
+        return fut
 
     def post_result(self, request_id: str, body: bytes, error_type: str | None) -> bool:
         if request_id != "rid-1":
