@@ -42,6 +42,7 @@ from local_runner.invoke_api import PATH as INVOKE_PATH
 from local_runner.invoke_api import EventSink, InvokeApi
 from local_runner.routes import RouteMatcher
 from local_runner.runner import Runner
+from local_runner.waits import first_done
 
 log = logging.getLogger("local_runner.http")
 ReadyCheck = Callable[[], Awaitable[dict[str, Any]]]
@@ -165,12 +166,13 @@ class Front:
         event = to_event(req, match, stage=self.manifest.api_gateway_stage, request_id=request_id,
                          account_id=config.account_id, app_name=self.manifest.app_name,
                          binary_types=self.manifest.binary_media_types, trusted_proxies=config.trusted_proxies)
-        task = asyncio.ensure_future(self.runner.invoke(match.function, json.dumps(event).encode()))
-        try:
-            result = await asyncio.wait_for(asyncio.shield(task), self.api_timeout)
-        except TimeoutError:  # the invocation goes on, as behind API Gateway; its outcome is only logged
+        task = asyncio.get_running_loop().create_task(self.runner.invoke(match.function, json.dumps(event).encode()))
+        await first_done((task,), self.api_timeout)
+        if not task.done():  # the invocation goes on, as behind API Gateway; its outcome is only logged
             task.add_done_callback(lambda t: t.cancelled() or t.exception())
             return error_response(504, {"message": "Endpoint request timed out"}, rid_header)
+        try:
+            result = task.result()
         except Throttled as exc:
             return error_response(429, {"message": "Too Many Requests"},
                                   [("Retry-After", str(exc.retry_after)), *rid_header])

@@ -33,6 +33,7 @@ from local_runner.logs import LogSink
 from local_runner.metrics import Metrics
 from local_runner.pace import Pace
 from local_runner.runtime_api import RuntimeApi
+from local_runner.waits import first_done
 from local_runner.worker import Worker, WorkerSpec
 
 PROVISION_RETRY_SECONDS = 5.0  # a provisioned init that failed is tried again after this long
@@ -78,8 +79,12 @@ class FunctionPool:
         self._stopped = False
         self._drained = asyncio.Event()
         self._drained.set()
-        self._gauges = tuple(metrics.child(gauge, self.name) for gauge in (
-            metrics.warm_workers, metrics.busy_workers, metrics.inits_in_flight, metrics.queued))
+        # Read when scraped, not set on every acquire and release (the invocation path's cost).
+        for gauge, read in ((metrics.warm_workers, lambda: len(self._idle)),
+                            (metrics.busy_workers, lambda: self._in_flight),
+                            (metrics.inits_in_flight, lambda: self._starting),
+                            (metrics.queued, lambda: self.queued)):
+            metrics.child(gauge, self.name).set_function(read)
         budget.pools.append(self)
 
     # -- views -----------------------------------------------------------------------------------------
@@ -132,7 +137,6 @@ class FunctionPool:
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[Handed] = loop.create_future()
         self._waiters.append(fut)
-        self._update_gauges()
         self.scale()
         # Wait `throttle_wait` for a worker; past it, go on waiting while inits are under way for the queue
         # (each has its own limit, and a slot may be waited for first), never longer than the longest limit.
@@ -145,8 +149,7 @@ class FunctionPool:
                 if now >= give_up or (now >= patience_end and not self._scaling()):
                     break
                 round_: asyncio.Future[Any] = self._init_round  # done when an init ends: look again then
-                await asyncio.wait({fut, round_}, timeout=(patience_end if now < patience_end else give_up) - now,
-                                   return_when=asyncio.FIRST_COMPLETED)  # the default waits for both
+                await first_done((fut, round_), (patience_end if now < patience_end else give_up) - now)
         except asyncio.CancelledError:
             self._abandon(fut)
             raise
@@ -168,13 +171,11 @@ class FunctionPool:
             self.release(worker)
         else:
             fut.cancel()
-        self._update_gauges()
 
     def _take(self, worker: Worker) -> None:
         self._busy_since[worker] = time.monotonic()
         self._in_flight += 1
         self._drained.clear()
-        self._update_gauges()
 
     def _pop_idle(self) -> Worker | None:
         while self._idle:
@@ -198,7 +199,6 @@ class FunctionPool:
                 worker.kill()
         if self._in_flight == 0:
             self._drained.set()
-        self._update_gauges()
 
     def _offer(self, worker: Worker) -> None:
         """A worker is free: the oldest waiting caller gets it, else it waits idle."""
@@ -232,7 +232,6 @@ class FunctionPool:
             task = asyncio.get_running_loop().create_task(self._init(provisioned=need <= 0))
             self._init_tasks.add(task)
             task.add_done_callback(self._init_tasks.discard)
-            self._update_gauges()
 
     async def _init(self, *, provisioned: bool) -> None:
         worker: Worker | None = None
@@ -267,7 +266,6 @@ class FunctionPool:
                 self.provisioned_ready = True
         round_, self._init_round = self._init_round, asyncio.get_running_loop().create_future()
         round_.set_result(None)  # waiters past their throttle_wait look again
-        self._update_gauges()
         self.scale()
 
     def _init_failed(self, worker: Worker | None, error: bytes) -> None:
@@ -292,7 +290,6 @@ class FunctionPool:
         loop = asyncio.get_running_loop()
         task = loop.create_task(self.api.close_port(worker.port))
         task.add_done_callback(lambda t: t.exception() if not t.cancelled() else None)
-        self._update_gauges()
         loop.call_soon(self.scale)  # a provisioned worker that died is replaced; the queue may grow again
 
     # -- housekeeping ----------------------------------------------------------------------------------
@@ -337,10 +334,3 @@ class FunctionPool:
                 with contextlib.suppress(ProcessLookupError):
                     await worker.proc.wait()
         await asyncio.gather(*self._init_tasks, return_exceptions=True)
-
-    def _update_gauges(self) -> None:
-        warm, busy, starting, queued = self._gauges
-        warm.set(len(self._idle))
-        busy.set(self._in_flight)
-        starting.set(self._starting)
-        queued.set(self.queued)

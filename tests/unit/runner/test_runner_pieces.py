@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
@@ -11,6 +12,7 @@ from local_runner.config import RunnerConfig
 from local_runner.invoke_api import function_name
 from local_runner.logs import JsonFormatter, LogSink, report_line
 from local_runner.memory import TreeMemory
+from local_runner.waits import first_done
 from local_runner.worker import _exit_text
 
 
@@ -89,3 +91,19 @@ def test_scaling_settings_and_their_host_defaults() -> None:
     assert defaults.max_inits == cores and defaults.max_workers == 8 * cores
     assert 0 < defaults.max_memory_mb and defaults.max_connections == 0
     assert Limits.resolve(max_inits=5, max_workers=2).max_inits == 5
+
+
+def test_first_done_returns_at_the_first_future_or_the_timeout_and_cancels_nothing() -> None:
+    async def run() -> None:
+        loop = asyncio.get_running_loop()
+        slow, fast = loop.create_future(), loop.create_future()
+        loop.call_soon(fast.set_result, 1)
+        await asyncio.wait_for(first_done((slow, fast), 30.0), 5.0)  # woken by `fast`, long before 30 s
+        assert fast.done() and not slow.done()
+        started = loop.time()
+        await first_done((slow,), 0.05)
+        assert loop.time() - started >= 0.05 and not slow.cancelled()
+        slow.set_result(2)  # no callback of the finished waits is left on it
+        await first_done((slow,), 30.0)  # already done: returns at once
+
+    asyncio.run(asyncio.wait_for(run(), 10.0))
