@@ -27,11 +27,11 @@ import hashlib
 import ipaddress
 import json
 import time
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from local_runner import ids
 from local_runner.config import Network
 from local_runner.routes import Match
 
@@ -147,7 +147,7 @@ def to_event(req: HttpRequest, match: Match, *, stage: str, request_id: str, acc
             "resourceId": _resource_id(match.route.path),
             "resourcePath": match.route.path,
             "httpMethod": req.method,
-            "extendedRequestId": uuid.uuid4().hex[:16] + "=",
+            "extendedRequestId": ids.hex_id(16) + "=",
             "requestTime": _request_time(int(now)),
             "path": f"/{stage}{req.path}",
             "accountId": account_id,

@@ -27,7 +27,6 @@ import asyncio
 import json
 import logging
 import time
-import uuid
 import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -35,7 +34,7 @@ from typing import Any
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from local_runner import control_api
+from local_runner import control_api, ids
 from local_runner.apigw import HttpRequest, HttpResponse, error_response, from_proxy_response, to_event
 from local_runner.errors import RequestTooLarge, Throttled
 from local_runner.invoke_api import PATH as INVOKE_PATH
@@ -152,7 +151,7 @@ class Front:
 
     async def handle(self, req: HttpRequest) -> HttpResponse:
         """Request -> route -> event -> invoke -> response; no socket here (the test client reuses it)."""
-        request_id = str(uuid.uuid4())
+        request_id = ids.request_id()
         rid_header = [("x-amzn-RequestId", request_id)]
         match = self.matcher.match(req.method, req.raw_path or req.path)
         if match is None:

@@ -11,9 +11,9 @@ import contextlib
 import json
 import sys
 import time
-import uuid
 from collections.abc import Iterable
 
+from local_runner import ids
 from local_runner.budget import Budget, Limits
 from local_runner.build import Builder
 from local_runner.config import RunnerConfig
@@ -161,7 +161,7 @@ class Runner:
         fn = self.manifest.function(function_name)
         if len(payload) > self.config.max_body_bytes:
             raise RequestTooLarge(len(payload), self.config.max_body_bytes)
-        rid = request_id or str(uuid.uuid4())
+        rid = request_id or ids.request_id()
         pool = self.pools[fn.name]
         self.sink.capture(rid)
         try:
@@ -225,4 +225,4 @@ def _error_type(payload: bytes) -> str | None:
 
 
 def _trace_id() -> str:
-    return f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]};Parent={uuid.uuid4().hex[:16]};Sampled=0"
+    return f"Root=1-{int(time.time()):08x}-{ids.hex_id(24)};Parent={ids.hex_id(16)};Sampled=0"

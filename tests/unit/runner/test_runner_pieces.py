@@ -6,8 +6,11 @@ import asyncio
 import io
 import json
 import logging
+import re
+import uuid
 from pathlib import Path
 
+from local_runner import ids
 from local_runner.config import RunnerConfig
 from local_runner.invoke_api import function_name
 from local_runner.logs import JsonFormatter, LogSink, report_line
@@ -107,3 +110,12 @@ def test_first_done_returns_at_the_first_future_or_the_timeout_and_cancels_nothi
         await first_done((slow,), 30.0)  # already done: returns at once
 
     asyncio.run(asyncio.wait_for(run(), 10.0))
+
+
+def test_request_ids_are_version_4_uuids_and_differ() -> None:
+    made = [ids.request_id() for _ in range(2000)]
+    assert len(set(made)) == len(made)
+    for text in made[:50]:
+        parsed = uuid.UUID(text)
+        assert str(parsed) == text and parsed.version == 4 and parsed.variant == uuid.RFC_4122
+    assert re.fullmatch(r"[0-9a-f]{24}", ids.hex_id(24)) and ids.hex_id(24) != ids.hex_id(24)
