@@ -158,10 +158,12 @@ def cold_start_ms(stack: Stack) -> list[float]:
 
 def load(label: str, url: str, args: argparse.Namespace) -> Result:
     if wrk_available():
-        wrk("warm-up", url, concurrency=args.concurrency, seconds=1)
         return wrk(label, url, concurrency=args.concurrency, seconds=args.seconds)
-    asyncio.run(closed_loop("warm-up", url, concurrency=args.concurrency, seconds=1.0))
     return asyncio.run(closed_loop(label, url, concurrency=args.concurrency, seconds=args.seconds))
+
+
+def warm_up(url: str, args: argparse.Namespace) -> None:
+    load("warm-up", url, argparse.Namespace(**{**vars(args), "seconds": 1.0}))
 
 
 def measure(stack: Stack, urls: dict[str, str], args: argparse.Namespace) -> dict[str, Result]:
@@ -170,6 +172,7 @@ def measure(stack: Stack, urls: dict[str, str], args: argparse.Namespace) -> dic
     fronts = {"runner (direct, 1 instance)": stack.runners[:1], "runner x2 behind nginx": stack.runners}
     for label, url in urls.items():
         pids = [r.proc.pid for r in fronts.get(label, []) if r.proc is not None]
+        warm_up(url, args)  # before the CPU reading: its requests are not in the measured count
         before = sum(cpu_seconds(p) for p in pids)
         results[label] = res = load(label, url, args)
         extra = ""
