@@ -48,6 +48,17 @@ class HttpRequest:
     peer: str
     received: float = field(default_factory=time.time)
     raw_path: str = ""  # as sent (percent-encoded), for route matching; `path` is decoded
+    too_large: bool = False  # the body was over the server's limit: not kept (`body` is empty)
+    content_length: int | None = None  # as announced (or as counted when the body went over the limit)
+
+    def header(self, name: str) -> str | None:
+        """The first value of a header, by case-insensitive name."""
+        lower = name.lower()
+        return next((v for k, v in self.headers if k.lower() == lower), None)
+
+    def query_value(self, name: str) -> str | None:
+        """The first value of a query parameter."""
+        return next((v for k, v in self.query if k == name), None)
 
 
 @dataclass

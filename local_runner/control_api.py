@@ -16,27 +16,29 @@ import os
 import re
 import sys
 import time
-import uuid
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
-from aiohttp import web
-
-from local_runner.apigw import HttpResponse, error_response
+from local_runner import ids
+from local_runner.apigw import HttpRequest, HttpResponse, error_response
 from local_runner.invoke_api import function_name
 from local_runner.manifest import Function
 from local_runner.runner import Runner
 
 LIST_PATH = "/2015-03-31/functions"
-FUNCTION_PATH = "/2015-03-31/functions/{name}"
-CONFIGURATION_PATH = "/2015-03-31/functions/{name}/configuration"
+_FUNCTION = re.compile(r"^/2015-03-31/functions/([^/]+)(/configuration)?$")
 SERVED = ("Invoke", "GetFunction", "GetFunctionConfiguration", "ListFunctions")
 _API_PATH = re.compile(r"^/20\d\d-\d\d-\d\d/")
 
 
-def _error(status: int, code: str, message: str) -> web.Response:
-    return web.json_response({"Type": "User", "message": message}, status=status,
-                             headers={"x-amzn-ErrorType": code, "x-amzn-RequestId": str(uuid.uuid4())})
+def _error(status: int, code: str, message: str) -> HttpResponse:
+    return error_response(status, {"Type": "User", "message": message},
+                          [("x-amzn-ErrorType", code), ("x-amzn-RequestId", ids.request_id())])
+
+
+def _answer(body: dict[str, Any]) -> HttpResponse:
+    return error_response(200, body, [("x-amzn-RequestId", ids.request_id())])
 
 
 @functools.lru_cache(maxsize=8)
@@ -60,9 +62,15 @@ class ControlApi:
         self.manifest = runner.manifest
         self._started = time.strftime("%Y-%m-%dT%H:%M:%S.000+0000", time.gmtime())
 
-    def routes(self) -> list[web.RouteDef]:
-        return [web.get(LIST_PATH, self.list_functions), web.get(LIST_PATH + "/", self.list_functions),
-                web.get(FUNCTION_PATH, self.get_function), web.get(CONFIGURATION_PATH, self.get_configuration)]
+    def route(self, request: HttpRequest) -> HttpResponse | None:
+        """The answer to a GET of ListFunctions, GetFunction or GetFunctionConfiguration; None for any other path."""
+        if request.path in (LIST_PATH, LIST_PATH + "/"):
+            return self.list_functions(request)
+        found = _FUNCTION.match(request.raw_path or request.path)
+        if found is None:
+            return None
+        name = unquote(found.group(1))
+        return self.get_configuration(request, name) if found.group(2) else self.get_function(request, name)
 
     def configuration(self, fn: Function) -> dict[str, Any]:
         config = self.runner.config
@@ -84,43 +92,44 @@ class ControlApi:
             "LoggingConfig": {"LogFormat": "Text", "LogGroup": f"/aws/lambda/{fn.name}"},
         }
 
-    def _function(self, request: web.Request) -> Function | web.Response:
-        name, qualifier = function_name(request.match_info["name"], request.query.get("Qualifier"))
+    def _function(self, request: HttpRequest, raw_name: str) -> Function | HttpResponse:
+        name, qualifier = function_name(raw_name, request.query_value("Qualifier"))
         fn = self.manifest.functions.get(name)
         if fn is None or qualifier not in (None, "$LATEST"):
             return _error(404, "ResourceNotFoundException", f"Function not found: {self.runner.arn(name)}")
         return fn
 
-    async def get_function(self, request: web.Request) -> web.Response:
-        fn = self._function(request)
-        if isinstance(fn, web.Response):
+    def get_function(self, request: HttpRequest, raw_name: str) -> HttpResponse:
+        fn = self._function(request, raw_name)
+        if isinstance(fn, HttpResponse):
             return fn
         body: dict[str, Any] = {"Configuration": self.configuration(fn), "Code": {"RepositoryType": "S3"},
                                 "Tags": {}}
         if fn.reserved_concurrency is not None:
             body["Concurrency"] = {"ReservedConcurrentExecutions": fn.reserved_concurrency}
-        return web.json_response(body, headers={"x-amzn-RequestId": str(uuid.uuid4())})
+        return _answer(body)
 
-    async def get_configuration(self, request: web.Request) -> web.Response:
-        fn = self._function(request)
-        if isinstance(fn, web.Response):
+    def get_configuration(self, request: HttpRequest, raw_name: str) -> HttpResponse:
+        fn = self._function(request, raw_name)
+        if isinstance(fn, HttpResponse):
             return fn
-        return web.json_response(self.configuration(fn), headers={"x-amzn-RequestId": str(uuid.uuid4())})
+        return _answer(self.configuration(fn))
 
-    async def list_functions(self, request: web.Request) -> web.Response:
+    def list_functions(self, request: HttpRequest) -> HttpResponse:
         """Names in order; `Marker` is the last name of the previous page, `MaxItems` 1..10000 (default 50)."""
-        raw_max = request.query.get("MaxItems", "50")
+        given = request.query_value("MaxItems")
+        raw_max = "50" if given is None else given
         if not raw_max.isdigit() or not 1 <= int(raw_max) <= 10000:
             return _error(400, "InvalidParameterValueException", f"MaxItems must be 1..10000, got {raw_max!r}")
         names = sorted(self.manifest.functions)
-        marker = request.query.get("Marker")
+        marker = request.query_value("Marker")
         if marker:
             names = [n for n in names if n > marker]
         page = names[:int(raw_max)]
         body: dict[str, Any] = {"Functions": [self.configuration(self.manifest.functions[n]) for n in page]}
         if len(names) > len(page):
             body["NextMarker"] = page[-1]
-        return web.json_response(body, headers={"x-amzn-RequestId": str(uuid.uuid4())})
+        return _answer(body)
 
 
 def is_control_plane(path: str) -> bool:
@@ -134,7 +143,7 @@ def refusal(method: str, path: str) -> HttpResponse:
     return error_response(501, {"Type": "Service", "Operation": operation,
                                 "message": f"The local runner does not implement {what}; "
                                            f"it answers {', '.join(SERVED)}"},
-                          [("x-amzn-ErrorType", "NotImplementedException"), ("x-amzn-RequestId", str(uuid.uuid4()))])
+                          [("x-amzn-ErrorType", "NotImplementedException"), ("x-amzn-RequestId", ids.request_id())])
 
 
 def lambda_operation(method: str, path: str) -> str | None:

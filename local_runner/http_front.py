@@ -1,4 +1,4 @@
-"""The HTTP server: API Gateway routes, the Invoke API and the runner's own endpoints, on one aiohttp app.
+"""The HTTP front: API Gateway routes, the Invoke API and the runner's own endpoints, behind one server.
 
 API Gateway answers reproduced (REST API, proxy integration):
 - no resource/method for the request: 403 {"message": "Missing Authentication Token"} (what API Gateway
@@ -15,10 +15,9 @@ call under a Lambda API version path is refused with 501 naming the operation (s
 `/_runner/health` (alive), `/_runner/ready` (workers spawnable, Redis reachable when configured, not
 draining) and `/_runner/metrics` (Prometheus text) are the runner's own.
 
-Draining behind a proxy that keeps connections alive (nginx `keepalive`): every answer while draining says
-`Connection: close`, and `wait_idle` returns only once each open connection is closed or has been idle for
-`keepalive_grace` seconds (longer than nginx's upstream `keepalive_timeout`, so nginx has dropped it). The
-runner itself never closes a connection that nginx may be sending a request on at that very moment.
+The HTTP server below it (local_runner/http_server.py) parses, frames, keeps connections alive and drains;
+`Front.serve` is the whole of what a request does, socket-free: `/_runner/*`, the Invoke API and the control
+plane by path, everything else matched against the API Gateway routes.
 """
 
 from __future__ import annotations
@@ -26,18 +25,15 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import time
-import weakref
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from local_runner import control_api, ids
 from local_runner.apigw import HttpRequest, HttpResponse, error_response, from_proxy_response, to_event
 from local_runner.errors import RequestTooLarge, Throttled
-from local_runner.invoke_api import PATH as INVOKE_PATH
 from local_runner.invoke_api import EventSink, InvokeApi
 from local_runner.routes import RouteMatcher
 from local_runner.runner import Runner
@@ -45,12 +41,12 @@ from local_runner.waits import first_done
 
 log = logging.getLogger("local_runner.http")
 ReadyCheck = Callable[[], Awaitable[dict[str, Any]]]
-HOP_BY_HOP = {"content-length", "transfer-encoding", "connection", "keep-alive", "upgrade"}
+_INVOKE = re.compile(r"^/2015-03-31/functions/([^/]+)/invocations$")
 
 
 class Front:
     def __init__(self, runner: Runner, *, events: EventSink | None = None, api_timeout: float = 29.0,
-                 extra_ready: ReadyCheck | None = None, keepalive_grace: float = 3.0) -> None:
+                 extra_ready: ReadyCheck | None = None) -> None:
         self.runner = runner
         self.manifest = runner.manifest
         self.matcher = RouteMatcher.from_functions((f.name, f.routes) for f in self.manifest.functions.values())
@@ -59,95 +55,45 @@ class Front:
         self.api_timeout = api_timeout
         self.extra_ready = extra_ready
         self.draining = False
-        self.in_flight = 0
-        self._idle = asyncio.Event()
-        self._idle.set()
-        self.keepalive_grace = keepalive_grace
-        self._last_use: weakref.WeakKeyDictionary[asyncio.BaseTransport, float] = weakref.WeakKeyDictionary()
+        self._own = {"/_runner/health": self.health, "/_runner/ready": self.ready, "/_runner/metrics": self.metrics}
 
-    def app(self) -> web.Application:
-        app = web.Application(client_max_size=self.runner.config.max_body_bytes + 1,
-                              middlewares=[self._track])
-        app.add_routes([
-            web.get("/_runner/health", self.health),
-            web.get("/_runner/ready", self.ready),
-            web.get("/_runner/metrics", self.metrics),
-            web.post(INVOKE_PATH, self.invoke_api.handle),
-            *self.control_api.routes(),
-            web.route("*", "/{tail:.*}", self.api),
-        ])
-        return app
-
-    @web.middleware
-    async def _track(self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
-                     ) -> web.StreamResponse:
-        self.in_flight += 1
-        self._idle.clear()
-        transport = request.transport
+    async def serve(self, req: HttpRequest) -> HttpResponse:
+        """Any request the server parsed -> its answer."""
         try:
-            response = await handler(request)
-            if self.draining:
-                response.force_close()  # Connection: close; the proxy opens its next one elsewhere
-            return response
+            method = req.method
+            if method in ("GET", "HEAD") and req.path in self._own:
+                return await self._own[req.path]()
+            if method == "POST" and (m := _INVOKE.match(req.path)):
+                return await self.invoke_api.handle(req, m.group(1))
+            if method in ("GET", "HEAD") and (found := self.control_api.route(req)) is not None:
+                return found
+            return await self.api(req)
         finally:
             self.runner.sink.flush()  # the log lines of this request are out before its answer
-            if transport is not None:
-                self._last_use[transport] = time.monotonic()
-            self.in_flight -= 1
-            if self.in_flight == 0:
-                self._idle.set()
-
-    async def wait_idle(self, timeout: float) -> bool:
-        """No request in flight and no connection a proxy may still send on (see the module doc)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                await asyncio.wait_for(self._idle.wait(), max(0.0, deadline - time.monotonic()))
-            except TimeoutError:
-                return False
-            now = time.monotonic()
-            live = [used for t, used in self._last_use.items() if not t.is_closing()]
-            if not live or all(now - used >= self.keepalive_grace for used in live):
-                return True
-            if now >= deadline:
-                return False
-            await asyncio.sleep(min(0.05, deadline - now))
 
     # -- the runner's own endpoints ---------------------------------------------------------------------
-    async def health(self, request: web.Request) -> web.Response:
-        return web.json_response({"status": "ok"})
+    async def health(self) -> HttpResponse:
+        return HttpResponse(200, [("Content-Type", "application/json")], b'{"status": "ok"}')
 
-    async def ready(self, request: web.Request) -> web.Response:
+    async def ready(self) -> HttpResponse:
         checks: dict[str, Any] = {"workers": self.runner.workers_spawnable(), "draining": self.draining}
         if self.extra_ready is not None:
             checks.update(await self.extra_ready())
         ok = checks["workers"] and not self.draining and all(v for k, v in checks.items() if k not in ("draining",))
-        return web.json_response({"ready": ok, **checks}, status=200 if ok else 503)
+        return error_response(200 if ok else 503, {"ready": ok, **checks})
 
-    async def metrics(self, request: web.Request) -> web.Response:
-        return web.Response(body=self.runner.metrics.render(), headers={"Content-Type": CONTENT_TYPE_LATEST})
+    async def metrics(self) -> HttpResponse:
+        return HttpResponse(200, [("Content-Type", CONTENT_TYPE_LATEST)], self.runner.metrics.render())
 
     # -- API Gateway --------------------------------------------------------------------------------------
-    async def api(self, request: web.Request) -> web.StreamResponse:
-        try:
-            body = await request.read()
-        except web.HTTPRequestEntityTooLarge:
-            return self._send(error_response(413, {"message": "Request Too Long"}), "api")
-        resp = await self.handle(HttpRequest(
-            method=request.method, path=request.path,
-            query=list(request.query.items()),
-            headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.raw_headers],
-            body=body, peer=request.remote or "", raw_path=request.raw_path.split("?", 1)[0]))
-        return self._send(resp, "api")
-
-    def _send(self, resp: HttpResponse, kind: str) -> web.Response:
+    async def api(self, req: HttpRequest) -> HttpResponse:
+        if req.too_large:
+            resp = error_response(413, {"message": "Request Too Long"})
+        else:
+            resp = await self.handle(req)
         metrics = self.runner.metrics
-        metrics.child(metrics.http_requests, kind, str(resp.status)).inc()
-        out = web.Response(status=resp.status, body=resp.body)
-        for k, v in resp.headers:
-            if k.lower() not in HOP_BY_HOP:  # framing is the server's, as behind API Gateway
-                out.headers.add(k, v)
-        return out
+        metrics.child(metrics.http_requests, "api", str(resp.status)).inc()
+        return resp
 
     async def handle(self, req: HttpRequest) -> HttpResponse:
         """Request -> route -> event -> invoke -> response; no socket here (the test client reuses it)."""

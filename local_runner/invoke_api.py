@@ -15,16 +15,15 @@ import base64
 import binascii
 import json
 import logging
-import uuid
 from typing import Protocol
+from urllib.parse import unquote
 
-from aiohttp import web
-
+from local_runner import ids
+from local_runner.apigw import HttpRequest, HttpResponse, error_response
 from local_runner.errors import FunctionNotFound, InvokeError, Throttled
 from local_runner.manifest import Manifest
 from local_runner.runner import Runner
 
-PATH = "/2015-03-31/functions/{name}/invocations"
 log = logging.getLogger("local_runner.invoke_api")
 
 
@@ -44,25 +43,25 @@ def function_name(raw: str, qualifier: str | None) -> tuple[str, str | None]:
     return name, qual or qualifier
 
 
-def lambda_error(exc: InvokeError, arn: str | None = None) -> web.Response:
+def lambda_error(exc: InvokeError, arn: str | None = None) -> HttpResponse:
     body: dict[str, str] = {"Type": "User", "message": str(exc)}
-    headers = {"x-amzn-ErrorType": exc.code, "x-amzn-RequestId": str(uuid.uuid4())}
+    headers = [("x-amzn-ErrorType", exc.code), ("x-amzn-RequestId", ids.request_id())]
     if isinstance(exc, FunctionNotFound) and arn:
         body["message"] = f"Function not found: {arn}"
     if isinstance(exc, Throttled):
         body.update(message="Rate Exceeded.", Reason="ReservedFunctionConcurrentInvocationLimitExceeded")
-        headers["Retry-After"] = str(exc.retry_after)
-    return web.json_response(body, status=exc.status, headers=headers)
+        headers.append(("Retry-After", str(exc.retry_after)))
+    return error_response(exc.status, body, headers)
 
 
-def _client_error(status: int, code: str, message: str) -> web.Response:
-    return web.json_response({"Type": "User", "message": message}, status=status,
-                             headers={"x-amzn-ErrorType": code, "x-amzn-RequestId": str(uuid.uuid4())})
+def _client_error(status: int, code: str, message: str) -> HttpResponse:
+    return error_response(status, {"Type": "User", "message": message},
+                          [("x-amzn-ErrorType", code), ("x-amzn-RequestId", ids.request_id())])
 
 
-def _client_context(request: web.Request) -> str | None:
+def _client_context(request: HttpRequest) -> str | None:
     """X-Amz-Client-Context is base64 of a JSON object (boto3's ClientContext)."""
-    raw = request.headers.get("X-Amz-Client-Context")
+    raw = request.header("X-Amz-Client-Context")
     if not raw:
         return None
     try:
@@ -77,19 +76,17 @@ class InvokeApi:
         self.manifest = manifest
         self.events = events
 
-    async def handle(self, request: web.Request) -> web.StreamResponse:
-        name, qualifier = function_name(request.match_info["name"], request.query.get("Qualifier"))
+    async def handle(self, request: HttpRequest, raw_name: str) -> HttpResponse:
+        """`raw_name`: the path's `{name}` segment as sent."""
+        name, qualifier = function_name(unquote(raw_name), request.query_value("Qualifier"))
         arn = self.runner.arn(name)
-        kind = request.headers.get("X-Amz-Invocation-Type", "RequestResponse")
+        kind = request.header("X-Amz-Invocation-Type") or "RequestResponse"
         try:
             if name not in self.manifest.functions or qualifier not in (None, "$LATEST"):
                 raise FunctionNotFound(name)
             config = self.runner.config
             limit = config.max_event_bytes if kind == "Event" else config.max_body_bytes
-            try:
-                payload = await request.read()
-            except web.HTTPRequestEntityTooLarge:
-                payload = None
+            payload = None if request.too_large else request.body
             if payload is None or len(payload) > limit:
                 size = request.content_length or limit + 1
                 return _client_error(413, "RequestEntityTooLargeException",
@@ -104,7 +101,7 @@ class InvokeApi:
             else:
                 payload = b"{}"
             if kind == "DryRun":
-                return web.Response(status=204, headers={"x-amzn-RequestId": str(uuid.uuid4())})
+                return HttpResponse(204, [("x-amzn-RequestId", ids.request_id())], b"")
             if kind == "Event":
                 return await self._event(name, payload)
             if kind != "RequestResponse":
@@ -113,25 +110,25 @@ class InvokeApi:
             result = await self.runner.invoke(name, payload, client_context=_client_context(request))
         except InvokeError as exc:
             return lambda_error(exc, arn)
-        headers = {"X-Amz-Executed-Version": "$LATEST", "x-amzn-RequestId": result.request_id,
-                   "Content-Type": "application/json"}
+        headers = [("X-Amz-Executed-Version", "$LATEST"), ("x-amzn-RequestId", result.request_id),
+                   ("Content-Type", "application/json")]
         if result.function_error:
-            headers["X-Amz-Function-Error"] = result.function_error
-        if request.headers.get("X-Amz-Log-Type") == "Tail":
-            headers["X-Amz-Log-Result"] = base64.b64encode(result.log_tail.encode()[-4096:]).decode()
-        return web.Response(status=200, body=result.payload, headers=headers)
+            headers.append(("X-Amz-Function-Error", result.function_error))
+        if request.header("X-Amz-Log-Type") == "Tail":
+            headers.append(("X-Amz-Log-Result", base64.b64encode(result.log_tail.encode()[-4096:]).decode()))
+        return HttpResponse(200, headers, result.payload)
 
-    async def _event(self, name: str, payload: bytes) -> web.Response:
+    async def _event(self, name: str, payload: bytes) -> HttpResponse:
         if self.events is None:
-            return web.json_response(
-                {"Type": "Service", "message": "Event invocations need a Redis URL (REDIS_URL or --redis-url)"},
-                status=503, headers={"x-amzn-ErrorType": "ServiceException"})
-        request_id = str(uuid.uuid4())
+            return error_response(
+                503, {"Type": "Service", "message": "Event invocations need a Redis URL (REDIS_URL or --redis-url)"},
+                [("x-amzn-ErrorType", "ServiceException")])
+        request_id = ids.request_id()
         try:
             await self.events.enqueue(name, payload, request_id)
         except Exception as exc:  # the queue's store is down (Redis restarting): not queued, the caller retries
             log.warning("cannot queue an Event for %s: %s", name, exc)
-            return web.json_response({"Type": "Service", "message": "The event queue is unavailable; try again"},
-                                     status=503, headers={"x-amzn-ErrorType": "ServiceException",
-                                                          "x-amzn-RequestId": request_id, "Retry-After": "1"})
-        return web.Response(status=202, headers={"x-amzn-RequestId": request_id})
+            return error_response(503, {"Type": "Service", "message": "The event queue is unavailable; try again"},
+                                  [("x-amzn-ErrorType", "ServiceException"), ("x-amzn-RequestId", request_id),
+                                   ("Retry-After", "1")])
+        return HttpResponse(202, [("x-amzn-RequestId", request_id)], b"")

@@ -7,7 +7,7 @@ Every invocation crosses this API twice (the worker's `/next`, then its `/respon
 asyncio protocol over httptools' parser (the one uvicorn uses) instead of a web framework: four fixed
 routes, bodies with a Content-Length, keep-alive connections from one client (awslambdaric's). Measured on
 the (shared, loaded) development VM at 16 callers, on uvloop: the front's CPU per warm invocation went from
-about 1.8 ms with aiohttp here to 1.3-1.5 ms.
+about 1.8 ms with aiohttp here to 1.3-1.5 ms. The callers' side is served the same way (http_server.py).
 """
 
 from __future__ import annotations

@@ -16,11 +16,9 @@ import signal
 import socket
 from typing import Any
 
-from aiohttp import web
-
 from local_runner.config import RunnerConfig
 from local_runner.http_front import Front
-from local_runner.json_errors import JsonErrorAppRunner
+from local_runner.http_server import HttpServer
 from local_runner.manifest import load_manifest
 from local_runner.reload import Reloader
 from local_runner.runner import Runner
@@ -102,8 +100,7 @@ class Server:
         self.runner = Runner(self.manifest, config)
         self.front: Front | None = None
         self.async_parts: AsyncParts | None = None
-        self._app_runner: web.AppRunner | None = None
-        self._site: web.BaseSite | None = None
+        self.http: HttpServer | None = None
         self._reloader: Reloader | None = None
         self.stopping = asyncio.Event()
 
@@ -129,11 +126,9 @@ class Server:
         parts = self.async_parts
         self.front = Front(self.runner, events=parts.queue if parts else None, api_timeout=self.config.api_timeout,
                            extra_ready=self.ready_checks)
-        self._app_runner = JsonErrorAppRunner(self.front.app(), handle_signals=False, access_log=None,
-                                         shutdown_timeout=self.drain_timeout)
-        await self._app_runner.setup()
-        self._site = web.SockSite(self._app_runner, sock, backlog=LISTEN_BACKLOG)
-        await self._site.start()
+        # the runner's largest request is the Invoke API's 6 MB; a body over it is answered 413, not kept
+        self.http = HttpServer(self.front.serve, max_body=self.config.max_body_bytes)
+        await self.http.start(sock, LISTEN_BACKLOG)
         if self.reload:
             self._reloader = Reloader(self.runner)
             self._reloader.start()
@@ -148,18 +143,17 @@ class Server:
         return checks
 
     async def stop(self) -> None:
-        assert self.front is not None and self._app_runner is not None
-        log.info("draining: %d requests in flight", self.front.in_flight)
-        self.front.draining = True
+        assert self.front is not None and self.http is not None
+        log.info("draining: %d requests in flight", self.http.in_flight)
+        self.front.draining = self.http.draining = True
         if self._reloader is not None:
             await self._reloader.stop()
-        if self._site is not None:
-            await self._site.stop()  # no new connections; requests in flight go on
-        await self.front.wait_idle(self.drain_timeout)
+        await self.http.stop_listening()  # no new connections; requests in flight go on
+        await self.http.wait_idle(self.drain_timeout)
         if self.async_parts is not None:
             await self.async_parts.stop()
         await self.runner.stop(self.drain_timeout)
-        await self._app_runner.cleanup()
+        await self.http.close()
         log.info("stopped")
 
     async def run_forever(self) -> None:
