@@ -25,21 +25,27 @@ Measured for issue 9 (2-core VM shared with five engineers' test runs, load aver
 Again on 7 Dec 2026 (quiet 2-core machine, c16), the front's CPU read after the warm-up second (it had been
 counted against the measured requests), the code of the morning and after that day's changes, minutes apart:
 
-    figure                                     morning          after            target
-    front CPU per warm invocation (direct)     0.548 ms         0.438 ms         <= 0.3 ms
-    runner direct / x2 behind nginx, req/s     1,809 / 1,704    2,123 / 2,102
-    through nginx, % of uvicorn hello          7.3 %            8.9 %            >= 20 %
-    warm overhead vs direct call (sequential)  1,401 us         973 us           <= 0.5 ms
+    figure                                     morning          timers etc.      own HTTP server   target
+    front CPU per warm invocation (direct)     0.548 ms         0.438 ms         0.35-0.37 ms      <= 0.3 ms
+    runner direct / x2 behind nginx, req/s     1,809 / 1,704    2,123 / 2,102    2,368-2,502 /
+                                                                                 2,394-2,533
+    through nginx, % of uvicorn hello          7.3 %            8.9 %            9.8-10.1 %        >= 20 %
+    /_runner/health (no function), req/s       10,800           10,842           28,500-29,400
+    one caller back to back (wrk -c1), median  -                -                /ping 698 us,
+                                                                                 health 147 us
+    warm overhead vs direct call (wrk -c1)     -                -                669 us            <= 500 us
 
-The changes (py-spy on the front first): the memory watch a timer callback instead of a task running
+"timers etc." (py-spy on the front first): the memory watch a timer callback instead of a task running
 wait_for every cycle; a worker's /next a plain future instead of two tasks over an asyncio.Queue; deadlines
 and waits as timers (local_runner/waits.py) instead of wait_for(shield()) and asyncio.wait; pool gauges read
-at scrape time; ids without uuid4's getrandom call. What is left of the front's time is mostly the kernel's:
-about eight system calls per invocation (three loopback TCP writes that run the receiver's TCP path too,
-three reads, a log write, epoll), then aiohttp's request handling (0.09 ms per request on its own, measured
-on /_runner/health). A worker spends 0.3-0.35 ms more per invocation (awslambdaric's curl client, Chalice),
-so two cores top out near 2,000 trivial invocations a second whatever the front does: the 20 % target
-(about 4,400/s here) is out of reach for any front while the worker stays AWS's runtime client.
+at scrape time; ids without uuid4's getrandom call. "own HTTP server": the front's requests on
+local_runner/http_server.py (httptools) instead of aiohttp. The sequential figures were taken with the
+Python client before (1.0-1.4 ms, 0.3 ms of which was the client's own); wrk's C client adds little. What
+is left of the front's time is mostly the kernel's: about eight system calls per invocation (three loopback
+TCP writes, which run the receiver's TCP path too, three reads, a log write, epoll); py-spy puts a third of
+its samples in those writes. A worker spends 0.3-0.35 ms more per invocation (awslambdaric's curl client,
+Chalice), so two cores top out near 2,500 trivial invocations a second whatever the front does: the 20 %
+target (about 4,800/s here) is out of reach for any front while the worker stays AWS's runtime client.
 
 Not met: the CPU, ceiling, p99 and overhead targets. On this machine the figures are dominated by the three
 loopback HTTP exchanges of every invocation (the caller's, the worker's /next and /response) and by
@@ -181,6 +187,15 @@ def load(label: str, url: str, args: argparse.Namespace) -> Result:
     return asyncio.run(closed_loop(label, url, concurrency=args.concurrency, seconds=args.seconds))
 
 
+def sequential(url: str) -> tuple[float, str]:
+    """Median milliseconds of one caller's requests back to back, and how they were sent. wrk's C client
+    adds tens of microseconds to each; the Python client adds about 0.3 ms, which would hide the front's cost."""
+    if wrk_available():
+        wrk("warm-up", url, concurrency=1, threads=1, seconds=1)
+        return wrk("one caller", url, concurrency=1, threads=1, seconds=3).fixed[50.0], "wrk -c1, median"
+    return asyncio.run(sequential_ms(url, 500)), "Python client, median of 500"
+
+
 def warm_up(url: str, args: argparse.Namespace) -> None:
     load("warm-up", url, argparse.Namespace(**{**vars(args), "seconds": 1.0}))
 
@@ -245,11 +260,11 @@ def main(argv: list[str] | None = None) -> int:
         print(fixed.line() + "   (target p99 <= 10 ms)")
 
         direct = direct_call_us(home / "functions" / "ping", home / "layers" / "chalice" / "python")
-        warm_http = asyncio.run(sequential_ms(f"{stack.runners[0].url}/ping", 500))
-        baseline = asyncio.run(sequential_ms(f"{stack.runners[0].url}/_runner/health", 500))
+        warm_http, how = sequential(f"{stack.runners[0].url}/ping")
+        baseline, _ = sequential(f"{stack.runners[0].url}/_runner/health")
         print(f"\ndirect in-process handler call:       {direct:8.1f} us")
-        print(f"runner HTTP round trip, no function:  {baseline * 1000:8.1f} us  (/_runner/health)")
-        print(f"runner warm request, HTTP route:      {warm_http * 1000:8.1f} us  (median of 500, one at a time)")
+        print(f"runner HTTP round trip, no function:  {baseline * 1000:8.1f} us  (/_runner/health; {how})")
+        print(f"runner warm request, HTTP route:      {warm_http * 1000:8.1f} us  ({how})")
         print(f"warm overhead vs the direct call:     {warm_http * 1000 - direct:8.1f} us  (target <= 500 us; "
               f"{(warm_http - baseline) * 1000 - direct:.0f} us beyond the front's own HTTP round trip)")
         colds = cold_start_ms(stack)
