@@ -32,3 +32,22 @@ async def first_done(futures: Sequence[asyncio.Future[Any]], timeout: float) -> 
         timer.cancel()
         for f in futures:
             f.remove_done_callback(wake)
+
+
+async def cancel_and_wait(task: asyncio.Task[Any], *, every: float = 0.1, limit: float = 5.0) -> bool:
+    """Cancel `task` and wait for it to end, cancelling it again every `every` seconds; True once it ended.
+
+    One cancellation can be lost inside a library (redis-py 8.0-8.2's asyncio client swallows some: the task
+    then goes on with its loop); the next one lands at its next await. Unlike `suppress(CancelledError)`
+    around `await task`, a cancellation of the caller itself is not swallowed here. False after `limit`."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit
+    while not task.done():
+        left = deadline - loop.time()
+        if left <= 0:
+            return False
+        task.cancel()
+        await first_done((task,), min(every, left))
+    if not task.cancelled():
+        task.exception()  # retrieved: an error on the way out is the stopped loop's, not worth a warning
+    return True

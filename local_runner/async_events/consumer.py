@@ -27,6 +27,7 @@ from local_runner.async_events.records import QueuedEvent, error_text
 from local_runner.async_events.store import EventStore
 from local_runner.errors import FunctionNotFound, Throttled
 from local_runner.invoke import Invoker
+from local_runner.waits import cancel_and_wait
 
 log = logging.getLogger("local_runner.async_events")
 STATS_EVERY = 5.0  # seconds between queue gauge updates
@@ -80,10 +81,7 @@ class EventConsumer:
         if self._loops:
             _done, late = await asyncio.wait(self._loops, timeout=self.settings.block + self.settings.poll + 2)
             for task in late:
-                task.cancel()
-            for task in late:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+                await cancel_and_wait(task)
         running = [task for _event, task in self._inflight.values()]
         if running:  # still refreshed meanwhile, so no other instance takes them over while they finish
             _done, late = await asyncio.wait(running, timeout=self.drain_timeout)
@@ -91,9 +89,7 @@ class EventConsumer:
                 task.cancel()
             await asyncio.gather(*late, return_exceptions=True)
         if self._refresher is not None:
-            self._refresher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._refresher
+            await cancel_and_wait(self._refresher)
         await self.store.close()
 
     @property

@@ -9,7 +9,6 @@ so it gets the retries and the failure list. With `durable=False` the invoker is
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import time
@@ -26,6 +25,7 @@ from local_runner.async_events.expressions import Expression, parse
 from local_runner.async_events.metrics import event_metrics
 from local_runner.async_events.queue import EventQueue
 from local_runner.invoke import Invoker
+from local_runner.waits import cancel_and_wait
 
 log = logging.getLogger("local_runner.async_events")
 
@@ -105,9 +105,8 @@ class Scheduler:
 
     async def stop(self) -> None:
         if self._loop is not None:
-            self._loop.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._loop
+            if not await cancel_and_wait(self._loop):
+                log.error("the scheduler's loop did not stop")
             self._loop = None
         if self._direct:
             await asyncio.wait(self._direct, timeout=5)

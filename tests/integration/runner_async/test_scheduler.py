@@ -96,3 +96,23 @@ def test_direct_mode_calls_the_invoker(event_settings, run) -> None:
         await sched.stop()
 
     run(scenario())
+
+
+def test_a_scheduler_stops_though_its_redis_client_loses_some_cancellations(event_settings, run) -> None:
+    # redis-py 8's asyncio client now and then swallows a cancellation that lands inside a command (the
+    # scheduler's loop then went on ticking and a runner's shutdown hung in Scheduler.stop).
+    schedules = [ScheduledFunction("tick", "rate(1 minute)", name="tick-every-minute")]
+
+    async def scenario() -> int:
+        loop = asyncio.get_running_loop()
+        for i in range(25):
+            sched = Scheduler(None, ScriptedInvoker(), schedules, settings=event_settings, tick=0.001)
+            await sched.start()
+            await asyncio.sleep(0.002 + (i % 8) * 0.001)  # in the middle of its SETs, at varied points
+            stopping = loop.create_task(sched.stop())
+            done, _ = await asyncio.wait({stopping}, timeout=5)
+            assert stopping in done, f"stop {i} still running after 5 s"
+            stopping.result()
+        return i + 1
+
+    assert run(scenario()) == 25

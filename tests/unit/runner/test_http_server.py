@@ -60,8 +60,9 @@ async def read_answer(reader: asyncio.StreamReader) -> tuple[int, dict[str, str]
 def test_keep_alive_pipelining_query_and_chunked_bodies() -> None:
     async def body(server: HttpServer, port: int, seen: list[HttpRequest]) -> None:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        chunked = b"3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"
         writer.write(b"GET /a%20b/c?x=1&x=2&y=&z=a+b HTTP/1.1\r\nHost: h\r\n\r\n"  # two requests in one write
-                     b"POST /p HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n")
+                     b"POST /p HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked)
         first, second = await read_answer(reader), await read_answer(reader)
         assert first[0] == 200 and second[0] == 200
         got = json.loads(first[2])

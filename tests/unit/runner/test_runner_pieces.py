@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import json
 import logging
@@ -15,7 +16,7 @@ from local_runner.config import RunnerConfig
 from local_runner.invoke_api import function_name
 from local_runner.logs import JsonFormatter, LogSink, report_line
 from local_runner.memory import TreeMemory
-from local_runner.waits import first_done
+from local_runner.waits import cancel_and_wait, first_done
 from local_runner.worker import _exit_text
 
 
@@ -119,3 +120,48 @@ def test_request_ids_are_version_4_uuids_and_differ() -> None:
         parsed = uuid.UUID(text)
         assert str(parsed) == text and parsed.version == 4 and parsed.variant == uuid.RFC_4122
     assert re.fullmatch(r"[0-9a-f]{24}", ids.hex_id(24)) and ids.hex_id(24) != ids.hex_id(24)
+
+
+def test_cancel_and_wait_cancels_again_a_task_that_lost_one_cancellation() -> None:
+    async def run() -> None:
+        rounds = 0
+
+        async def loop_that_loses_a_cancel() -> None:  # as redis-py 8's client does now and then
+            nonlocal rounds
+            lost = False
+            while True:
+                rounds += 1
+                try:
+                    await asyncio.sleep(0.01)
+                except asyncio.CancelledError:
+                    if lost:
+                        raise
+                    lost = True
+
+        task = asyncio.get_running_loop().create_task(loop_that_loses_a_cancel())
+        await asyncio.sleep(0.03)
+        assert await cancel_and_wait(task, every=0.05) and task.cancelled()
+
+        deaf_until = asyncio.Event()
+
+        async def deaf() -> None:  # loses every cancellation; ends when told
+            while not deaf_until.is_set():
+                with contextlib.suppress(asyncio.CancelledError):
+                    await asyncio.sleep(0.01)
+
+        stubborn, other = asyncio.get_running_loop().create_task(deaf()), asyncio.get_running_loop().create_task(deaf())
+        await asyncio.sleep(0.03)  # both in their loops (a task cancelled before its first step just ends)
+        assert not await cancel_and_wait(stubborn, every=0.02, limit=0.2)  # gives up, says so
+
+        async def waiter() -> None:  # the caller's own cancellation is not swallowed
+            await cancel_and_wait(other, every=0.02, limit=30)
+
+        outer = asyncio.get_running_loop().create_task(waiter())
+        await asyncio.sleep(0.05)
+        outer.cancel()
+        done, _ = await asyncio.wait({outer}, timeout=5)
+        assert outer in done and outer.cancelled()
+        deaf_until.set()
+        await asyncio.gather(stubborn, other)
+
+    asyncio.run(asyncio.wait_for(run(), 10.0))
