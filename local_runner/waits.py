@@ -2,7 +2,8 @@
 
 The invocation path waits on a future under a time limit several times per request; on the runner's hot
 path those helpers' own bookkeeping (a task, sets, a second future per wait) was a measurable share of the
-front's CPU. `first_done` is one future, one timer and one callback per awaited future.
+front's CPU. `first_done` is one future, one timer and one callback per awaited future. `cancel_and_wait`
+stops a background loop even when a library loses a cancellation (see its doc).
 """
 
 from __future__ import annotations
