@@ -19,7 +19,8 @@ What it does, as aiohttp did for the runner:
   is in flight and every open connection is closed or idle for `keepalive_grace` seconds, longer than
   nginx's upstream `keepalive_timeout` (so nginx has dropped it: the runner never closes a connection that
   a proxy may be sending a request on at that moment);
-- idle keep-alive connections close after `keepalive_timeout` (75 s, aiohttp's default).
+- idle keep-alive connections close after `keepalive_timeout` (75 s, aiohttp's default), and so does one
+  whose request has not arrived whole that long after it began (a client that stalls mid-request).
 A client that goes away does not cancel its request: the handler (an invocation) runs to its end.
 """
 
@@ -156,6 +157,7 @@ class _Connection(asyncio.Protocol):
     # -- httptools callbacks ---------------------------------------------------------------------------
     def on_message_begin(self) -> None:
         self.current = _Request()
+        self.last_used = time.monotonic()  # a request that takes longer than the keep-alive timeout is dropped
 
     def on_url(self, url: bytes) -> None:
         req = self.current
@@ -305,7 +307,8 @@ class _Connection(asyncio.Protocol):
             self.transport.close()
 
     def idle_for(self, now: float) -> float:
-        return 0.0 if self.busy or self.ready or self.current is not None else now - self.last_used
+        """Seconds since the last answer (or since a request began arriving); 0 while one is being served."""
+        return 0.0 if self.busy or self.ready else now - self.last_used
 
 
 class HttpServer:

@@ -177,7 +177,11 @@ def test_an_idle_keep_alive_connection_is_closed_after_the_keepalive_timeout() -
         writer.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
         await read_answer(reader)
         assert await asyncio.wait_for(reader.read(), 5) == b""  # closed by the server
-        assert not server.connections
+        stalled_reader, stalled = await asyncio.open_connection("127.0.0.1", port)
+        stalled.write(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc")  # and then nothing
+        assert await asyncio.wait_for(stalled_reader.read(), 5) == b""  # dropped as well, unanswered
+        assert not server.connections and [r.method for r in seen] == ["GET"]
         writer.close()
+        stalled.close()
 
     serve(body, keepalive_timeout=0.5)
