@@ -37,7 +37,7 @@ from collections.abc import Callable, Coroutine
 from email.utils import formatdate
 from http import HTTPStatus
 from typing import Any, cast
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import httptools
 
@@ -225,6 +225,9 @@ class _Connection(asyncio.Protocol):
         if self.closing:
             return  # after a request that closes the connection: nothing more is served
         raw = req.url.decode("latin-1")
+        if raw.startswith(("http://", "https://")):  # absolute form (RFC 9112 3.2.2): the path is what is served
+            parts = urlsplit(raw)
+            raw = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         raw_path, _, query = raw.partition("?")
         raw_path = raw_path.split("#", 1)[0]
         request = HttpRequest(method=req.method, path=unquote(raw_path), query=parse_qsl(query, keep_blank_values=True),

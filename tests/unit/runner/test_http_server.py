@@ -70,6 +70,9 @@ def test_keep_alive_pipelining_query_and_chunked_bodies() -> None:
         assert got["query"] == [["x", "1"], ["x", "2"], ["y", ""], ["z", "a b"]] and got["peer"] == "127.0.0.1"
         assert json.loads(second[2])["body"] == "abcde"
         assert "connection" not in first[1] and "date" in first[1]  # kept alive; a handler's hop-by-hop dropped
+        writer.write(b"GET http://h:80/abs?q=1 HTTP/1.1\r\nHost: h\r\n\r\n")  # absolute form, as to a proxy
+        got = json.loads((await read_answer(reader))[2])
+        assert got["path"] == "/abs" and got["query"] == [["q", "1"]]
         writer.write(b"HEAD /h HTTP/1.1\r\nHost: h\r\n\r\nGET /empty HTTP/1.1\r\nHost: h\r\n\r\n")
         head = await reader.readuntil(b"\r\n\r\n")  # HEAD: the length it would have, no body
         assert head.startswith(b"HTTP/1.1 200 OK") and b"Content-Length: " in head
