@@ -90,7 +90,6 @@ class _Request:
     __slots__ = (
         "body",
         "content_length",
-        "continue_sent",
         "header_bytes",
         "headers",
         "keep_alive",
@@ -98,7 +97,6 @@ class _Request:
         "size",
         "too_large",
         "url",
-        "version",
     )
 
     def __init__(self) -> None:
@@ -110,9 +108,7 @@ class _Request:
         self.too_large = False
         self.content_length: int | None = None
         self.method = ""
-        self.version = "1.1"
         self.keep_alive = True
-        self.continue_sent = False
 
 
 class _Connection(asyncio.Protocol):
@@ -178,7 +174,6 @@ class _Connection(asyncio.Protocol):
         req = self.current
         assert req is not None
         req.method = self.parser.get_method().decode("latin-1")
-        req.version = self.parser.get_http_version()
         req.keep_alive = self.parser.should_keep_alive() and not self.parser.should_upgrade()
         expect = None
         for name, value in req.headers:
@@ -191,7 +186,6 @@ class _Connection(asyncio.Protocol):
             self._too_large(req)
         elif expect == "100-continue" and self.transport is not None:
             self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-            req.continue_sent = True
 
     def on_body(self, body: bytes) -> None:
         req = self.current
