@@ -181,10 +181,10 @@ def cold_start_ms(stack: Stack) -> list[float]:
     return out
 
 
-def load(label: str, url: str, args: argparse.Namespace) -> Result:
+def load(label: str, url: str, concurrency: int, seconds: float) -> Result:
     if wrk_available():
-        return wrk(label, url, concurrency=args.concurrency, seconds=args.seconds)
-    return asyncio.run(closed_loop(label, url, concurrency=args.concurrency, seconds=args.seconds))
+        return wrk(label, url, concurrency=concurrency, seconds=seconds)
+    return asyncio.run(closed_loop(label, url, concurrency=concurrency, seconds=seconds))
 
 
 def sequential(url: str) -> tuple[float, str]:
@@ -196,19 +196,15 @@ def sequential(url: str) -> tuple[float, str]:
     return asyncio.run(sequential_ms(url, 500)), "Python client, median of 500"
 
 
-def warm_up(url: str, args: argparse.Namespace) -> None:
-    load("warm-up", url, argparse.Namespace(**{**vars(args), "seconds": 1.0}))
-
-
 def measure(stack: Stack, urls: dict[str, str], args: argparse.Namespace) -> dict[str, Result]:
     """Each target in turn; for the runners, the front processes' CPU per request served in that phase."""
     results: dict[str, Result] = {}
     fronts = {"runner (direct, 1 instance)": stack.runners[:1], "runner x2 behind nginx": stack.runners}
     for label, url in urls.items():
         pids = [r.proc.pid for r in fronts.get(label, []) if r.proc is not None]
-        warm_up(url, args)  # before the CPU reading: its requests are not in the measured count
+        load("warm-up", url, args.concurrency, 1.0)  # before the CPU reading: not in the measured count
         before = sum(cpu_seconds(p) for p in pids)
-        results[label] = res = load(label, url, args)
+        results[label] = res = load(label, url, args.concurrency, args.seconds)
         extra = ""
         if pids and res.sent:
             res.fixed["front_cpu_ms"] = (sum(cpu_seconds(p) for p in pids) - before) / res.sent * 1000

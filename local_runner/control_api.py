@@ -22,7 +22,7 @@ from urllib.parse import unquote
 
 from local_runner import ids
 from local_runner.apigw import HttpRequest, HttpResponse, error_response
-from local_runner.invoke_api import function_name
+from local_runner.invoke_api import client_error, function_name
 from local_runner.manifest import Function
 from local_runner.runner import Runner
 
@@ -30,11 +30,6 @@ LIST_PATH = "/2015-03-31/functions"
 _FUNCTION = re.compile(r"^/2015-03-31/functions/([^/]+)(/configuration)?$")
 SERVED = ("Invoke", "GetFunction", "GetFunctionConfiguration", "ListFunctions")
 _API_PATH = re.compile(r"^/20\d\d-\d\d-\d\d/")
-
-
-def _error(status: int, code: str, message: str) -> HttpResponse:
-    return error_response(status, {"Type": "User", "message": message},
-                          [("x-amzn-ErrorType", code), ("x-amzn-RequestId", ids.request_id())])
 
 
 def _answer(body: dict[str, Any]) -> HttpResponse:
@@ -96,7 +91,7 @@ class ControlApi:
         name, qualifier = function_name(raw_name, request.query_value("Qualifier"))
         fn = self.manifest.functions.get(name)
         if fn is None or qualifier not in (None, "$LATEST"):
-            return _error(404, "ResourceNotFoundException", f"Function not found: {self.runner.arn(name)}")
+            return client_error(404, "ResourceNotFoundException", f"Function not found: {self.runner.arn(name)}")
         return fn
 
     def get_function(self, request: HttpRequest, raw_name: str) -> HttpResponse:
@@ -120,7 +115,7 @@ class ControlApi:
         given = request.query_value("MaxItems")
         raw_max = "50" if given is None else given
         if not raw_max.isdigit() or not 1 <= int(raw_max) <= 10000:
-            return _error(400, "InvalidParameterValueException", f"MaxItems must be 1..10000, got {raw_max!r}")
+            return client_error(400, "InvalidParameterValueException", f"MaxItems must be 1..10000, got {raw_max!r}")
         names = sorted(self.manifest.functions)
         marker = request.query_value("Marker")
         if marker:

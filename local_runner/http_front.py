@@ -129,8 +129,7 @@ class Front:
                                   f"{_error_message(result.payload)}. Lambda request id: {result.request_id}",
                                   level="ERROR")
             return error_response(502, {"message": "Internal server error"}, rid_header)
-        accept = next((v for k, v in req.headers if k.lower() == "accept"), None)
-        resp = from_proxy_response(result.payload, accept, self.manifest.binary_media_types)
+        resp = from_proxy_response(result.payload, req.header("Accept"), self.manifest.binary_media_types)
         if resp is None:
             self.runner.sink.emit(match.function, result.request_id,
                                   "Execution failed due to configuration error: Malformed Lambda proxy response",

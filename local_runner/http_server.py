@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import socket
@@ -53,35 +54,25 @@ HOP_BY_HOP = frozenset({"content-length", "transfer-encoding", "connection", "ke
 _NO_BODY = frozenset({204, 304})
 
 
+@functools.lru_cache(maxsize=64)
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
+
+
 def error_body(status: int) -> bytes:
     """`{"message": <reason phrase>, "code": <the phrase in CamelCase>}`, for the server's own answers."""
-    try:
-        phrase = HTTPStatus(status).phrase
-    except ValueError:
-        phrase = "Error"
+    phrase = _phrase(status) or "Error"
     code = "".join(word.capitalize() for word in phrase.replace("-", " ").split())
     return json.dumps({"message": phrase, "code": code}).encode()
 
 
-class _Date:
+@functools.lru_cache(maxsize=2)
+def _date(second: int) -> bytes:
     """The Date header's value, formatted once a second."""
-
-    second = -1
-    value = b""
-
-    @classmethod
-    def now(cls) -> bytes:
-        second = int(time.time())
-        if second != cls.second:
-            cls.second, cls.value = second, formatdate(second, usegmt=True).encode()
-        return cls.value
-
-
-def _reason(status: int) -> bytes:
-    try:
-        return HTTPStatus(status).phrase.encode()
-    except ValueError:
-        return b""
+    return formatdate(second, usegmt=True).encode()
 
 
 class _Request:
@@ -280,10 +271,10 @@ class _Connection(asyncio.Protocol):
         if self.transport is None or self.transport.is_closing():
             return
         status = resp.status
-        lines = [b"HTTP/1.1 %d %s" % (status, _reason(status))]
+        lines = [b"HTTP/1.1 %d %s" % (status, _phrase(status).encode())]
         lines.extend(f"{k}: {v}".encode("latin-1", "replace") for k, v in resp.headers
                      if k.lower() not in HOP_BY_HOP)
-        lines.append(b"Date: " + _Date.now())
+        lines.append(b"Date: " + _date(int(time.time())))
         no_body = status < 200 or status in _NO_BODY
         if not no_body:
             lines.append(b"Content-Length: %d" % len(resp.body))

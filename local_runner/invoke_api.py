@@ -54,7 +54,8 @@ def lambda_error(exc: InvokeError, arn: str | None = None) -> HttpResponse:
     return error_response(exc.status, body, headers)
 
 
-def _client_error(status: int, code: str, message: str) -> HttpResponse:
+def client_error(status: int, code: str, message: str) -> HttpResponse:
+    """A Lambda API error as the Invoke API and the control plane answer it (a caller's mistake)."""
     return error_response(status, {"Type": "User", "message": message},
                           [("x-amzn-ErrorType", code), ("x-amzn-RequestId", ids.request_id())])
 
@@ -89,14 +90,14 @@ class InvokeApi:
             payload = None if request.too_large else request.body
             if payload is None or len(payload) > limit:
                 size = request.content_length or limit + 1
-                return _client_error(413, "RequestEntityTooLargeException",
+                return client_error(413, "RequestEntityTooLargeException",
                                      f"{size} byte payload is too large for the {kind} invocation type "
                                      f"(limit {limit} bytes)")
             if payload.strip():
                 try:
                     json.loads(payload)
                 except ValueError as exc:
-                    return _client_error(400, "InvalidRequestContentException",
+                    return client_error(400, "InvalidRequestContentException",
                                          f"Could not parse request body into json: {exc}")
             else:
                 payload = b"{}"
@@ -105,7 +106,7 @@ class InvokeApi:
             if kind == "Event":
                 return await self._event(name, payload)
             if kind != "RequestResponse":
-                return _client_error(400, "InvalidParameterValueException",
+                return client_error(400, "InvalidParameterValueException",
                                      f"Unsupported X-Amz-Invocation-Type: {kind}")
             result = await self.runner.invoke(name, payload, client_context=_client_context(request))
         except InvokeError as exc:

@@ -117,12 +117,12 @@ class _Connection(asyncio.Protocol):
             self._send(_response(404, b'{"errorType": "NotFound"}'))
 
     # -- answers ---------------------------------------------------------------------------------------
-    def _hand_over(self, task: asyncio.Future[Invocation]) -> None:
+    def _hand_over(self, fut: asyncio.Future[Invocation]) -> None:
         self._waiting = None
-        if task.cancelled() or task.exception() is not None:  # the worker is dead (or went away)
+        if fut.cancelled() or fut.exception() is not None:  # the worker is dead (or went away)
             self._send(_response(410, b"", close=True), close=True)
             return
-        inv = task.result()
+        inv = fut.result()
         headers = [("Lambda-Runtime-Aws-Request-Id", inv.request_id),
                    ("Lambda-Runtime-Deadline-Ms", str(inv.deadline_ms)),
                    ("Lambda-Runtime-Invoked-Function-Arn", inv.invoked_function_arn),
