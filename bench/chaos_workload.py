@@ -56,6 +56,7 @@ def _stand_in_gateway(stack: ChaosStack) -> Any:
     are fixed when it is imported) stays untouched."""
     import httpx
     from aisha.fal.client import FalGateway
+    from aisha.tls import tls_context
 
     assert stack.fal is not None
     base, key = stack.fal.http_url, stack.env["FAL_KEY"]
@@ -63,7 +64,7 @@ def _stand_in_gateway(stack: ChaosStack) -> Any:
     class StandInGateway(FalGateway):
         def submit(self, app: str, arguments: dict[str, Any], *, webhook_url: str) -> str:
             answer = httpx.post(f"{base}/{app}", params={"fal_webhook": webhook_url}, json=arguments,
-                                headers={"Authorization": f"Key {key}"}, timeout=30)
+                                headers={"Authorization": f"Key {key}"}, timeout=30, verify=tls_context())
             answer.raise_for_status()
             return str(answer.json()["request_id"])
 

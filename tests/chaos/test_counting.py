@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import random
 
-import httpx
 import pytest
 from aisha.models import Language, LedgerKind
 from aisha.resources import Resources
@@ -15,6 +14,7 @@ from aisha.texts import text
 from bench.chaos_count import count, failed_events
 from bench.chaos_stack import WELCOME_BONUS, ChaosStack
 from bench.chaos_workload import prepare
+from tests import web
 
 pytestmark = pytest.mark.e2e
 
@@ -34,8 +34,8 @@ def test_undelivered_work_is_lost_and_double_effects_are_duplicated(chaos_stack:
     assert bot is not None
     greeting = text("en", "welcome", name="Start0", bonus=WELCOME_BONUS)
     for _ in range(2):  # the welcome sent twice, through the Bot API as the bot sends it
-        httpx.post(f"{bot.base_url}{bot.token}/sendMessage", json={"chat_id": first, "text": greeting},
-                   timeout=10).raise_for_status()
+        web.post(f"{bot.base_url}{bot.token}/sendMessage", json={"chat_id": first, "text": greeting},
+                 timeout=10).raise_for_status()
     effects = count(chaos_stack, workload, failed_events(chaos_stack.env))
     assert (effects.domain["users"].lost, effects.domain["users"].duplicated) == (1, 0)
     assert (effects.domain["bonus credits"].lost, effects.domain["bonus credits"].duplicated) == (1, 1)

@@ -10,11 +10,11 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from infra.telegram_webhook import ALLOWED_UPDATES, main
 from sandbox.telegram import TelegramSandbox
+from tests import web
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "webhook-Secret_0123456789"
@@ -86,7 +86,7 @@ def test_runs_as_a_module_from_the_repository(sandbox: TelegramSandbox) -> None:
 def _menu(sandbox: TelegramSandbox, language: str | None) -> list[dict[str, str]]:
     """getMyCommands of the default scope, as a Telegram client of that language would get it."""
     body = {"language_code": language} if language else {}
-    answer = httpx.post(f"{sandbox.base_url}{sandbox.token}/getMyCommands", json=body).json()
+    answer = web.post(f"{sandbox.base_url}{sandbox.token}/getMyCommands", json=body).json()
     assert answer["ok"], answer
     return list(answer["result"])
 

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from aisha.resources import Resources
 
@@ -22,6 +21,7 @@ from sandbox.chatpage import add_chat_page
 from sandbox.fal import FalSandbox
 from sandbox.fal import SandboxConfig as FalConfig
 from sandbox.telegram import SandboxClient, TelegramSandbox
+from tests import web
 from tests.e2e.aisha.bot_kit import wait_for
 from tests.fal_hosts import use_fal_hosts
 
@@ -79,9 +79,9 @@ def stack(services: dict[str, str], database_url: str, tmp_path_factory: pytest.
     for runner in runners:
         runner.wait_healthy(120)
     urls = [runner.url for runner in runners]
-    httpx.post(f"{telegram.base_url}{telegram.token}/setWebhook",
-               json={"url": f"{urls[0]}/webhook/telegram", "secret_token": env["TELEGRAM_WEBHOOK_SECRET"]},
-               timeout=10).raise_for_status()
+    web.post(f"{telegram.base_url}{telegram.token}/setWebhook",
+             json={"url": f"{urls[0]}/webhook/telegram", "secret_token": env["TELEGRAM_WEBHOOK_SECRET"]},
+             timeout=10).raise_for_status()
     use_fal_hosts(env)
     chat = SandboxClient(telegram.url)
     yield Stack(urls, env, fal, telegram, chat, runners)

@@ -10,7 +10,6 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 import redis
 from aisha.db import Database
@@ -19,6 +18,7 @@ from aisha.services import avatars, ledger, photos, promo
 from PIL import Image
 from telegram import Chat, Message, PhotoSize, Update, User
 
+from tests import web
 from tests.e2e.aisha.bot_kit import wait_text
 
 BOT_TIMEOUT = 40
@@ -125,8 +125,8 @@ def album_updates(stack: Any, chatter: Chatter, images: list[bytes]) -> list[dic
     group, base_update, base_message = str(random.randint(10**17, 10**18)), random.randint(10**8, 10**9), 90000
     updates = []
     for index, data in enumerate(images):
-        sent = httpx.post(f"{api}/sendPhoto", data={"chat_id": str(side)}, files={"photo": ("p.jpg", data)},
-                          timeout=30).json()["result"]
+        sent = web.post(f"{api}/sendPhoto", data={"chat_id": str(side)}, files={"photo": ("p.jpg", data)},
+                        timeout=30).json()["result"]
         sizes = [PhotoSize(s["file_id"], s["file_unique_id"], s["width"], s["height"], s.get("file_size"))
                  for s in sent["photo"]]
         message = Message(message_id=base_message + index, date=dt.datetime.now(dt.UTC), from_user=user,
@@ -139,7 +139,7 @@ def deliver(stack: Any, updates: list[dict[str, Any]]) -> list[dict[str, Any]]:
     headers = {"X-Telegram-Bot-Api-Secret-Token": stack.env["TELEGRAM_WEBHOOK_SECRET"]}
     answers = []
     for index, update in enumerate(updates):  # alternately to both runner instances
-        response = httpx.post(f"{stack.urls[index % 2]}/webhook/telegram", json=update, headers=headers, timeout=30)
+        response = web.post(f"{stack.urls[index % 2]}/webhook/telegram", json=update, headers=headers, timeout=30)
         assert response.status_code == 200, response.text
         answers.append(response.json())
     return answers
@@ -186,8 +186,8 @@ def test_from_avatar_to_a_trained_avatar_with_an_album_of_12_in_mixed_order(stac
         assert lena.message(started["message_id"])["text"] == started["text"]  # never edited away
         assert "«Лена»: обучается" in queued["text"]
         assert buttons(queued) == [f"avatar:status:{avatar_id}", "menu:show"]
-        httpx.post(f"{stack.fal.admin_url}/jobs/{avatar.fal_request_id}/complete", json={},
-                   timeout=10).raise_for_status()
+        web.post(f"{stack.fal.admin_url}/jobs/{avatar.fal_request_id}/complete", json={},
+                 timeout=10).raise_for_status()
         waiter(lambda: avatar_of(db, avatar_id)[0].status is AvatarStatus.COMPLETED, BOT_TIMEOUT,
                what="the training")
     finally:

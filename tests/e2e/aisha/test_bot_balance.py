@@ -20,6 +20,7 @@ from aisha.models import LedgerKind, PromoKind
 from aisha.services import ledger, promo
 from telegram import Chat, Message, SuccessfulPayment, Update, User
 
+from tests import web
 from tests.e2e.aisha.bot_kit import buttons, message, new_chat
 
 BOT_TIMEOUT = 40
@@ -50,7 +51,7 @@ def _balance(database: Database, chat_id: int) -> int:
 
 def _post(stack: Any, update: dict[str, Any], url: str | None = None) -> httpx.Response:
     headers = {"X-Telegram-Bot-Api-Secret-Token": stack.env["TELEGRAM_WEBHOOK_SECRET"]}
-    return httpx.post(f"{url or stack.url}/webhook/telegram", json=update, headers=headers, timeout=30)
+    return web.post(f"{url or stack.url}/webhook/telegram", json=update, headers=headers, timeout=30)
 
 
 def test_balance_and_history_with_pages(stack: Any, database: Database, waiter: Any) -> None:
@@ -184,7 +185,7 @@ def test_a_tampered_pre_checkout_is_refused(stack: Any, database: Database) -> N
         ("topup:nonsense", 90),
     ]
     for payload, stars in tampered:
-        sent = httpx.post(f"{stack.telegram.base_url}{stack.telegram.token}/sendInvoice", timeout=10, json={
+        sent = web.post(f"{stack.telegram.base_url}{stack.telegram.token}/sendInvoice", timeout=10, json={
             "chat_id": chat_id, "title": "Coins", "description": "Coins", "payload": payload, "currency": "XTR",
             "provider_token": "", "prices": json.dumps([{"label": "coins", "amount": stars}])}).json()
         assert sent["ok"], sent

@@ -9,12 +9,12 @@ import random
 import time
 from typing import Any
 
-import httpx
 import psycopg
 import redis
 from aisha.services import chat_queue
 from telegram import Chat, Message, Update, User
 
+from tests import web
 from tests.e2e.aisha.bot_kit import buttons, invoke, message, new_chat, wait_for
 
 BOT_TIMEOUT = 20
@@ -72,13 +72,13 @@ def test_the_secret_is_required_and_a_repeated_update_has_one_effect(stack: Any)
     body = json.dumps(_update(chat_id, update_id, "/help")).encode()
     url = f"{stack.url}/webhook/telegram"
     for headers in ({}, {"X-Telegram-Bot-Api-Secret-Token": "wrong-secret"}):
-        refused = httpx.post(url, content=body, headers={"Content-Type": "application/json", **headers})
+        refused = web.post(url, content=body, headers={"Content-Type": "application/json", **headers})
         assert refused.status_code == 401 and refused.json()["error"] == "invalid_secret_token"
     assert _journal(stack, update_id) == []
 
     good = {"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": stack.env["TELEGRAM_WEBHOOK_SECRET"]}
-    first = httpx.post(url, content=body, headers=good)
-    second = httpx.post(stack.urls[1] + "/webhook/telegram", content=body, headers=good)
+    first = web.post(url, content=body, headers=good)
+    second = web.post(stack.urls[1] + "/webhook/telegram", content=body, headers=good)
     assert (first.status_code, second.status_code) == (200, 200)
     # the repeat is acknowledged; if it came while the first still waited in the chat's queue it is queued
     # again, and the dispatcher, seeing the first handled, skips it: one effect either way
@@ -98,7 +98,7 @@ def test_the_secret_is_required_and_a_repeated_update_has_one_effect(stack: Any)
 
 def test_a_malformed_update_is_refused_and_journaled(stack: Any) -> None:
     good = {"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": stack.env["TELEGRAM_WEBHOOK_SECRET"]}
-    response = httpx.post(f"{stack.url}/webhook/telegram", content=b'{"update_id": "seven"', headers=good)
+    response = web.post(f"{stack.url}/webhook/telegram", content=b'{"update_id": "seven"', headers=good)
     assert response.status_code == 400 and response.json()["error"] == "malformed_update"
 
 

@@ -17,7 +17,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from aisha.db import Database
 from aisha.models import LedgerKind
@@ -34,6 +33,8 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
+
+from tests import web
 
 ROOT = Path(__file__).resolve().parents[3]
 BOT_TIMEOUT = 60.0  # two cores shared with other test runs
@@ -208,14 +209,14 @@ def _keep(name: str, shots: list[Path]) -> None:
 def test_the_page_and_its_files_are_served_next_to_the_bot_api(stack: Any) -> None:
     base = stack.telegram.url
     for path in ("/", "/chat"):
-        page = httpx.get(base + path, timeout=30)
+        page = web.get(base + path, timeout=30)
         assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
         assert "/chat/static/chat.js" in page.text and "http" not in page.text.split("<body>")[1]  # no CDN
-    script = httpx.get(f"{base}/chat/static/chat.js", timeout=30)
+    script = web.get(f"{base}/chat/static/chat.js", timeout=30)
     assert script.status_code == 200 and "javascript" in script.headers["content-type"]
     for missing in ("/chat/static/nope.js", "/chat/static/..%2froutes.py", "/chat/static/../routes.py"):
-        assert httpx.get(base + missing, timeout=30).status_code == 404, missing
-    assert httpx.get(f"{stack.telegram.base_url}{stack.telegram.token}/getMe", timeout=30).json()["ok"]
+        assert web.get(base + missing, timeout=30).status_code == 404, missing
+    assert web.get(f"{stack.telegram.base_url}{stack.telegram.token}/getMe", timeout=30).json()["ok"]
 
 
 def test_an_avatar_and_two_images_through_the_chat_page(stack: Any, browser: WebDriver, tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from infra.devservices.procs import free_port
 from infra.nginx import NginxProcess, NginxSettings
+from tests import web
 from tests.raw_http import exchange
 
 pytestmark = pytest.mark.e2e
@@ -55,7 +56,7 @@ def _journal(stack: Any, digests: list[str]) -> list[dict[str, Any]]:
 
 def test_hostile_deliveries_over_http_are_refused_with_json_and_stored_bounded(stack: Any, edge: str) -> None:
     deep = b'{"a":' * 100_000 + b"1" + b"}" * 100_000 + uuid.uuid4().hex.encode()
-    with httpx.Client(base_url=edge, timeout=30) as http:
+    with web.client(base_url=edge, timeout=30) as http:
         answer = http.post("/webhook/fal/status", content=deep, headers={"Content-Type": "application/json"})
         assert (answer.status_code, _json_error(answer)["code"]) == (400, "missing_header")
 
@@ -111,7 +112,7 @@ def test_a_short_fuzz_through_nginx_and_the_runners_finds_no_5xx(stack: Any, edg
     if forged:
         headers = {**headers, **stack.fal.core.keys.sign(body, str(uuid.uuid4()), "sandbox-user",
                                                          int(time.time()) - 3600)}
-    answer = httpx.request(method, edge + path, content=body, headers=headers, params=query, timeout=30)
+    answer = web.request(method, edge + path, content=body, headers=headers, params=query, timeout=30)
     assert answer.status_code < 500, (answer.status_code, answer.text[:300])
     if answer.status_code >= 400:
         _json_error(answer)

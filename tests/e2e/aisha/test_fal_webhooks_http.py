@@ -19,6 +19,7 @@ from aisha.services import generations, ledger, users
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from sandbox.fal import sign_webhook
+from tests import web
 from tests.e2e.aisha.bot_kit import wait_events_settled, wait_for
 
 ROUTE = "/webhook/fal/status"
@@ -37,7 +38,7 @@ def _body(request_id: str) -> bytes:
 
 
 def _post(url: str, body: bytes, headers: dict[str, str]) -> httpx.Response:
-    return httpx.post(url + ROUTE, content=body, headers={"Content-Type": "application/json", **headers}, timeout=15)
+    return web.post(url + ROUTE, content=body, headers={"Content-Type": "application/json", **headers}, timeout=15)
 
 
 def _journal(db: Database, request_id: str) -> list[tuple[str, str, str | None]]:

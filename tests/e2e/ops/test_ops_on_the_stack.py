@@ -10,11 +10,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import httpx
 import psycopg
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests import web
 from tests.e2e.aisha.bot_kit import bot_messages, new_chat, wait_for
 
 pytestmark = pytest.mark.e2e
@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_the_metrics_function_answers_through_the_runner(stack: Any) -> None:
-    answer = httpx.get(f"{stack.url}/metrics", timeout=30)
+    answer = web.get(f"{stack.url}/metrics", timeout=30)
     assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/plain")
     names = {f.name for f in text_string_to_metric_families(answer.text)}
     assert {"aisha_trainings_submitted", "aisha_webhook_deliveries", "aisha_parked_deliveries",

@@ -17,6 +17,7 @@ import yaml
 
 from infra.devservices.procs import free_port
 from infra.stack import Stack
+from tests import web
 from tests.e2e.ops.system_tools import need
 
 pytestmark = pytest.mark.e2e
@@ -76,18 +77,18 @@ def _ready(url: str, proc: subprocess.Popen[bytes]) -> bool:
     if proc.poll() is not None:
         raise AssertionError("prometheus exited; see prometheus.log")
     try:
-        return httpx.get(f"{url}/-/ready", timeout=1).status_code == 200
+        return web.get(f"{url}/-/ready", timeout=1).status_code == 200
     except httpx.HTTPError:
         return False
 
 
 def _up(url: str) -> dict[str, float]:
-    result = httpx.get(f"{url}/api/v1/query", params={"query": 'up{job="aisha-runner"}'}, timeout=5).json()
+    result = web.get(f"{url}/api/v1/query", params={"query": 'up{job="aisha-runner"}'}, timeout=5).json()
     return {s["metric"]["instance"]: float(s["value"][1]) for s in result["data"]["result"]}
 
 
 def _firing(url: str) -> list[dict[str, Any]]:
-    alerts = httpx.get(f"{url}/api/v1/alerts", timeout=5).json()["data"]["alerts"]
+    alerts = web.get(f"{url}/api/v1/alerts", timeout=5).json()["data"]["alerts"]
     return [a for a in alerts if a["labels"]["alertname"] == "RunnerInstanceDown" and a["state"] == "firing"]
 
 
@@ -96,8 +97,8 @@ def test_an_instance_that_dies_fires_its_alert(two_runners: Stack, prometheus: s
     both = {f"127.0.0.1:{first.port}": 1.0, f"127.0.0.1:{second.port}": 1.0}
     _wait(lambda: _up(prometheus) == both, 30, "both instances scraped and up")
     # each instance's own runner telemetry is what arrives, not one instance's twice
-    samples = httpx.get(f"{prometheus}/api/v1/query", params={"query": 'scrape_samples_scraped{job="aisha-runner"}'},
-                        timeout=5).json()["data"]["result"]
+    samples = web.get(f"{prometheus}/api/v1/query", params={"query": 'scrape_samples_scraped{job="aisha-runner"}'},
+                      timeout=5).json()["data"]["result"]
     assert {s["metric"]["instance"] for s in samples} == set(both)
     assert all(float(s["value"][1]) > 0 for s in samples)
     assert _firing(prometheus) == []

@@ -8,11 +8,11 @@ import time
 import uuid
 from pathlib import Path
 
-import httpx
 import pytest
 
 from infra.connections import RESERVED, SUPERUSER_RESERVED
 from infra.stack import Stack
+from tests import web
 from tests.e2e.runner.conftest import COLLECTION, E2E_BUILD
 
 
@@ -32,7 +32,7 @@ def test_each_instance_enforces_its_share_of_the_databases_connections(
         share = (100 - RESERVED - SUPERUSER_RESERVED) // 2
         for runner in stack.runners:
             deadline = time.monotonic() + 20
-            while _limit(httpx.get(f"{runner.url}/_runner/metrics").text) != share:
+            while _limit(web.get(f"{runner.url}/_runner/metrics").text) != share:
                 assert time.monotonic() < deadline, f"{runner.url} never reported its connection limit"
                 time.sleep(0.1)
     finally:

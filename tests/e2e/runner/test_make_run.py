@@ -13,6 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests import web
+
 ROOT = Path(__file__).resolve().parents[3]
 COLLECTION = ROOT / "tests" / "fixtures" / "e2e_collection"
 E2E_BUILD = ROOT / ".local" / "test-build" / "e2e-collection"  # as tests/e2e/runner/conftest.py: built once
@@ -68,9 +70,9 @@ def test_make_run_serves_through_nginx_and_stops_everything_on_ctrl_c(services: 
         nginx_url = re.search(r"nginx\s+(http://127\.0\.0\.1:\d+)", text)
         runner_urls = re.findall(r"runner\s+(http://127\.0\.0\.1:\d+)", text)
         assert nginx_url and len(runner_urls) == 2, text
-        assert httpx.get(f"{nginx_url.group(1)}/hello", timeout=10).status_code == 200
+        assert web.get(f"{nginx_url.group(1)}/hello", timeout=10).status_code == 200
         for url in runner_urls:
-            assert httpx.get(f"{url}/_runner/health", timeout=10).status_code == 200
+            assert web.get(f"{url}/_runner/health", timeout=10).status_code == 200
         started = _descendants(proc.pid)
         assert len(started) >= 4  # two runners, their workers, nginx master and workers
     finally:
@@ -84,4 +86,4 @@ def test_make_run_serves_through_nginx_and_stops_everything_on_ctrl_c(services: 
     assert [pid for pid in started if _alive(pid)] == []
     for url in runner_urls:
         with pytest.raises(httpx.ConnectError):
-            httpx.get(f"{url}/_runner/health", timeout=2)
+            web.get(f"{url}/_runner/health", timeout=2)

@@ -11,11 +11,11 @@ import time
 from pathlib import Path
 
 import boto3
-import httpx
 import pytest
 from botocore.config import Config
 
 from infra.stack import Stack
+from tests import web
 from tests.e2e.event_queue import events_settled
 from tests.e2e.runner.conftest import failed_cli
 
@@ -47,7 +47,7 @@ def _wait(check, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]
 def test_http_through_nginx_reaches_both_instances(runner_stack: Stack) -> None:
     pids = set()
     for _ in range(20):
-        r = httpx.get(f"{runner_stack.url}/hello", headers={"X-Forwarded-For": "198.51.100.7"}, timeout=10)
+        r = web.get(f"{runner_stack.url}/hello", headers={"X-Forwarded-For": "198.51.100.7"}, timeout=10)
         assert r.status_code == 200
         pids.add(r.json()["runner_pid"])
     assert r.json()["source_ip"] == "127.0.0.1"  # the client's own X-Forwarded-For cannot spoof it
@@ -93,7 +93,7 @@ def test_event_failing_twice_then_succeeding_runs_three_times(runner_stack: Stac
     assert entries[-1] == {"runner_pid": entries[-1]["runner_pid"], "phase": "done", "attempts": 3}
     listed = failed_cli(runner_stack, "list", "--json")
     assert listed.returncode == 0 and starts[0]["request_id"] not in listed.stdout
-    metrics = "".join(httpx.get(f"{r.url}/_runner/metrics", timeout=10).text for r in runner_stack.runners)
+    metrics = "".join(web.get(f"{r.url}/_runner/metrics", timeout=10).text for r in runner_stack.runners)
     assert 'runner_async_event_attempts_total{function="jobs",outcome="retried"}' in metrics
     assert 'runner_async_event_attempts_total{function="jobs",outcome="succeeded"}' in metrics
 
@@ -153,9 +153,9 @@ def test_event_of_a_killed_instance_is_finished_by_the_other(runner_stack: Stack
 
 
 def test_concurrent_requests_through_nginx(runner_stack: Stack) -> None:
-    # One client for the callers, as a real one keeps its connections: httpx.get() builds a client, and its
+    # One client for the callers, as a real one keeps its connections: web.get() builds a client, and its
     # TLS context, per call, which was a third of this worker's CPU in the suite (py-spy)
-    with httpx.Client(timeout=15) as http:
+    with web.client(timeout=15) as http:
         def call(i: int) -> int:
             if i % 2:
                 return http.post(f"{runner_stack.url}/webhook/fal/done", content=b"{}").status_code
@@ -173,7 +173,7 @@ def test_requests_succeed_while_one_instance_is_stopped(runner_stack: Stack) -> 
 
     def client() -> None:
         i = 0
-        with httpx.Client(timeout=15) as http:  # each caller keeps its connection to nginx
+        with web.client(timeout=15) as http:  # each caller keeps its connection to nginx
             while not stop.is_set() or i < 40:
                 if i % 2:
                     r = http.post(f"{runner_stack.url}/webhook/telegram", content=b'{"update_id": 1}')
@@ -196,5 +196,5 @@ def test_requests_succeed_while_one_instance_is_stopped(runner_stack: Stack) -> 
     assert len(statuses) >= 160
     survivor = runner_stack.runners[1].proc
     assert survivor is not None
-    pids = {httpx.get(f"{runner_stack.url}/hello", timeout=10).json()["runner_pid"] for _ in range(6)}
+    pids = {web.get(f"{runner_stack.url}/hello", timeout=10).json()["runner_pid"] for _ in range(6)}
     assert pids == {survivor.pid}

@@ -8,7 +8,6 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import httpx
 import pytest
 from aisha.db import Database
 from aisha.models import LedgerKind
@@ -16,6 +15,7 @@ from aisha.services import ledger, promo
 
 from infra.admin.cli import main
 from sandbox.telegram import SandboxClient, TelegramSandbox
+from tests import web
 
 
 @pytest.fixture
@@ -106,11 +106,11 @@ def _paid_with_stars(telegram: TelegramSandbox, user: int) -> str:
     api = f"{telegram.base_url}{telegram.token}"
     with SandboxClient(telegram.url) as client:
         client.set_user(user, first_name="Pay")
-        invoice = httpx.post(f"{api}/sendInvoice", json={
+        invoice = web.post(f"{api}/sendInvoice", json={
             "chat_id": user, "title": "250 coins", "description": "top-up", "payload": "topup:250",
             "currency": "XTR", "prices": [{"label": "250 coins", "amount": 50}]}).json()["result"]
         checkout = client.pay(user, invoice["message_id"])
-        answered = httpx.post(f"{api}/answerPreCheckoutQuery", json={"pre_checkout_query_id": checkout["id"],
+        answered = web.post(f"{api}/answerPreCheckoutQuery", json={"pre_checkout_query_id": checkout["id"],
                                                                      "ok": True}).json()
         assert answered["ok"], answered
         return str(client.payment(checkout["id"])["telegram_payment_charge_id"])

@@ -5,20 +5,19 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
-import httpx
-
 from infra.devservices import up
 from infra.devservices.orchestrate import ENV_FILE, read_env_file
 from infra.standins import SECRET_FILE, StandIns
 from sandbox.telegram import SandboxClient
+from tests import web
 
 NO_FAL = {"FAL_KEY": "not-used"}  # the FAL stand-in is not what these tests are about
 
 
 def _commands(standins: StandIns, language: str) -> list[dict[str, str]]:
     assert standins.telegram is not None
-    answer = httpx.post(f"{standins.telegram.base_url}{standins.telegram.token}/getMyCommands",
-                        json={"language_code": language} if language else {}).json()
+    answer = web.post(f"{standins.telegram.base_url}{standins.telegram.token}/getMyCommands",
+                      json={"language_code": language} if language else {}).json()
     assert answer["ok"], answer
     return list(answer["result"])
 

@@ -24,6 +24,7 @@ from cryptography.x509.oid import NameOID
 
 from infra.devservices.procs import free_port
 from infra.nginx import NginxProcess, NginxSettings
+from tests import web
 from tests.e2e.ops.system_tools import need
 
 
@@ -140,10 +141,10 @@ def test_tls13_is_spoken_and_only_aead_suites_on_tls12(edge: Edge) -> None:
 
 def test_plain_http_only_redirects_to_https_on_the_same_host_and_tls_port(edge: Edge) -> None:
     for host in ("127.0.0.1", "localhost"):
-        answer = httpx.get(f"http://{host}:{edge.http_port}/webhook/fal/status?x=1&y=2")
+        answer = web.get(f"http://{host}:{edge.http_port}/webhook/fal/status?x=1&y=2")
         assert answer.status_code == 301
         assert answer.headers["location"] == f"https://{host}:{edge.https_port}/webhook/fal/status?x=1&y=2"
-    posted = httpx.post(f"http://127.0.0.1:{edge.http_port}/webhook/telegram", content=b"{}")
+    posted = web.post(f"http://127.0.0.1:{edge.http_port}/webhook/telegram", content=b"{}")
     assert posted.status_code == 301 and posted.headers["location"].startswith(f"https://127.0.0.1:{edge.https_port}/")
     assert edge.backend.seen == []  # nothing on plain HTTP reaches a runner
     with httpx.Client(verify=ssl.create_default_context(cafile=str(edge.cert)), follow_redirects=True) as client:
@@ -152,6 +153,6 @@ def test_plain_http_only_redirects_to_https_on_the_same_host_and_tls_port(edge: 
 
 
 def test_with_a_server_name_a_made_up_host_header_is_not_echoed(named_edge: Edge) -> None:
-    answer = httpx.get(f"http://127.0.0.1:{named_edge.http_port}/a?b=1", headers={"Host": "evil.example"})
+    answer = web.get(f"http://127.0.0.1:{named_edge.http_port}/a?b=1", headers={"Host": "evil.example"})
     assert answer.status_code == 301
     assert answer.headers["location"] == f"https://aisha.test:{named_edge.https_port}/a?b=1"

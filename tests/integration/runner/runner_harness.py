@@ -16,6 +16,8 @@ from typing import Any
 import boto3
 import httpx
 
+from tests import web
+
 ROOT = Path(__file__).resolve().parents[3]
 COLLECTION = ROOT / "tests" / "fixtures" / "runner_collection"
 
@@ -32,7 +34,7 @@ class RunningServer:
         self.port = port
         self.log_path = log_path
         self.url = f"http://127.0.0.1:{port}"
-        self.http = httpx.Client(base_url=self.url, timeout=30)
+        self.http = web.client(base_url=self.url, timeout=30)
 
     def log(self) -> str:
         return self.log_path.read_text()

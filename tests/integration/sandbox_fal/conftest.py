@@ -20,6 +20,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from sandbox.fal import FalSandbox, SandboxConfig
+from tests import web as http
 
 FAST = SandboxConfig(queue_delay=0.2, processing_delay=0.2, retry_time_scale=0.001, webhook_timeout=2.0)
 
@@ -39,7 +40,7 @@ def sandbox(fal: FalSandbox) -> FalSandbox:
 
 def jwks_keys(url: str) -> dict[str, Ed25519PublicKey]:
     keys = {}
-    for jwk in httpx.get(url, timeout=5).json()["keys"]:
+    for jwk in http.get(url, timeout=5).json()["keys"]:
         assert (jwk["kty"], jwk["crv"]) == ("OKP", "Ed25519")
         raw = base64.urlsafe_b64decode(jwk["x"] + "=" * (-len(jwk["x"]) % 4))
         keys[jwk["kid"]] = Ed25519PublicKey.from_public_bytes(raw)
@@ -132,7 +133,7 @@ def receiver(sandbox: FalSandbox) -> Iterator[Receiver]:
 
 
 def admin(sandbox: FalSandbox, method: str, path: str, json: Any = None) -> Any:
-    response = httpx.request(method, f"{sandbox.admin_url}{path}", json=json, timeout=10)
+    response = http.request(method, f"{sandbox.admin_url}{path}", json=json, timeout=10)
     response.raise_for_status()
     return response.json()
 

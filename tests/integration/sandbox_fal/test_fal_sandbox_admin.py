@@ -11,6 +11,7 @@ import pytest
 from PIL import Image
 
 from sandbox.fal import FalSandbox
+from tests import web
 
 
 def wait_completed(client: httpx.Client, app: str, request_id: str, timeout: float = 10) -> dict[str, Any]:
@@ -92,9 +93,9 @@ def test_images_and_the_file_server_switch(sandbox: FalSandbox, queue_client: ht
 
 def test_config_is_checked_and_reset_forgets(sandbox: FalSandbox, queue_client: httpx.Client,
                                              admin_call: Any) -> None:
-    bad = httpx.post(f"{sandbox.admin_url}/config", json={"failure_rate": 2})
+    bad = web.post(f"{sandbox.admin_url}/config", json={"failure_rate": 2})
     assert bad.status_code == 400
-    assert httpx.post(f"{sandbox.admin_url}/config", json={"no_such": 1}).status_code == 400
+    assert web.post(f"{sandbox.admin_url}/config", json={"no_such": 1}).status_code == 400
     assert admin_call("POST", "/config", {"failure_rate": 1.0})["failure_rate"] == 1.0
     request_id = queue_client.post("/fal-ai/flux-lora", json={"prompt": "unlucky"}).json()["request_id"]
     assert wait_completed(queue_client, "fal-ai/flux-lora", request_id)["error"]

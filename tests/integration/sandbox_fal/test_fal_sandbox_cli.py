@@ -11,6 +11,8 @@ from pathlib import Path
 
 import httpx
 
+from tests import web
+
 ROOT = Path(__file__).resolve().parents[3]
 
 
@@ -30,7 +32,7 @@ def test_cli_prints_urls_serves_and_stops(tmp_path: Path) -> None:
         env = printed["env"]
         assert set(env) == {"FAL_KEY", "FAL_RUN_HOST", "FAL_QUEUE_RUN_HOST", "SSL_CERT_FILE", "FAL_JWKS_URL"}
         assert env_file.read_text().splitlines()[0] == f"FAL_KEY={env['FAL_KEY']}"
-        assert httpx.get(env["FAL_JWKS_URL"]).json()["keys"][0]["crv"] == "Ed25519"
+        assert web.get(env["FAL_JWKS_URL"]).json()["keys"][0]["crv"] == "Ed25519"
         with httpx.Client(verify=ssl.create_default_context(cafile=env["SSL_CERT_FILE"])) as client:
             answer = client.post(f"https://{env['FAL_QUEUE_RUN_HOST']}/fal-ai/flux-lora", json={"prompt": "cli"},
                                  headers={"Authorization": f"Key {env['FAL_KEY']}"})

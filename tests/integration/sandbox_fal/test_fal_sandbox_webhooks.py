@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from sandbox.fal import FalSandbox
+from tests import web
 
 
 def submit(client: httpx.Client, app: str, arguments: dict[str, Any], webhook: str) -> str:
@@ -67,7 +68,7 @@ async def _wait_state(sandbox: FalSandbox, request_id: str, state: str) -> None:
 def test_key_rotation(sandbox: FalSandbox, receiver: Any, queue_client: httpx.Client, keep_old: bool) -> None:
     old = sandbox.core.keys.current.kid
     new = sandbox.rotate_key(keep_old=keep_old)
-    kids = [k["kid"] for k in httpx.get(sandbox.jwks_url).json()["keys"]]
+    kids = [k["kid"] for k in web.get(sandbox.jwks_url).json()["keys"]]
     assert kids == ([new, old] if keep_old else [new])
     submit(queue_client, "fal-ai/flux-lora", {"prompt": "after rotation"}, receiver.url)
     (got,) = receiver.wait_for(lambda r: len(r) >= 1)

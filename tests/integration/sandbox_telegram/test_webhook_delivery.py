@@ -9,10 +9,10 @@ import time
 from collections import Counter
 from typing import Any
 
-import httpx
 from telegram import Bot, Update
 
 from sandbox.telegram import SandboxClient, TelegramSandbox
+from tests import web
 from tests.integration.sandbox_telegram.harness import Receiver, image
 
 SECRET = "webhook-secret_123"
@@ -20,11 +20,11 @@ SECRET = "webhook-secret_123"
 
 def set_webhook(sandbox: TelegramSandbox, url: str, **extra: Any) -> dict[str, Any]:
     body = {"url": url, "secret_token": SECRET, **extra}
-    return httpx.post(f"{sandbox.base_url}{sandbox.token}/setWebhook", json=body).json()
+    return web.post(f"{sandbox.base_url}{sandbox.token}/setWebhook", json=body).json()
 
 
 def bot_call(sandbox: TelegramSandbox, method: str, **params: Any) -> Any:
-    return httpx.post(f"{sandbox.base_url}{sandbox.token}/{method}", json=params).json()
+    return web.post(f"{sandbox.base_url}{sandbox.token}/{method}", json=params).json()
 
 
 def test_an_album_arrives_as_updates_sharing_a_media_group_id(sandbox: TelegramSandbox, client: SandboxClient,
