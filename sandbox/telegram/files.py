@@ -70,19 +70,18 @@ def _open_rgb(data: bytes, draft: int | None = None) -> Image.Image:
 
 
 def photo_variants(data: bytes) -> Variants:
-    """JPEG copies of an image the way Telegram stores a photo: growing sizes, the last one the largest."""
+    """JPEG copies of an image the way Telegram stores a photo: growing sizes, the last one the largest.
+    Each size is scaled from the next larger one rather than from the original, which scales far fewer
+    pixels: tests send photos by the hundred."""
     image = _open_rgb(data)
     longest = max(image.size)
-    variants: Variants = []
-    for limit in _PHOTO_LIMITS:
-        if limit >= longest:
-            break
-        copy = image.copy()
-        copy.thumbnail((limit, limit))
-        variants.append((_jpeg(copy), copy.width, copy.height))
-    if longest <= _PHOTO_LIMITS[-1]:
-        variants.append((_jpeg(image), image.width, image.height))
-    return variants
+    largest_first = [image] if longest <= _PHOTO_LIMITS[-1] else []
+    source = image
+    for limit in sorted((limit for limit in _PHOTO_LIMITS if limit < longest), reverse=True):
+        source = source.copy()
+        source.thumbnail((limit, limit))
+        largest_first.append(source)
+    return [(_jpeg(copy), copy.width, copy.height) for copy in reversed(largest_first)]
 
 
 def image_size(data: bytes) -> tuple[int, int] | None:
