@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 
+from infra.devservices.procs import pid_alive
 from tests.integration.runner.runner_harness import RunningServer
 
 
@@ -20,22 +21,10 @@ def invoke(server: RunningServer, name: str, event: dict[str, Any]) -> tuple[str
     return resp.get("FunctionError"), json.loads(resp["Payload"].read())
 
 
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    try:  # a zombie not yet reaped counts as gone
-        with open(f"/proc/{pid}/status") as status:
-            return "\tZ" not in status.read().split("State:")[1][:4]
-    except (FileNotFoundError, ProcessLookupError):  # reaped meanwhile: reading its status gives ESRCH
-        return False
-
-
 def wait_gone(pid: int, timeout: float = 5) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if not alive(pid):
+        if not pid_alive(pid):
             return True
         time.sleep(0.05)
     return False
