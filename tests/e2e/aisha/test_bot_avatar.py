@@ -19,7 +19,7 @@ from PIL import Image
 from telegram import Chat, Message, PhotoSize, Update, User
 
 from tests import web
-from tests.e2e.aisha.bot_kit import wait_text
+from tests.e2e.aisha.bot_kit import wait_chat, wait_text
 
 BOT_TIMEOUT = 40
 
@@ -76,8 +76,9 @@ class Chatter:
     def press(self, message: dict[str, Any], data: str, until: Any) -> dict[str, Any]:
         """Press a button of `message` and wait until that message (edited) satisfies `until`."""
         self.stack.chat.press(self.chat_id, message["message_id"], data=data)
-        return self.waiter(lambda: until(self.message(message["message_id"])) and self.message(message["message_id"]),
-                           BOT_TIMEOUT, what=f"the answer to {data}")
+        return wait_chat(self.stack, self.chat_id,
+                         lambda: until(self.message(message["message_id"])) and self.message(message["message_id"]),
+                         BOT_TIMEOUT, what=f"the answer to {data}")
 
     def press_new(self, message: dict[str, Any], data: str, fragment: str) -> dict[str, Any]:
         """Press a button of `message` and wait for a NEW bot message below it that contains `fragment`."""

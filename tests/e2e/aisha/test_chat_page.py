@@ -108,7 +108,7 @@ class ChatPage:
         shots.mkdir(parents=True, exist_ok=True)
 
     def wait(self, check: Any, timeout: float = BOT_TIMEOUT, what: str = "it") -> Any:
-        waiter = WebDriverWait(self.driver, timeout, poll_frequency=0.25, ignored_exceptions=_FLAKY)
+        waiter = WebDriverWait(self.driver, timeout, poll_frequency=0.05, ignored_exceptions=_FLAKY)
         return waiter.until(lambda _: check(), message=f"timed out waiting for {what}")
 
     def open(self, url: str) -> None:
