@@ -165,9 +165,10 @@ def test_a_stars_top_up_is_credited_once_with_the_bonus(stack: Any, database: Da
     # the same successful_payment delivered again (a new update, and the webhook's own duplicate)
     update = _payment_update(chat_id, payment)
     assert _post(stack, update).status_code == 200
-    assert _post(stack, update, stack.urls[1]).json().get("duplicate") is True
     again = stack.chat.wait_bot_messages(chat_id, after=receipt["message_id"], timeout=BOT_TIMEOUT)[0]
     assert "уже зачислен. Баланс: 550 монет." in again["message"]["text"]
+    # resent once it was handled (a resend of an update still waiting for the bot is queued again, by design)
+    assert _post(stack, update, stack.urls[1]).json().get("duplicate") is True
     assert _balance(database, chat_id) == 550
     with database.transaction() as conn:
         entries = ledger.history(conn, chat_id)
