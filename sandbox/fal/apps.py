@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 from sandbox.fal.config import SandboxConfig
 from sandbox.fal.errors import QueueError
-from sandbox.fal.images import draw_png, resolve_size, validation_error
+from sandbox.fal.images import OUTPUT_FORMATS, draw_image, resolve_format, resolve_size, validation_error
 
 TRAINERS = ("fal-ai/flux-lora-portrait-trainer", "fal-ai/flux-lora-fast-training")
 GENERATORS = ("fal-ai/flux-lora",)
@@ -160,6 +160,7 @@ class FluxLora:
             return failure(validation_error("num_images", "num_images must be between 1 and 4", count))
         try:
             width, height = resolve_size(arguments.get("image_size"))
+            output_format = resolve_format(arguments.get("output_format"))
         except QueueError as exc:
             return failure(exc)
         seed = arguments.get("seed")
@@ -171,10 +172,11 @@ class FluxLora:
         started = time.perf_counter()
         nsfw = bool(config.nsfw_marker) and config.nsfw_marker.lower() in prompt.lower()
         images = []
+        content_type, suffix = OUTPUT_FORMATS[output_format], "png" if output_format == "png" else "jpg"
         for index in range(count):
-            stored = files.put(f"{request_id}/image-{index}.png", draw_png(prompt, seed, index, width, height),
-                               "image/png", f"image-{index}.png")
-            images.append({"url": stored["url"], "width": width, "height": height, "content_type": "image/png"})
+            drawn = draw_image(prompt, seed, index, width, height, output_format)
+            stored = files.put(f"{request_id}/image-{index}.{suffix}", drawn, content_type, f"image-{index}.{suffix}")
+            images.append({"url": stored["url"], "width": width, "height": height, "content_type": content_type})
         body = {"images": images, "seed": seed, "has_nsfw_concepts": [nsfw] * count, "prompt": prompt,
                 "timings": {"inference": round(time.perf_counter() - started, 3)}}
         return Outcome(200, body, payload_error=_payload_error([prompt], config))

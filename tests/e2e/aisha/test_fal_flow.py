@@ -84,7 +84,7 @@ def test_generation_of_two_images_arrives_as_an_album(stack: Any, res: Resources
     images = wait_for(completed, what="the generation to complete")
     assert len(images) == 2
     for image in images:
-        assert res.storage.get(res.settings.s3_bucket_images, image.s3_key)[:4] == b"\x89PNG"
+        assert res.storage.get(res.settings.s3_bucket_images, image.s3_key)[:3] == b"\xff\xd8\xff"  # JPEG
     album = stack.chat.calls("sendMediaGroup", chat_id=user_id, wait=10)
     assert len(album) == 1
 

@@ -110,7 +110,7 @@ def test_parked_work_is_finished_from_fals_own_answer(
         assert ledger.balance(conn, user_id) == 0  # charged, not refunded
         assert conn.execute("SELECT count(*) AS n FROM ledger_entries WHERE refund_of = %s",
                             (charge_id,)).fetchone() == {"n": 0}
-    assert len(stored) == 1 and storage.get(buckets.images, stored[0].s3_key).startswith(b"\x89PNG")
+    assert len(stored) == 1 and storage.get(buckets.images, stored[0].s3_key).startswith(b"\xff\xd8\xff")  # JPEG
     assert [c[0] for c in sent.calls] == ["generation_done"]
     # the parked webhook has nothing left to do, and the next run leaves the work alone
     assert [e["status"] for e in _events_of(db, request_id)] == ["processed", "processed"]

@@ -77,7 +77,7 @@ def test_in_progress_status_has_logs(sandbox: FalSandbox, queue_client: httpx.Cl
                                                                                    (320, 200))])
 def test_images_and_the_file_server_switch(sandbox: FalSandbox, queue_client: httpx.Client, admin_call: Any,
                                            size: Any, expected: tuple[int, int]) -> None:
-    arguments = {"prompt": "a nsfw test", "num_images": 3, "image_size": size, "seed": 3}
+    arguments = {"prompt": "a nsfw test", "num_images": 3, "image_size": size, "seed": 3, "output_format": "png"}
     request_id = queue_client.post("/fal-ai/flux-lora", json=arguments).json()["request_id"]
     wait_completed(queue_client, "fal-ai/flux-lora", request_id)
     result = queue_client.get(f"/fal-ai/flux-lora/requests/{request_id}").json()

@@ -32,7 +32,7 @@ def test_fal_client_submit_status_result_cancel_and_webhooks(sandbox: FalSandbox
     assert result["seed"] == 7 and result["prompt"] == "a red fox in the snow"
     assert result["has_nsfw_concepts"] == [False, False]
     assert [(i["width"], i["height"]) for i in result["images"]] == [(512, 512)] * 2
-    assert out["images"] == [{"format": "PNG", "size": [512, 512]}] * 2
+    assert out["images"] == [{"format": "JPEG", "size": [512, 512]}] * 2  # FAL's default output_format
     trained = out["trained"]
     assert trained["diffusers_lora_file"]["file_size"] == out["lora_size"] > 1000
     assert trained["config_file"]["file_name"] == "config.json"

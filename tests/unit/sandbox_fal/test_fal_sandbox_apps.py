@@ -29,22 +29,31 @@ def test_presets(preset: str) -> None:
     assert resolve_size(preset) == IMAGE_SIZES[preset]
 
 
-def test_generation_draws_pngs_of_the_size_and_count_asked() -> None:
+def test_generation_draws_jpegs_of_the_size_and_count_asked() -> None:
     outcome, files = run_flux({"prompt": "a boat", "num_images": 4, "image_size": "square", "seed": 11})
     assert outcome.ok and outcome.body["seed"] == 11 and outcome.body["has_nsfw_concepts"] == [False] * 4
-    assert outcome.body["images"][0]["url"] == "https://fal.test/files/req/image-0.png"
+    assert outcome.body["images"][0]["url"] == "https://fal.test/files/req/image-0.jpg"
+    assert {image["content_type"] for image in outcome.body["images"]} == {"image/jpeg"}  # FAL's default
     for index in range(4):
-        stored = files.files[f"req/image-{index}.png"]
+        stored = files.files[f"req/image-{index}.jpg"]
         picture = Image.open(io.BytesIO(stored.data))
-        assert picture.format == "PNG" and picture.size == (512, 512)
+        assert picture.format == "JPEG" and picture.size == (512, 512) and stored.content_type == "image/jpeg"
     again, _ = run_flux({"prompt": "a boat", "num_images": 1, "image_size": "square", "seed": 11})
     assert again.body["images"][0]["width"] == 512
+
+
+def test_output_format_png_draws_pngs() -> None:
+    outcome, files = run_flux({"prompt": "a boat", "image_size": "square", "output_format": "png"})
+    assert outcome.body["images"][0]["content_type"] == "image/png"
+    stored = files.files["req/image-0.png"]
+    assert Image.open(io.BytesIO(stored.data)).format == "PNG" and stored.content_type == "image/png"
 
 
 @pytest.mark.parametrize(("arguments", "field"), [({"num_images": 1}, "prompt"),
                                                   ({"prompt": "x", "num_images": 5}, "num_images"),
                                                   ({"prompt": "x", "num_images": 0}, "num_images"),
-                                                  ({"prompt": "x", "image_size": "huge"}, "image_size")])
+                                                  ({"prompt": "x", "image_size": "huge"}, "image_size"),
+                                                  ({"prompt": "x", "output_format": "gif"}, "output_format")])
 def test_bad_inputs_fail_with_422(arguments: dict[str, object], field: str) -> None:
     outcome, _ = run_flux(arguments)
     assert outcome.status == 422 and outcome.error == "Invalid status code: 422"

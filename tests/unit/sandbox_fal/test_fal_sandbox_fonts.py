@@ -11,7 +11,7 @@ import pytest
 from PIL import ImageFont
 
 from sandbox.fal import fonts
-from sandbox.fal.images import draw_png
+from sandbox.fal.images import draw_image
 
 NEEDS = "a font with Cyrillic (Debian: apt-get install fonts-dejavu-core; .ci/run installs it)"
 
@@ -39,10 +39,10 @@ def test_the_font_found_draws_cyrillic_and_pillows_own_does_not(installed: Path)
 def test_cyrillic_prompts_render_their_own_glyphs(installed: Path, fresh_choice: None,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     # two prompts of the same length and seed: with real glyphs the pictures differ, with boxes they would not
-    first, second = draw_png("Кот на луне", 7, 0, 512, 512), draw_png("Пёс на реке", 7, 0, 512, 512)
+    first, second = draw_image("Кот на луне", 7, 0, 512, 512), draw_image("Пёс на реке", 7, 0, 512, 512)
     assert first != second
     monkeypatch.setattr(fonts, "_font_file", lambda: None)  # no font installed: Pillow's own, all boxes
-    assert draw_png("Кот на луне", 7, 0, 512, 512) == draw_png("Пёс на реке", 7, 0, 512, 512)
+    assert draw_image("Кот на луне", 7, 0, 512, 512) == draw_image("Пёс на реке", 7, 0, 512, 512)
 
 
 def test_the_preferred_font_is_taken_and_broken_files_are_passed_over(installed: Path, tmp_path: Path) -> None:
