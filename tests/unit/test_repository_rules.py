@@ -75,3 +75,21 @@ def test_every_setting_reaches_the_functions() -> None:
     passed = set(MANIFEST["environment_variables"])
     missing = sorted(name.upper() for name in Settings.model_fields if name.upper() not in passed)
     assert not missing, f"settings chalice.json does not pass to the functions: {missing}"
+
+
+def test_tests_make_http_calls_through_tests_web() -> None:
+    """A top-level httpx.get/post/request builds a client and a TLS context on every call (29 ms of CPU):
+    the suite's calls go through tests.web, which shares one context. Scripts run as their own process
+    (not imported by pytest) may use httpx directly."""
+    offenders = []
+    for path in (ROOT / "tests").rglob("*.py"):
+        if path.name == "web.py" or path.parent.name == "fixtures" or "fixtures" in path.parts:
+            continue
+        tree = ast.parse(path.read_text())
+        if any(isinstance(n, ast.If) and "__main__" in ast.unparse(n.test) for n in tree.body):
+            continue
+        offenders += [f"{path.relative_to(ROOT)}:{node.lineno}" for node in ast.walk(tree)
+                      if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                      and isinstance(node.func.value, ast.Name) and node.func.value.id == "httpx"
+                      and node.func.attr in ("get", "post", "put", "delete", "request", "stream")]
+    assert offenders == []
