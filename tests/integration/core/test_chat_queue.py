@@ -73,7 +73,9 @@ def test_a_live_holder_keeps_its_lock_through_a_long_update_and_others_leave_it_
     started = time.monotonic()
     # a second drainer sees work waiting, watches the lock, sees it renewed and leaves
     assert chat_queue.drain(client, chat_id, seen.append, lock_ms=lock_ms) == 0
-    assert time.monotonic() - started < lock_ms / 1000 + 0.5
+    # it left without waiting for the update, which holds on until released (up to 10 s); how soon within a
+    # lock period or two depends on the machine's load, so the bound stays far from that
+    assert time.monotonic() - started < 5
     deadline = time.monotonic() + 3 * lock_ms / 1000
     while time.monotonic() < deadline:  # three lock periods inside one update: the heartbeat holds it
         assert client.pttl(f"aisha:chatq:{chat_id}:lock") > 0
