@@ -53,6 +53,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 STACK_GROUPS = {"tests/e2e/aisha/": "e2e-aisha-stack", "tests/e2e/ops/test_ops_on_the_stack.py": "e2e-aisha-stack",
                 "tests/e2e/runner/test_through_nginx.py": "e2e-runner-stack", "tests/chaos/": "chaos-stack",
                 "tests/integration/packaging/": "packaging"}
+LONGEST_FIRST = ("chaos-stack", "e2e-aisha-stack", "packaging", "e2e-runner-stack")
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
@@ -61,9 +62,21 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     from xdist.scheduler import LoadScopeScheduling
 
     class StackGroupScheduling(LoadScopeScheduling):
+        ordered = False
+
         def _split_scope(self, nodeid: str) -> str:
             module = nodeid.split("::", 1)[0]
             return next((group for prefix, group in STACK_GROUPS.items() if nodeid.startswith(prefix)), module)
+
+        def _assign_work_unit(self, node: Any) -> None:
+            # the stack groups first, longest first: xdist ranks scopes by their number of tests, which sent
+            # the chaos group (8 tests, ~75 s) out 40 s into a run, where it became the run's tail
+            if not self.ordered:
+                self.ordered = True
+                for group in reversed(LONGEST_FIRST):
+                    if group in self.workqueue:
+                        self.workqueue.move_to_end(group, last=False)
+            super()._assign_work_unit(node)
 
     return StackGroupScheduling(config, log)
 
