@@ -1,0 +1,112 @@
+"""Benchmark: `make test` against the suite before the core layer's rework (issue 10), run in turns.
+Prints figures; not a test.
+
+    .venv/bin/python -m bench.suite_bench [--baseline afac5a0] [--pairs 2] [--keep]
+
+REF (default afac5a0, the last commit before issue 10's work: 457 tests, run serially) is checked out with
+`git worktree` into a temporary folder, with a venv of its own (`make venv`
+there, about a minute). Then, --pairs times, its `make test` and this checkout's, one after the other,
+alternating which goes first: a shared machine's speed drifts by a third within an hour, so only runs next
+to each other compare. For each run: wall time, the CPU of everything `make` waited for (services that
+daemonize are not counted), and pytest's summary. Each suite's own Makefile decides its options; the
+environment is passed to both as it is. Target (issue 10): this checkout's `make test` at least 2x faster.
+The worktree, its venv and its local services are removed at the end unless --keep.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class Run:
+    suite: str
+    wall: float
+    cpu: float
+    summary: str
+    status: int
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def make_test(suite: str, folder: Path, log: Path) -> Run:
+    cpu, started = _children_cpu(), time.monotonic()
+    with log.open("w") as out:
+        status = subprocess.run(["make", "test"], cwd=folder, stdout=out, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL).returncode
+    wall, used = time.monotonic() - started, _children_cpu() - cpu
+    found = re.findall(r"(\d+ (?:passed|failed)[^=\n]*) in [\d.]+s", log.read_text(errors="replace"))
+    return Run(suite, wall, used, found[-1].strip() if found else "no pytest summary", status)
+
+
+def prepare_baseline(ref: str, parent: Path) -> Path:
+    folder = parent / "main"  # the suite may look for ../shared, as this checkout does
+    subprocess.run(["git", "worktree", "add", "--detach", "--force", str(folder), ref], cwd=ROOT, check=True,
+                   stdout=subprocess.DEVNULL)
+    shared = ROOT.parent / "shared"
+    if shared.is_dir():
+        (parent / "shared").symlink_to(shared)
+    print(f"baseline {ref}: building its venv ...", flush=True)
+    built = subprocess.run(["make", "venv"], cwd=folder, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    if built.returncode != 0:
+        raise SystemExit(f"baseline {ref}: make venv failed:\n{(built.stdout + built.stderr)[-3000:]}")
+    return folder
+
+
+def remove_baseline(folder: Path) -> None:
+    subprocess.run(["make", "stop"], cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(["git", "worktree", "remove", "--force", str(folder)], cwd=ROOT, stdout=subprocess.DEVNULL)
+    shutil.rmtree(folder.parent, ignore_errors=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--baseline", default="afac5a0", help="the commit to compare with")
+    parser.add_argument("--pairs", type=int, default=2, help="how many runs of each, in turns")
+    parser.add_argument("--keep", action="store_true", help="keep the baseline's worktree and venv")
+    args = parser.parse_args()
+    parent = Path(tempfile.mkdtemp(prefix="suite-bench-"))
+    logs = Path(tempfile.mkdtemp(prefix="suite-bench-logs-"))
+    baseline = prepare_baseline(args.baseline, parent)
+    runs: list[Run] = []
+    try:
+        for pair in range(args.pairs):
+            order = [("baseline", baseline), ("main", ROOT)]
+            for suite, folder in order if pair % 2 == 0 else reversed(order):
+                run = make_test(suite, folder, logs / f"{pair}-{suite}.log")
+                runs.append(run)
+                print(f"pair {pair + 1}  {suite:8s}  {run.wall:6.1f} s wall  {run.cpu:6.1f} s CPU  "
+                      f"exit {run.status}  {run.summary}", flush=True)
+    finally:
+        if not args.keep:
+            remove_baseline(baseline)
+    print(f"logs: {logs}")
+    ratios = []
+    for pair in range(len(runs) // 2):
+        two = {run.suite: run for run in runs[2 * pair:2 * pair + 2]}
+        ratios.append(two["baseline"].wall / two["main"].wall)
+        print(f"pair {pair + 1}: main is {ratios[-1]:.2f}x the baseline's speed (target >= 2x)")
+    if len(ratios) > 1:
+        print(f"median of the pairs: {statistics.median(ratios):.2f}x")
+    return 0 if all(r.status == 0 for r in runs) else 1
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    sys.exit(main())
