@@ -16,7 +16,6 @@ The worktree, its venv and its local services are removed at the end unless --ke
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import resource
 import shutil
@@ -108,5 +107,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    os.environ.setdefault("PYTHONUNBUFFERED", "1")
     sys.exit(main())

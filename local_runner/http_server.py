@@ -43,6 +43,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 import httptools
 
 from local_runner.apigw import HttpRequest, HttpResponse
+from local_runner.waits import cancel_and_wait
 
 log = logging.getLogger("local_runner.http")
 Handler = Callable[[HttpRequest], Coroutine[Any, Any, HttpResponse]]
@@ -354,9 +355,7 @@ class HttpServer:
     async def close(self) -> None:
         """Close every connection and the listener (after `wait_idle`)."""
         if self._sweeper is not None:
-            self._sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sweeper
+            await cancel_and_wait(self._sweeper)
         for conn in list(self.connections):
             if conn.transport is not None:
                 conn.transport.close()

@@ -197,6 +197,7 @@ class Worker:
             self._watch_handle = None
         if self._tree is not None:
             self._tree.close()
+            self._tree = None
 
     def _schedule_watch(self, delay: float) -> None:
         if self._watch_handle is not None:
