@@ -133,8 +133,8 @@ def test_event_of_a_dead_consumer_is_reclaimed_by_another(event_settings, run) -
         # An instance reads the event and dies before acknowledging it: it stays pending under its name.
         store = EventStore(dead)
         await store.ensure_group("fn")
+        read_at = time.monotonic()  # before the read: Redis stamps the delivery while serving it
         [taken] = await store.read_new("fn", 10, 10)
-        read_at = time.monotonic()
         assert taken.request_id == "req-orphan"
         await store.close()
 
