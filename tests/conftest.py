@@ -53,7 +53,15 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 STACK_GROUPS = {"tests/e2e/aisha/": "e2e-aisha-stack", "tests/e2e/ops/test_ops_on_the_stack.py": "e2e-aisha-stack",
                 "tests/e2e/runner/test_through_nginx.py": "e2e-runner-stack", "tests/chaos/": "chaos-stack",
                 "tests/integration/packaging/": "packaging"}
-LONGEST_FIRST = ("chaos-stack", "e2e-aisha-stack", "packaging", "e2e-runner-stack")
+# Then the modules that take longest on their own (8-14 s each in a 4-worker run on 2 cores), so that none of
+# them is what a worker is still running when the others are done: left to xdist's order (by number of
+# tests) the Prometheus alert test began 110 s into a 126 s run.
+LONGEST_FIRST = ("chaos-stack", "e2e-aisha-stack", "packaging", "e2e-runner-stack",
+                 "tests/e2e/ops/test_prometheus_alerts.py", "tests/integration/runner/test_runner_scaling.py",
+                 "tests/integration/runner/test_runner_lambda.py", "tests/functional/test_tg_resilience.py",
+                 "tests/integration/ops/test_alert_rules.py", "tests/integration/runner_async/test_queue.py",
+                 "tests/integration/runner/test_runner_operations.py",
+                 "tests/integration/runner/test_runner_build_cli.py")
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
