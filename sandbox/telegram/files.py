@@ -16,6 +16,9 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 _PHOTO_LIMITS = (90, 320, 800, 1280, 2560)
 _THUMB_LIMIT = 320
+# Bilinear, not Pillow's default bicubic, for the smaller copies: no one judges a stand-in's thumbnails, and
+# the tests send and receive photos by the hundred (768x1024 to 600x800: 7.6 ms against 12.6 ms).
+_SCALING = Image.Resampling.BILINEAR
 Variants = list[tuple[bytes, int, int]]  # (JPEG bytes, width, height), smallest first
 
 
@@ -79,7 +82,7 @@ def photo_variants(data: bytes) -> Variants:
     source = image
     for limit in sorted((limit for limit in _PHOTO_LIMITS if limit < longest), reverse=True):
         source = source.copy()
-        source.thumbnail((limit, limit))
+        source.thumbnail((limit, limit), _SCALING)
         largest_first.append(source)
     return [(_jpeg(copy), copy.width, copy.height) for copy in reversed(largest_first)]
 
@@ -156,7 +159,7 @@ class FileStore:
                 image = _open_rgb(data, draft=_THUMB_LIMIT)
             except NotAnImage:
                 return document
-            image.thumbnail((_THUMB_LIMIT, _THUMB_LIMIT))
+            image.thumbnail((_THUMB_LIMIT, _THUMB_LIMIT), _SCALING)
             thumb = self._add("thumbnails", "AAMCAgADGQEAAg", _jpeg(image), "image/jpeg", ".jpg",
                               width=image.width, height=image.height, origin=origin)
             document["thumbnail"] = thumb.photo_size()
