@@ -19,11 +19,9 @@ run: venv
 
 # In parallel (pytest-xdist): every worker has its own database, buckets, Redis prefixes and ports.
 # Twice as many workers as cores: a worker spends much of its time waiting on the servers, browsers and
-# faults it drives. Measured on 2 cores within one hour, 868 tests: 3 workers 141 s, 4 workers 129-136 s,
-# 5 workers 130-136 s; the run is bound by CPU (170 s of it then; 158-163 s and 230 s an hour later, when
-# the host gave less), the chaos group (~75 s) its longest part. Later, 869 tests on 4 workers:
-# 120-130 s, the two cores 90 % busy over the run (190 s of CPU), against 185 s for the suite before
-# issue 10 (bench/suite_bench.py).
+# faults it drives. Measured on 2 cores, 868 tests within one hour: 3 workers 141 s, 4 workers 129-136 s,
+# 5 workers 130-136 s. With 4 workers (869 tests) the run takes 120-130 s with both cores 90 % busy
+# throughout (about 190 s of CPU): it is bound by CPU, the chaos group (~80 s) its longest part.
 # TEST_WORKERS=0 runs it serially. pytest's exit status is make's; services the run started are stopped.
 TEST_WORKERS ?= $(shell $(PYTHON) -c 'import os; print(2 * len(os.sched_getaffinity(0)))')
 # Bytecode caches (gitignored __pycache__) are written even where the environment sets PYTHONDONTWRITEBYTECODE:

@@ -77,8 +77,8 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
             return next((group for prefix, group in STACK_GROUPS.items() if nodeid.startswith(prefix)), module)
 
         def _assign_work_unit(self, node: Any) -> None:
-            # the stack groups first, longest first: xdist ranks scopes by their number of tests, which sent
-            # the chaos group (8 tests, ~75 s) out 40 s into a run, where it became the run's tail
+            # LONGEST_FIRST's scopes first, in its order: xdist ranks scopes by their number of tests, which
+            # sent the chaos group (8 tests, ~75 s) out 40 s into a run, where it became the run's tail
             if not self.ordered:
                 self.ordered = True
                 for group in reversed(LONGEST_FIRST):

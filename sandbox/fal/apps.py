@@ -172,7 +172,7 @@ class FluxLora:
         started = time.perf_counter()
         nsfw = bool(config.nsfw_marker) and config.nsfw_marker.lower() in prompt.lower()
         images = []
-        content_type, suffix = OUTPUT_FORMATS[output_format], "png" if output_format == "png" else "jpg"
+        content_type, suffix = OUTPUT_FORMATS[output_format]
         for index in range(count):
             drawn = draw_image(prompt, seed, index, width, height, output_format)
             stored = files.put(f"{request_id}/image-{index}.{suffix}", drawn, content_type, f"image-{index}.{suffix}")

@@ -22,8 +22,8 @@ IMAGE_SIZES: dict[str, tuple[int, int]] = {
     "landscape_16_9": (1024, 576),
 }
 DEFAULT_IMAGE_SIZE = "landscape_4_3"
-# FAL's output_format values, jpeg by default, and what each is served as
-OUTPUT_FORMATS = {"jpeg": "image/jpeg", "png": "image/png"}
+# FAL's output_format values, jpeg by default: each one's content type and file suffix
+OUTPUT_FORMATS = {"jpeg": ("image/jpeg", "jpg"), "png": ("image/png", "png")}
 DEFAULT_OUTPUT_FORMAT = "jpeg"
 MAX_SIDE = 14142
 

@@ -80,7 +80,7 @@ def photo_variants(data: bytes) -> Variants:
     longest = max(image.size)
     largest_first = [image] if longest <= _PHOTO_LIMITS[-1] else []
     source = image
-    for limit in sorted((limit for limit in _PHOTO_LIMITS if limit < longest), reverse=True):
+    for limit in reversed([limit for limit in _PHOTO_LIMITS if limit < longest]):
         source = source.copy()
         source.thumbnail((limit, limit), _SCALING)
         largest_first.append(source)

@@ -32,18 +32,18 @@ def cfn_lint(*paths: Path) -> subprocess.CompletedProcess[str]:
 
 def _broken() -> dict[str, Any]:
     """A one-function template with a runtime Lambda no longer has (one function lints in a fifth of the time)."""
-    broken = _provisioned("tg_webhook", 0)
+    broken = _one_function("tg_webhook")
     next(iter(functions(broken).values()))["Runtime"] = "python2.7"
     return broken
 
 
-def _provisioned(function: str, count: int) -> dict[str, Any]:
-    """The template of a manifest holding only `function`, with `count` provisioned workers."""
+def _one_function(function: str, **changes: Any) -> dict[str, Any]:
+    """The template of a manifest holding only `function`, its declaration changed by `changes`."""
     import dataclasses
 
     from local_runner.package import sam_template
 
-    fn = dataclasses.replace(MANIFEST.functions[function], provisioned_concurrency=count)
+    fn = dataclasses.replace(MANIFEST.functions[function], **changes)
     return sam_template(dataclasses.replace(MANIFEST, functions={function: fn}))
 
 
@@ -55,7 +55,8 @@ def lint(package_dir: Path, cfn: dict[str, Any],
     from local_runner.package import sam_template
 
     folder = tmp_path_factory.mktemp("lint")
-    templates = {"cfn": cfn, "broken": _broken(), "provisioned": _provisioned("tg_webhook", 3),
+    templates = {"cfn": cfn, "broken": _broken(),
+                 "provisioned": _one_function("tg_webhook", provisioned_concurrency=3),
                  "secrets": sam_template(MANIFEST, secrets_manager_secret="aisha/prod")}
     paths = {"sam": package_dir / "template.json"}
     for name, template in templates.items():
@@ -166,7 +167,7 @@ def test_provisioned_concurrency_gets_an_alias_and_async_settings_on_both_target
         translate: Any, lint: dict[str, list[tuple[str, str]]]) -> None:
     from tests.integration.packaging.conftest import with_s3_code
 
-    template = _provisioned("tg_webhook", 3)
+    template = _one_function("tg_webhook", provisioned_concurrency=3)
     props = functions(template)["tg_webhook"]
     assert props["AutoPublishAlias"] == "live"
     assert props["ProvisionedConcurrencyConfig"] == {"ProvisionedConcurrentExecutions": 3}
