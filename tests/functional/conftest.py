@@ -19,7 +19,7 @@ import pytest
 
 from sandbox.telegram import SandboxClient, TelegramSandbox
 from tests.functional.fal_keys import FalKeys
-from tests.functional.handlers import Handler, catalogue, load_function, reset_worker_state
+from tests.functional.handlers import Handler, catalogue, fixed_environment, load_function, reset_worker_state
 from tests.functional.invoke_api import InvokeApi
 
 
@@ -84,6 +84,7 @@ def functions(services: dict[str, str], database_url: str) -> Iterator[Functions
     invoke_api = InvokeApi(handler).start()
     tag = uuid.uuid4().hex[:8]
     env = {
+        **fixed_environment(),
         **services,
         "DATABASE_URL": database_url,
         "S3_BUCKET_PHOTOS": f"fn-photos-{tag}", "S3_BUCKET_LORAS": f"fn-loras-{tag}",

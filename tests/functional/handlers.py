@@ -8,6 +8,7 @@ Repoint these helpers and the tests stay as they are.
 from __future__ import annotations
 
 import importlib.util
+import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -32,6 +33,12 @@ def _runner_path(function_dir: Path) -> Iterator[None]:
     finally:
         for entry in added:
             sys.path.remove(entry)
+
+
+def fixed_environment() -> dict[str, str]:
+    """The values chalice.json gives every function outright (not from a `${VARIABLE}` of the host)."""
+    declared: dict[str, str] = json.loads((ROOT / "chalice.json").read_text())["environment_variables"]
+    return {name: value for name, value in declared.items() if "${" not in value}
 
 
 def load_function(name: str) -> Handler:
