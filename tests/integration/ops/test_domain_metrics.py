@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,18 @@ def _handler() -> Callable[[dict[str, Any], Any], dict[str, Any]]:
     return module.handler  # type: ignore[no-any-return]
 
 
+def _forget_resources() -> None:
+    """Drop the metrics function's cached clients (its pool closed: a pool left to the garbage collector
+    may be finalised in one of its own threads, which cannot join itself), as a new worker starts without."""
+    from aisha.handlers import metrics as metrics_handler
+
+    if metrics_handler._resources.cache_info().currsize:
+        db = metrics_handler._resources().__dict__.get("db")  # only if it was made
+        if db is not None:
+            db.close()
+    metrics_handler._resources.cache_clear()
+
+
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
 
@@ -40,14 +52,14 @@ def _scrape(handler: Callable[[dict[str, Any], Any], dict[str, Any]]) -> Samples
 
 
 @pytest.fixture
-def scrape(services: dict[str, str], database_url: str, monkeypatch: pytest.MonkeyPatch) -> Callable[[], Any]:
+def scrape(services: dict[str, str], database_url: str,
+           monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[], Any]]:
     for key, value in {**services, "DATABASE_URL": database_url}.items():
         monkeypatch.setenv(key, value)
-    from aisha.handlers import metrics as metrics_handler
-
-    metrics_handler._resources.cache_clear()  # resources made from another test's environment: not reused
+    _forget_resources()  # resources made from another test's environment: not reused
     handler = _handler()
-    return lambda: _scrape(handler)
+    yield lambda: _scrape(handler)
+    _forget_resources()
 
 
 def _avatar(conn: Any, user_id: int, status: str, *, started: bool = True) -> int:
@@ -122,11 +134,9 @@ def test_database_down_is_a_failed_scrape(services: dict[str, str], monkeypatch:
     for key, value in {**services, "DATABASE_URL": f"postgresql://u@127.0.0.1:{port}/x",
                        "SERVICE_TIMEOUT_SECONDS": "1"}.items():
         monkeypatch.setenv(key, value)
-    from aisha.handlers import metrics as metrics_handler
-
-    metrics_handler._resources.cache_clear()  # resources of another test's environment must not be reused
+    _forget_resources()  # resources of another test's environment must not be reused
     try:
         answer = _handler()({"httpMethod": "GET", "path": "/metrics"}, None)
     finally:
-        metrics_handler._resources.cache_clear()
+        _forget_resources()
     assert answer["statusCode"] == 503 and "database_unavailable" in answer["body"]
