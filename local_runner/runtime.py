@@ -86,14 +86,14 @@ def pip_install(args: list[str], target: Path, platform_args: list[str] | None =
     target.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, "-m", "pip", "install", "--disable-pip-version-check", "--no-input", "--no-compile",
            "--progress-bar", "off", "--target", str(target), *(platform_args or []), *args]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    assert proc.stdout is not None
     tail: list[str] = []
-    for line in proc.stdout:
-        tail = [*tail[-60:], line]
-        if progress is not None and line.startswith(("Collecting ", "Processing ", "Installing collected")):
-            progress(line.strip())
-    if proc.wait() != 0:
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc:
+        assert proc.stdout is not None  # closed, and pip waited for, as the block ends (a runner builds for life)
+        for line in proc.stdout:
+            tail = [*tail[-60:], line]
+            if progress is not None and line.startswith(("Collecting ", "Processing ", "Installing collected")):
+                progress(line.strip())
+    if proc.returncode != 0:
         text = "".join(tail)
         missing = [ln.split("for ", 1)[1].strip() for ln in tail if "No matching distribution found for" in ln]
         if missing and platform_args:

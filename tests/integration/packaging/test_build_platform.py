@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
+import os
 import zipfile
 from pathlib import Path
 
@@ -30,6 +32,16 @@ def wheel(folder: Path, name: str, tag: str, files: dict[str, bytes]) -> Path:
     return path
 
 
+def _open_pipes() -> set[str]:
+    """This process's open pipes (pip's output comes through one)."""
+    found = set()
+    for fd in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):  # closed meanwhile
+            if os.readlink(f"/proc/self/fd/{fd}").startswith("pipe:"):
+                found.add(fd)
+    return found
+
+
 def collection(root: Path, requirement: str, wheels: Path) -> Path:
     (root / "functions" / "f").mkdir(parents=True)
     (root / "functions" / "f" / "app.py").write_text("def handler(e, c):\n    return 1\n")
@@ -51,8 +63,12 @@ def test_a_wheel_only_for_a_newer_glibc_is_refused_by_name(tmp_path: Path) -> No
     wheels = tmp_path / "wheels"
     wheels.mkdir()
     wheel(wheels, "newglibc", "cp311-cp311-manylinux_2_34_x86_64", {"newglibc/__init__.py": b""})
-    with pytest.raises(BuildError, match=r"^newglibc==1.0: no binary wheel for this Lambda platform"):
+    pipes_before = _open_pipes()
+    with pytest.raises(BuildError, match=r"^newglibc==1.0: no binary wheel for this Lambda platform") as refused:
         build(collection(tmp_path, "newglibc==1.0", wheels), tmp_path, [])
+    # pip's output pipe is closed as the build fails, not when its error (whose traceback holds the pipe)
+    # is collected: a runner rebuilds on each reload for its whole life
+    assert _open_pipes() <= pipes_before, refused.value
 
 
 def test_a_mistagged_wheel_whose_library_needs_a_newer_glibc_is_refused_by_name(tmp_path: Path) -> None:
