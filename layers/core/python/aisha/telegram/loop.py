@@ -21,3 +21,9 @@ class ProcessLoop:
         if self._loop is None or self._loop.is_closed():
             self._loop = asyncio.new_event_loop()
         return self._loop.run_until_complete(coro)
+
+    def close(self) -> None:
+        """End the loop (a worker's end; tests that start a new worker in the same process)."""
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.close()
+        self._loop = None
