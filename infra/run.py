@@ -15,6 +15,7 @@ import re
 import signal
 import sys
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
@@ -57,6 +58,9 @@ def _stop_services(names: Sequence[str]) -> None:
          "s3": lambda: S3Server(local / "s3", ROOT).stop()}[name]()
 
 
+SLOW_READY_SECONDS = 60.0  # a provisioned init failing or stuck: said once, the runners keep trying
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     stop = threading.Event()
@@ -94,7 +98,18 @@ def main(argv: list[str] | None = None) -> int:
             print(line)
         print("Ctrl-C stops everything started here.", flush=True)
         reported: set[int] = set()
-        while not stop.wait(1.0):
+        up_since, ready_said, slow_said = time.monotonic(), False, False
+        while not stop.wait(1.0 if ready_said or slow_said else 0.2):
+            waited = time.monotonic() - up_since
+            alive = [r for r in stack.runners if r.alive()]
+            if not ready_said and alive and all(r.ready() for r in alive):
+                ready_said = True  # provisioned workers take a few seconds more than the banner
+                print(f"ready: every instance's provisioned workers are up ({waited:.1f} s after the above)",
+                      flush=True)
+            elif not ready_said and not slow_said and waited > SLOW_READY_SECONDS:
+                slow_said = True
+                print(f"not ready after {SLOW_READY_SECONDS:.0f} s: GET /_runner/ready on each runner says "
+                      f"what is missing; their logs say why", file=sys.stderr, flush=True)
             dead = [r for r in stack.runners if not r.alive()]
             for runner in dead:
                 if runner.port not in reported:

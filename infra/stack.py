@@ -93,6 +93,14 @@ class RunnerProcess:
         except (OSError, urllib.error.URLError):
             return False
 
+    def ready(self) -> bool:
+        """/_runner/ready answers 200: provisioned workers up, Redis reachable, not draining."""
+        try:
+            with urllib.request.urlopen(f"{self.url}/_runner/ready", timeout=1) as resp:
+                return bool(resp.status == 200)
+        except (OSError, urllib.error.URLError):  # a 503 is an HTTPError, an URLError
+            return False
+
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import queue
 import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -57,15 +59,22 @@ def test_make_run_serves_through_nginx_and_stops_everything_on_ctrl_c(services: 
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             start_new_session=True)
     assert proc.stdout is not None
-    lines = []
+    lines: list[str] = []
+    arriving: queue.Queue[str] = queue.Queue()  # read by a thread: a line that never comes fails, not hangs
+    reader = threading.Thread(target=lambda: [arriving.put(ln) for ln in iter(proc.stdout.readline, "")],
+                              daemon=True)
+    reader.start()
+
+    def read_until(start: str, deadline: float) -> None:
+        while not (lines and lines[-1].startswith(start)):
+            try:
+                lines.append(arriving.get(timeout=max(0.0, deadline - time.monotonic())))
+            except queue.Empty:
+                raise AssertionError(f"no line starting {start!r}:\n" + "".join(lines)) from None
+
     try:
         deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            line = proc.stdout.readline()
-            assert line, "infra.run exited early:\n" + "".join(lines)
-            lines.append(line)
-            if "Ctrl-C stops everything" in line:
-                break
+        read_until("Ctrl-C stops everything", deadline)
         text = "".join(lines)
         nginx_url = re.search(r"nginx\s+(http://127\.0\.0\.1:\d+)", text)
         runner_urls = re.findall(r"runner\s+(http://127\.0\.0\.1:\d+)", text)
@@ -73,11 +82,16 @@ def test_make_run_serves_through_nginx_and_stops_everything_on_ctrl_c(services: 
         assert web.get(f"{nginx_url.group(1)}/hello", timeout=10).status_code == 200
         for url in runner_urls:
             assert web.get(f"{url}/_runner/health", timeout=10).status_code == 200
+        read_until("ready: ", deadline)  # said once every instance answers /_runner/ready with 200
+        for url in runner_urls:
+            assert web.get(f"{url}/_runner/ready", timeout=10).status_code == 200
         started = _descendants(proc.pid)
         assert len(started) >= 4  # two runners, their workers, nginx master and workers
     finally:
         os.killpg(proc.pid, signal.SIGINT)  # as a terminal's Ctrl-C: to the whole foreground group
-        rest, _ = proc.communicate(timeout=60)
+        proc.wait(timeout=60)
+        reader.join(10)
+        rest = "".join(arriving.get() for _ in range(arriving.qsize()))
     assert proc.returncode == 0, "".join(lines) + rest
     assert "stopped." in rest
     deadline = time.monotonic() + 5  # orphaned grandchildren (nginx workers) exit just after their parents
