@@ -98,7 +98,7 @@ class RunnerProcess:
         try:
             with urllib.request.urlopen(f"{self.url}/_runner/ready", timeout=1) as resp:
                 return bool(resp.status == 200)
-        except (OSError, urllib.error.URLError):  # a 503 is an HTTPError, an URLError
+        except (OSError, urllib.error.URLError):  # a 503 raises HTTPError, a kind of URLError
             return False
 
     def alive(self) -> bool:
