@@ -87,16 +87,15 @@ class RunnerProcess:
             return False
 
     def healthy(self) -> bool:
-        try:
-            with urllib.request.urlopen(f"{self.url}/_runner/health", timeout=1) as resp:
-                return bool(resp.status == 200)
-        except (OSError, urllib.error.URLError):
-            return False
+        return self._answers_200("/_runner/health")
 
     def ready(self) -> bool:
-        """/_runner/ready answers 200: provisioned workers up, Redis reachable, not draining."""
+        """Provisioned workers up, Redis reachable, not draining."""
+        return self._answers_200("/_runner/ready")
+
+    def _answers_200(self, path: str) -> bool:
         try:
-            with urllib.request.urlopen(f"{self.url}/_runner/ready", timeout=1) as resp:
+            with urllib.request.urlopen(f"{self.url}{path}", timeout=1) as resp:
                 return bool(resp.status == 200)
         except (OSError, urllib.error.URLError):  # a 503 raises HTTPError, a kind of URLError
             return False

@@ -29,7 +29,7 @@ def test_undelivered_work_is_lost_and_double_effects_are_duplicated(chaos_stack:
             ledger.credit(conn, first, WELCOME_BONUS, LedgerKind.BONUS, reason="welcome bonus")
             ledger.credit(conn, first, WELCOME_BONUS, LedgerKind.BONUS, reason="welcome bonus")
     finally:
-        resources.db.close()
+        resources.close()
     bot = chaos_stack.telegram
     assert bot is not None
     greeting = text("en", "welcome", name="Start0", bonus=WELCOME_BONUS)

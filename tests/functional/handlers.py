@@ -58,16 +58,7 @@ def reset_worker_state() -> None:
     from aisha.worker import state
 
     if state.cache_info().currsize:
-        worker = state()
-        bot, loop = worker.__dict__.get("bot"), worker.__dict__.get("loop")
-        if loop is not None:
-            if bot is not None:  # its HTTP connections are closed on the loop that opened them
-                loop.run(bot.shutdown())
-            loop.close()
-        for name in ("db", "redis"):
-            client = worker.__dict__.get(name)
-            if client is not None:
-                client.close()
+        state().close()
     state.cache_clear()
 
 

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from pydantic_core import from_json
 
 from tests.functional.conftest import Functions
-from tests.functional.events import api_gateway_post
+from tests.functional.events import api_gateway_post, fal_webhook, telegram_update
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "80"))
 ROUTES = {"fal_webhook_status": ("POST", "/webhook/fal/status"),
@@ -79,12 +79,9 @@ TAMPER = (None, None, None, "signature", "timestamp", "request_id", "body")
 def _accepted(route: str) -> bytes:
     """A body `route` takes in (sent signed and with the secret): a new FAL delivery, a Telegram /help."""
     if route.startswith("fal_"):
-        return json.dumps({"request_id": str(uuid.uuid4()), "status": "OK", "payload": {"images": []}}).encode()
+        return fal_webhook("generation_ok")
     if route == "tg_webhook":
-        user = 10**9 + uuid.uuid4().int % 10**9
-        return json.dumps({"update_id": uuid.uuid4().int % 2**31, "message": {
-            "message_id": 1, "date": int(time.time()), "text": "/help", "chat": {"id": user, "type": "private"},
-            "from": {"id": user, "is_bot": False, "first_name": "Ann"}}}).encode()
+        return json.dumps(telegram_update("command", 10**9 + uuid.uuid4().int % 10**9)).encode()
     return b""
 
 

@@ -101,4 +101,4 @@ def res(stack: Stack) -> Iterator[Resources]:
     """The core layer's clients on the stack's database, bucket and Redis."""
     resources = Resources(stack.settings())
     yield resources
-    resources.db.close()
+    resources.close()

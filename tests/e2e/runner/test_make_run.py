@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import IO
 
 import httpx
 import pytest
@@ -61,8 +62,12 @@ def test_make_run_serves_through_nginx_and_stops_everything_on_ctrl_c(services: 
     assert proc.stdout is not None
     lines: list[str] = []
     arriving: queue.Queue[str] = queue.Queue()  # read by a thread: a line that never comes fails, not hangs
-    reader = threading.Thread(target=lambda: [arriving.put(ln) for ln in iter(proc.stdout.readline, "")],
-                              daemon=True)
+
+    def read_all(out: IO[str]) -> None:
+        for line in out:
+            arriving.put(line)
+
+    reader = threading.Thread(target=read_all, args=(proc.stdout,), daemon=True)
     reader.start()
 
     def read_until(start: str, deadline: float) -> None:

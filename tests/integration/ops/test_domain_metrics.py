@@ -31,9 +31,7 @@ def _forget_resources() -> None:
     from aisha.handlers import metrics as metrics_handler
 
     if metrics_handler._resources.cache_info().currsize:
-        db = metrics_handler._resources().__dict__.get("db")  # only if it was made
-        if db is not None:
-            db.close()
+        metrics_handler._resources().close()
     metrics_handler._resources.cache_clear()
 
 

@@ -28,6 +28,13 @@ class Resources:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Resources:
         return cls(load_settings(environ))
 
+    def close(self) -> None:
+        """Close the pools made so far, none made for it (a worker's end; tests that begin a fresh one)."""
+        for name in ("db", "redis"):
+            client = self.__dict__.pop(name, None)
+            if client is not None:
+                client.close()
+
     @cached_property
     def db(self) -> Database:
         from aisha.db import Database

@@ -69,6 +69,15 @@ class WorkerState(Resources):
 
         return Notifier(self.bot, self.storage, self.settings.s3_bucket_images, self.redis)
 
+    def close(self) -> None:
+        """As Resources.close, the bot's HTTP connections first, shut on the loop that opened them."""
+        loop, bot = self.__dict__.pop("loop", None), self.__dict__.pop("bot", None)
+        if loop is not None:
+            if bot is not None:
+                loop.run(bot.shutdown())
+            loop.close()
+        super().close()
+
     async def ready_bot(self) -> Bot:
         """The bot, initialized once per worker (PTB calls getMe there)."""
         await self.bot.initialize()  # a no-op once done
