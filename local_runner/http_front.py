@@ -29,6 +29,7 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import orjson
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from local_runner import control_api, ids
@@ -111,7 +112,7 @@ class Front:
         event = to_event(req, match, stage=self.manifest.api_gateway_stage, request_id=request_id,
                          account_id=config.account_id, app_name=self.manifest.app_name,
                          binary_types=self.manifest.binary_media_types, trusted_proxies=config.trusted_proxies)
-        task = asyncio.get_running_loop().create_task(self.runner.invoke(match.function, json.dumps(event).encode()))
+        task = asyncio.get_running_loop().create_task(self.runner.invoke(match.function, orjson.dumps(event)))
         await first_done((task,), self.api_timeout)
         if not task.done():  # the invocation goes on, as behind API Gateway; its outcome is only logged
             task.add_done_callback(lambda t: t.cancelled() or t.exception())

@@ -102,7 +102,9 @@ class FunctionPool:
 
     @property
     def queued(self) -> int:
-        return sum(1 for f in self._waiters if not f.done()) if self._waiters else 0
+        # A waiter leaves the deque as it is served (`_offer`, `_init_failed`) or gives up (`_abandon`), so
+        # every future in it is pending: its length is the queue, read several times per queued invocation.
+        return len(self._waiters)
 
     @property
     def worker_count(self) -> int:
