@@ -35,6 +35,7 @@ class Relay:
         self._loop = BackgroundLoop("chaos-relay")
         self._server: asyncio.Server | None = None
         self._open: set[asyncio.StreamWriter] = set()
+        self._pipes: set[asyncio.Task[object]] = set()
 
     def start(self) -> Relay:
         self._loop.start(self._listen, self._close)
@@ -60,8 +61,13 @@ class Relay:
         for writer in list(self._open):
             writer.transport.abort()
         self._open.clear()
+        await asyncio.gather(*self._pipes)  # they end on the cut: none is left pending when the loop closes
 
     async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._pipes.add(task)
+        task.add_done_callback(self._pipes.discard)
         try:
             up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
         except OSError:

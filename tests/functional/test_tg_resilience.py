@@ -557,3 +557,52 @@ def test_a_message_sent_while_redis_is_away_is_marked_sent_not_resent(functions:
     assert outbox.deliver(worker.db, key, notifier.send, worker.loop.run)
     assert _sql(functions, "SELECT status FROM notifications WHERE key = %s", (key,))[0]["status"] == "sent"
     assert _texts(functions, user)[-1] == "still here"
+
+
+def test_a_message_sent_while_postgres_goes_away_is_marked_sent_once_it_is_back(functions: Functions) -> None:
+    """PostgreSQL cut between the send and the mark (a restart, a failover): the sender that knows the
+    message went waits for the database instead of leaving its claim to lapse (the sweep would send it again)."""
+    import logging
+
+    from aisha.db import Database
+    from aisha.services import outbox
+    from aisha.worker import state
+
+    from bench.chaos_services import Relay
+
+    worker = state()
+    user = functions.new_user()
+    key = f"test-postgres-away:{user}"
+    with worker.db.transaction() as conn:
+        outbox.enqueue(conn, key, user, "bot_call", {"method": "sendMessage",
+                                                     "params": {"chat_id": user, "text": "still here"}})
+    relay = Relay(int(str(psycopg.conninfo.conninfo_to_dict(functions.database_url)["port"]))).start()
+    db = Database(psycopg.conninfo.make_conninfo(functions.database_url, host="127.0.0.1", port=relay.port),
+                  timeout=0.5)
+
+    waits: list[str] = []
+
+    class BackOnTheFirstWait(logging.Handler):  # the outage lasts until the sender has waited for it once
+        def emit(self, record: logging.LogRecord) -> None:
+            if record.getMessage().startswith(f"notification {key} went out but cannot be marked sent yet"):
+                waits.append(record.getMessage())
+                relay.up()
+
+    def send_then_cut(kind: str, chat_id: int, payload: dict[str, Any]) -> Any:
+        async def run() -> None:
+            await worker.notifier.send(kind, chat_id, payload)
+            relay.down()  # the database goes away the moment the message has gone
+        return run()
+
+    handler = BackOnTheFirstWait()
+    logging.getLogger("aisha.services.outbox").addHandler(handler)
+    try:
+        assert outbox.deliver(db, key, send_then_cut, worker.loop.run, mark_patience=20)
+    finally:
+        logging.getLogger("aisha.services.outbox").removeHandler(handler)
+        db.close()
+        relay.stop()
+    assert waits  # the wait is logged, and the database came back only then
+    assert _sql(functions, "SELECT status FROM notifications WHERE key = %s", (key,))[0]["status"] == "sent"
+    assert key not in outbox.pending_keys(worker.db)
+    assert _texts(functions, user).count("still here") == 1

@@ -6,6 +6,8 @@ the moment Telegram has answered. Two processes finishing the same work cannot b
 is one conditional UPDATE); a send that fails releases the claim (after Telegram's `retry_after` when
 it asked for one) and stays pending for the next sweep; a sender killed between the send and the mark
 leaves a claim that lapses, so the message goes out again: at least once, at most one duplicate per kill.
+A database that goes away between the send and the mark (a restart, a failover) is waited for, up to
+`MARK_PATIENCE_SECONDS`, by the sender that knows the message went: only past that is the claim left to lapse.
 A message made of several sends (images, then a notice) notes each one done in its payload, which a
 failed attempt writes back, so a resend skips what already went.
 What a message looks like, and how it is sent, is the caller's `send` (aisha/telegram/notifier.py):
@@ -16,10 +18,11 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
-from aisha.errors import AishaError, UpstreamError
+from aisha.errors import AishaError, DatabaseUnavailable, UpstreamError
 from aisha.models import NOTIFICATION_KINDS
 
 if TYPE_CHECKING:
@@ -30,6 +33,8 @@ Send = Callable[[str, int, dict[str, Any]], Coroutine[Any, Any, None]]
 RunAsync = Callable[[Coroutine[Any, Any, None]], None]
 FORBIDDEN = "telegram_forbidden"  # the error code of a send to a user who blocked the bot
 CLAIM_SECONDS = 300  # longer than any send (flood waits included); a lapsed claim means its sender died
+MARK_PATIENCE_SECONDS = 15.0  # a PostgreSQL restart takes seconds; every caller's timeout is far longer
+MARK_PAUSE_SECONDS = 0.5  # between two tries whose connection failed at once
 
 
 def enqueue(conn: Connection, key: str, chat_id: int, kind: str, payload: dict[str, Any]) -> bool:
@@ -56,7 +61,8 @@ def claim(db: Database, key: str, *, claim_seconds: float = CLAIM_SECONDS) -> di
     return row
 
 
-def deliver(db: Database, key: str, send: Send, run: RunAsync, *, claim_seconds: float = CLAIM_SECONDS) -> bool:
+def deliver(db: Database, key: str, send: Send, run: RunAsync, *, claim_seconds: float = CLAIM_SECONDS,
+            mark_patience: float = MARK_PATIENCE_SECONDS) -> bool:
     """Send the pending notification `key`; True if this call sent it."""
     row = claim(db, key, claim_seconds=claim_seconds)
     if row is None:
@@ -78,10 +84,29 @@ def deliver(db: Database, key: str, send: Send, run: RunAsync, *, claim_seconds:
                          (wait, str(exc)[:500], json.dumps(payload), row["id"]))
         log.warning("notification %s not sent: %s", key, exc, extra={"notification": key})
         return False
-    with db.transaction() as conn:
-        conn.execute("UPDATE notifications SET status = 'sent', sent_at = now(), claimed_until = NULL "
-                     "WHERE id = %s", (row["id"],))
+    _mark_sent(db, row["id"], key, mark_patience)
     return True
+
+
+def _mark_sent(db: Database, row_id: int, key: str, patience: float) -> None:
+    """The message went: note it, waiting up to `patience` seconds for a database that went away meanwhile
+    (each try waits the pool's timeout for a connection); past that, the error leaves with the claim held."""
+    give_up = time.monotonic() + patience
+    while True:
+        began = time.monotonic()
+        try:
+            with db.transaction() as conn:
+                conn.execute("UPDATE notifications SET status = 'sent', sent_at = now(), claimed_until = NULL "
+                             "WHERE id = %s", (row_id,))
+            return
+        except DatabaseUnavailable as exc:
+            now = time.monotonic()
+            if now >= give_up:
+                raise
+            log.warning("notification %s went out but cannot be marked sent yet: %s", key, exc,
+                        extra={"notification": key})
+        if now - began < MARK_PAUSE_SECONDS:  # failed at once (a connection cut mid-query): not a busy loop
+            time.sleep(min(MARK_PAUSE_SECONDS, give_up - now))
 
 
 def pending_keys(db: Database, *, older_than_seconds: float = 0, limit: int = 100) -> list[str]:
