@@ -34,7 +34,6 @@ class Relay:
         self.port = free_port()
         self._loop = BackgroundLoop("chaos-relay")
         self._server: asyncio.Server | None = None
-        self._open: set[asyncio.StreamWriter] = set()
         self._pipes: set[asyncio.Task[object]] = set()
 
     def start(self) -> Relay:
@@ -58,35 +57,37 @@ class Relay:
         if self._server is not None:
             self._server.close()
             self._server = None
-        for writer in list(self._open):
-            writer.transport.abort()
-        self._open.clear()
-        await asyncio.gather(*self._pipes)  # they end on the cut: none is left pending when the loop closes
+        for task in list(self._pipes):  # a pipe cut ends both its connections (even one still connecting)
+            task.cancel()
+        await asyncio.gather(*self._pipes, return_exceptions=True)  # none left pending when the loop closes
 
     async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None
         self._pipes.add(task)
         task.add_done_callback(self._pipes.discard)
+        up_writer: asyncio.StreamWriter | None = None
         try:
             up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
+            await asyncio.gather(_copy(reader, up_writer), _copy(up_reader, writer))
         except OSError:
+            pass
+        finally:
             writer.transport.abort()
-            return
-        self._open.update((writer, up_writer))
+            if up_writer is not None:
+                up_writer.transport.abort()
 
-        async def copy(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
-            try:
-                while data := await src.read(65536):
-                    dst.write(data)
-                    await dst.drain()
-            except (OSError, asyncio.IncompleteReadError):
-                pass
-            finally:
-                dst.transport.abort()
 
-        await asyncio.gather(copy(reader, up_writer), copy(up_reader, writer))
-        self._open.difference_update((writer, up_writer))
+async def _copy(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+    """One direction of a pipe; its end (or a failure) ends the other direction too."""
+    try:
+        while data := await src.read(65536):
+            dst.write(data)
+            await dst.drain()
+    except (OSError, asyncio.IncompleteReadError):
+        pass
+    finally:
+        dst.transport.abort()
 
 
 @dataclass
