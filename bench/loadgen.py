@@ -36,6 +36,7 @@ class Result:
     repeated: int = 0  # wrk with replay.lua: times a thread ran out of prepared requests and started again
     late: int = 0  # wrk open loop: requests that left over a millisecond after their time (all connections busy)
     worst_late_ms: float = 0.0
+    error_kinds: dict[str, int] = field(default_factory=dict)  # wrk: non-2xx answers and socket errors by kind
 
     @property
     def rps(self) -> float:
@@ -50,8 +51,10 @@ class Result:
         return data[min(len(data) - 1, int(q / 100 * len(data)))]
 
     def line(self) -> str:
+        kinds = ", ".join(f"{kind} {n}" for kind, n in self.error_kinds.items())
         return (f"{self.label:38} {self.rps:9.0f} req/s   p50 {self.pct(50):7.2f} ms   p99 {self.pct(99):7.2f} ms   "
-                f"ok {self.ok}/{self.sent}" + (f"   errors {self.errors}" if self.errors else ""))
+                f"ok {self.ok}/{self.sent}" + (f"   errors {self.errors}" if self.errors else "")
+                + (f" ({kinds})" if kinds else ""))
 
 
 def _check_loopback(url: str) -> None:
@@ -221,10 +224,12 @@ def wrk(label: str, url: str, *, concurrency: int, seconds: float, threads: int 
     out = done.stdout
     total = int(m.group(1)) if (m := re.search(r"(\d+) requests in", out)) else 0
     bad = int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", out)) else 0
-    errors = sum(int(x) for x in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
+    sockets = {kind: int(n) for kind, n in re.findall(r"(connect|read|write|timeout) (\d+)", out) if int(n)}
+    errors = sum(sockets.values())
     elapsed = float(m.group(1)) if (m := re.search(r"requests in ([\d.]+)s", out)) else seconds
     lat = {q: _ms(v, unit) for q, v, unit in re.findall(r"\s(50|99)(?:\.000)?%\s+([\d.]+)(us|ms|s)", out)}
-    result = Result(label, total, total - bad, bad + errors, elapsed, [])
+    result = Result(label, total, total - bad, bad + errors, elapsed, [],
+                    error_kinds={**({"non-2xx": bad} if bad else {}), **sockets})
     result.fixed = {50.0: lat.get("50", float("nan")), 99.0: lat.get("99", float("nan"))}
     result.statuses = {int(code): int(count) for code, count in re.findall(r"^status (\d+) (\d+)$", out, re.M)}
     result.repeated = int(m.group(1)) if (m := re.search(r"^wrapped (\d+)$", out, re.M)) else 0
