@@ -40,12 +40,27 @@ wait_for every cycle; a worker's /next a plain future instead of two tasks over 
 and waits as timers (local_runner/waits.py) instead of wait_for(shield()) and asyncio.wait; pool gauges read
 at scrape time; ids without uuid4's getrandom call. "own HTTP server": the front's requests on
 local_runner/http_server.py (httptools) instead of aiohttp. The sequential figures were taken with the
-Python client before (1.0-1.4 ms, 0.3 ms of which was the client's own); wrk's C client adds little. What
-is left of the front's time is mostly the kernel's: about eight system calls per invocation (three loopback
-TCP writes, which run the receiver's TCP path too, three reads, a log write, epoll); py-spy puts a third of
-its samples in those writes. A worker spends 0.3-0.35 ms more per invocation (awslambdaric's curl client,
-Chalice), so two cores top out near 2,500 trivial invocations a second whatever the front does: the 20 %
-target (about 4,800/s here) is out of reach for any front while the worker stays AWS's runtime client.
+Python client before (1.0-1.4 ms, 0.3 ms of which was the client's own); wrk's C client adds little. About
+a quarter of what is left of the front's CPU is the kernel's (measured later, below): about eight system
+calls per invocation (three loopback TCP writes, which run the receiver's TCP path too, three reads, a log
+write, epoll); py-spy puts a third of its samples in those writes, but its samples are wall time, which
+includes the moments the front is preempted by the process its write wakes. A worker spends 0.3-0.35 ms
+more per invocation (awslambdaric's curl client, Chalice), so two cores top out near 2,500 trivial
+invocations a second whatever the front does: the 20 % target (about 4,800/s here) is out of reach for any
+front while the worker stays AWS's runtime client.
+
+At the end of 7 Dec 2026: the API Gateway event's JSON by orjson and the pool's queue length read in O(1);
+alternating with the code before in one run (c16, 8 rounds), front CPU per invocation 0.360 -> 0.340 ms
+(median). This bench then: front CPU per warm invocation 0.331 ms; runner direct 2,516/s, two behind nginx
+2,567/s = 11.2 % of the uvicorn hello's 23,005/s (7.87x chalice local); p99 at 200/s 2.38 ms; warm
+overhead 577 us. The front's CPU at c16 by /proc/<pid>/stat: user 0.29 ms, system 0.09 ms per request.
+The pure pieces of an invocation timed alone: route match 2.0 us, the event 5.2 us and its JSON 1.1 us,
+the proxy answer 5.4 us, ids 2.3 us, the two Runtime API answers 2.8 us, the three log lines 11.5 us,
+the metrics 3.0 us: about 34 us; the rest of the user time is the event loop's machinery (two tasks, a
+handful of futures, timers and protocol callbacks per invocation). Measured and not kept: awaiting the
+invocation in the request's own task (no second task) saves 9.5 us but loses the 504 at 29 s while the
+invocation goes on; answering the worker's /response later lengthens the next request's path (one caller,
+median 605-633 -> 675-732 us).
 
 Not met: the CPU, ceiling, p99 and overhead targets. On this machine the figures are dominated by the three
 loopback HTTP exchanges of every invocation (the caller's, the worker's /next and /response) and by
