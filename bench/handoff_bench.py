@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import socket
 import statistics
 import sys
 import tempfile
@@ -24,11 +25,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from aiohttp import web
-
 from infra.devservices.procs import free_port
 from local_runner.config import RunnerConfig
 from local_runner.http_front import Front
+from local_runner.http_server import HttpServer
 from local_runner.manifest import load_manifest
 from local_runner.runner import Runner
 
@@ -57,13 +57,15 @@ def serve(home: Path, queue: RecordingQueue, port: int, ready: threading.Event, 
         runner = Runner(load_manifest(manifest_path, environ={}),
                         RunnerConfig(manifest=manifest_path, build_dir=home / "build"))
         await runner.start()
-        app_runner = web.AppRunner(Front(runner, events=queue).app(), access_log=None)
-        await app_runner.setup()
-        await web.TCPSite(app_runner, "127.0.0.1", port).start()
+        http = HttpServer(Front(runner, events=queue).serve, max_body=runner.config.max_body_bytes)
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", port))
+        await http.start(sock, backlog=128)
         ready.set()
         while not stop.is_set():
             await asyncio.sleep(0.05)
-        await app_runner.cleanup()
+        await http.close()
         await runner.stop(drain_timeout=1)
 
     asyncio.run(main())
