@@ -130,6 +130,13 @@ def backlog(aisha: AishaStack) -> str:
         return ", ".join(f"{provider}/{status} {n}" for provider, status, n in rows)
 
 
+def _get(home: Path, path: str) -> Path:
+    """A replay.lua file that sends GET `path` over and over (one line per wrk thread: it splits them)."""
+    file = home / f"get{path.replace('/', '_')}.requests"
+    file.write_text(f"GET\t{path}\t-\n" * 2)
+    return file
+
+
 def run(args: argparse.Namespace, home: Path) -> int:
     with aisha_stack(home, isolated=True) as aisha:
         print(f"stack: build {aisha.build_seconds:.1f} s (not counted); runners ready {aisha.ready_seconds:.1f} s "
@@ -141,15 +148,14 @@ def run(args: argparse.Namespace, home: Path) -> int:
         print(procstats.line("idle", procstats.sample(aisha.stack, aisha.env["DATABASE_URL"])), flush=True)
         for label, path, status in (("baseline: nginx's own 404", "/_nginx_error/not_found", 404),
                                     ("baseline: no route (runner's 403)", "/_bench_no_such_route_", 403)):
-            get = home / f"get{path.replace('/', '_')}.requests"
-            get.write_text(f"GET\t{path}\t-\n" * 2)  # one line per wrk thread (replay.lua splits them)
-            floor = wrk(label, aisha.url, concurrency=args.concurrency, seconds=2, requests=get)
+            floor = wrk(label, aisha.url, concurrency=args.concurrency, seconds=2, requests=_get(home, path))
             print(f"{floor.label:38} {floor.sent / floor.seconds:9.0f} req/s (answered {floor.statuses}, "
                   f"expected all {status})", flush=True)
-        wrk("warm-up", f"{aisha.url}/health", concurrency=args.concurrency, seconds=1)  # past one worker per instance
-        health = wrk("baseline: GET /health via nginx", f"{aisha.url}/health", concurrency=args.concurrency,
-                     seconds=args.warm / 2)
-        print(health.line() + "\n", flush=True)
+        health_get = _get(home, "/health")
+        wrk("warm-up", aisha.url, concurrency=args.concurrency, seconds=1, requests=health_get)  # past one worker each
+        health = wrk("baseline: GET /health via nginx", aisha.url, concurrency=args.concurrency,
+                     seconds=args.warm / 2, requests=health_get)
+        print(f"{health.line()}   answers {health.statuses}\n", flush=True)
         fal = phases(aisha, "FAL webhook", fal_file, args)
         print(f"  journal now: {backlog(aisha)}", flush=True)
         telegram = phases(aisha, "Telegram webhook", tg_file, args)
