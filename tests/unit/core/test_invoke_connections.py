@@ -7,102 +7,63 @@ are) that records which connection each request came on."""
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from aisha import invoke
 from aisha.config import Settings
 from aisha.invoke import FunctionInvoker
 
+from tests.unit.core.keepalive_server import KeepAliveServer, keepalive_server
+
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test-secret"}
 
 
-@dataclass
-class InvokeServer:
-    url: str
-    requests: list[tuple[int, str, dict[str, object]]] = field(default_factory=list)  # (connection, type, body)
-    close_after_answer: bool = False  # drop the connection after the next answer, without telling the client
-    say_close: bool = False  # answer with `Connection: close`
-
-    @property
-    def connections(self) -> int:
-        return len({conn for conn, _, _ in self.requests})
+def _lambda(method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, bytes]:
+    """Lambda's answers: 202 to an Event, the function's result to RequestResponse."""
+    return (202, b"") if headers["X-Amz-Invocation-Type"] == "Event" else (200, b'{"ok": true}')
 
 
 @pytest.fixture
-def server() -> Iterator[InvokeServer]:
-    counter = iter(range(1, 1_000_000))
-    lock = threading.Lock()
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def setup(self) -> None:
-            super().setup()
-            with lock:
-                self.connection_number = next(counter)
-
-        def do_POST(self) -> None:
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            kind = self.headers["X-Amz-Invocation-Type"]
-            state.requests.append((self.connection_number, kind, body))
-            answer = b"" if kind == "Event" else b'{"ok": true}'
-            self.send_response(202 if kind == "Event" else 200)
-            self.send_header("Content-Length", str(len(answer)))
-            if state.say_close:
-                self.send_header("Connection", "close")
-                self.close_connection = True
-            self.end_headers()
-            self.wfile.write(answer)
-            if state.close_after_answer:
-                state.close_after_answer = False
-                self.close_connection = True
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    httpd.daemon_threads = True
-    state = InvokeServer(f"http://127.0.0.1:{httpd.server_address[1]}")
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield state
-    httpd.shutdown()
-    httpd.server_close()
+def server() -> Iterator[KeepAliveServer]:
+    with keepalive_server(_lambda) as running:
+        yield running
 
 
-def _invoker(server: InvokeServer) -> FunctionInvoker:
+def _calls(server: KeepAliveServer) -> list[tuple[int, str, dict[str, object]]]:
+    """(connection, invocation type, payload) of each request the server got."""
+    return [(conn, headers["X-Amz-Invocation-Type"], json.loads(body)) for conn, _, _, headers, body in server.requests]
+
+
+def _invoker(server: KeepAliveServer) -> FunctionInvoker:
     settings = Settings(lambda_endpoint_url=server.url, s3_region="us-east-1",
                         database_url="postgresql://unused/db", redis_url="redis://unused:6379/0")
     return FunctionInvoker(settings, environ=CREDENTIALS)
 
 
-def test_event_calls_share_one_connection_and_a_sync_call_opens_its_own(server: InvokeServer) -> None:
+def test_event_calls_share_one_connection_and_a_sync_call_opens_its_own(server: KeepAliveServer) -> None:
     invoker = _invoker(server)
     for n in range(3):
         invoker.invoke_event("processor", {"event_id": n})
     assert server.connections == 1
     assert invoker.invoke_sync("reader", {}) == ({"ok": True}, None)
     invoker.invoke_event("processor", {"event_id": 3})
-    events = [conn for conn, kind, _ in server.requests if kind == "Event"]
-    (sync,) = [conn for conn, kind, _ in server.requests if kind == "RequestResponse"]
+    events = [conn for conn, kind, _ in _calls(server) if kind == "Event"]
+    (sync,) = [conn for conn, kind, _ in _calls(server) if kind == "RequestResponse"]
     assert len(set(events)) == 1 and sync not in events  # the kept connection outlived the sync call
 
 
-def test_a_kept_connection_the_server_closed_costs_no_delivery_and_no_duplicate(server: InvokeServer) -> None:
+def test_a_kept_connection_the_server_closed_costs_no_delivery_and_no_duplicate(server: KeepAliveServer) -> None:
     invoker = _invoker(server)
     server.close_after_answer = True
     invoker.invoke_event("processor", {"event_id": 1})
     invoker.invoke_event("processor", {"event_id": 2})  # first on the dead connection, then on a new one
-    assert [body for _, _, body in server.requests] == [{"event_id": 1}, {"event_id": 2}]
+    assert [payload for _, _, payload in _calls(server)] == [{"event_id": 1}, {"event_id": 2}]
     assert server.connections == 2
 
 
 def test_a_connection_idle_past_the_limit_or_closed_by_the_server_is_not_reused(
-        server: InvokeServer, monkeypatch: pytest.MonkeyPatch) -> None:
+        server: KeepAliveServer, monkeypatch: pytest.MonkeyPatch) -> None:
     invoker = _invoker(server)
     monkeypatch.setattr(invoke, "KEEP_IDLE_SECONDS", 0.0)
     invoker.invoke_event("processor", {"event_id": 1})
@@ -112,5 +73,5 @@ def test_a_connection_idle_past_the_limit_or_closed_by_the_server_is_not_reused(
     server.say_close = True  # a draining runner answers `Connection: close`
     for n in (3, 4, 5):
         invoker.invoke_event("processor", {"event_id": n})
-    on = {body["event_id"]: conn for conn, _, body in server.requests}
+    on = {payload["event_id"]: conn for conn, _, payload in _calls(server)}
     assert len({on[3], on[4], on[5]}) == 3

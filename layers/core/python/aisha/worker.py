@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from collections.abc import Callable
 from functools import cache, cached_property, partial
 from typing import TYPE_CHECKING
@@ -70,12 +71,16 @@ class WorkerState(Resources):
         return Notifier(self.bot, self.storage, self.settings.s3_bucket_images, self.redis)
 
     def close(self) -> None:
-        """As Resources.close, the bot's HTTP connections first, shut on the loop that opened them."""
+        """As Resources.close, the bot's HTTP connections first, shut on the loop that opened them, and
+        the pooled connections to FAL's file host if this process downloaded any."""
         loop, bot = self.__dict__.pop("loop", None), self.__dict__.pop("bot", None)
         if loop is not None:
             if bot is not None:
                 loop.run(bot.shutdown())
             loop.close()
+        files = sys.modules.get("aisha.fal.files")  # not imported here by a function that never fetched
+        if files is not None:
+            files.close_clients()
         super().close()
 
     async def ready_bot(self) -> Bot:

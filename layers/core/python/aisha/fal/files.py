@@ -1,6 +1,13 @@
-"""Downloading FAL's result files (LoRA weights, images): FAL keeps them for days, we keep our copy."""
+"""Downloading FAL's result files (LoRA weights, images): FAL keeps them for days, we keep our copy.
+
+One pooled client per worker process (per TLS context: tests change it between stand-ins): a generation's
+images come from one file host, so they share connections and their TLS handshakes instead of opening one
+per file, and a warm worker keeps them for the next result (httpx drops a pooled connection after 5 s idle).
+"""
 
 from __future__ import annotations
+
+import ssl
 
 import httpx
 
@@ -10,10 +17,28 @@ from aisha.tls import tls_context
 MAX_FILE_BYTES = 1024 * 1024 * 1024
 
 
+_clients: dict[ssl.SSLContext, httpx.Client] = {}
+
+
+def _client() -> httpx.Client:
+    context = tls_context()
+    client = _clients.get(context)
+    if client is None or client.is_closed:
+        client = _clients[context] = httpx.Client(timeout=httpx.Timeout(30.0, connect=5.0), follow_redirects=True,
+                                                  verify=context)
+    return client
+
+
+def close_clients() -> None:
+    """Close the pooled connections (a worker's end; tests that begin a fresh worker)."""
+    while _clients:
+        _, client = _clients.popitem()
+        client.close()
+
+
 def fetch_file(url: str) -> bytes:
     try:
-        with httpx.stream("GET", url, timeout=httpx.Timeout(30.0, connect=5.0), follow_redirects=True,
-                          verify=tls_context()) as response:
+        with _client().stream("GET", url) as response:
             if response.status_code != 200:
                 raise FalError(f"FAL file server answered {response.status_code} for a result file",
                                code="fal_file_unavailable", retryable=response.status_code >= 500)
