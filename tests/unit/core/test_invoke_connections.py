@@ -48,9 +48,12 @@ def test_event_calls_share_one_connection_and_a_sync_call_opens_its_own(server: 
     assert server.connections == 1
     assert invoker.invoke_sync("reader", {}) == ({"ok": True}, None)
     invoker.invoke_event("processor", {"event_id": 3})
-    events = [conn for conn, kind, _ in _calls(server) if kind == "Event"]
+    invoker.close()  # a worker's end: the kept connection goes; a later call opens another
+    invoker.invoke_event("processor", {"event_id": 4})
+    events = [conn for conn, kind, _ in _calls(server) if kind == "Event"][:4]
     (sync,) = [conn for conn, kind, _ in _calls(server) if kind == "RequestResponse"]
     assert len(set(events)) == 1 and sync not in events  # the kept connection outlived the sync call
+    assert server.connections == 3
 
 
 def test_a_kept_connection_the_server_closed_costs_no_delivery_and_no_duplicate(server: KeepAliveServer) -> None:

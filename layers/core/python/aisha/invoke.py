@@ -72,6 +72,13 @@ class FunctionInvoker:
             conn.sock.settimeout(read_timeout)
         return conn, False
 
+    def close(self) -> None:
+        """Close the connection kept for the next Event call, if any."""
+        with self._lock:
+            kept, self._kept = self._kept, None
+        if kept is not None:
+            kept[0].close()
+
     def _keep(self, conn: http.client.HTTPConnection) -> None:
         with self._lock:
             previous, self._kept = self._kept, (conn, time.monotonic())
