@@ -28,7 +28,7 @@ TEST_WORKERS ?= $(shell $(PYTHON) -c 'import os; print(2 * len(os.sched_getaffin
 # otherwise each of the run's ~60 runner starts, every CLI it calls and every xdist worker compiles the
 # project's modules again, and pytest rewrites every test module's asserts again in each worker.
 test: venv
-	PYTHONDONTWRITEBYTECODE= $(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup
+	PYTHONDONTWRITEBYTECODE= $(PY) -m pytest -n $(TEST_WORKERS)
 
 services: venv
 	$(PY) -m infra.devservices up

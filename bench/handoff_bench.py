@@ -58,10 +58,7 @@ def serve(home: Path, queue: RecordingQueue, port: int, ready: threading.Event, 
                         RunnerConfig(manifest=manifest_path, build_dir=home / "build"))
         await runner.start()
         http = HttpServer(Front(runner, events=queue).serve, max_body=runner.config.max_body_bytes)
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", port))
-        await http.start(sock, backlog=128)
+        await http.start(socket.create_server(("127.0.0.1", port)), backlog=128)
         ready.set()
         while not stop.is_set():
             await asyncio.sleep(0.05)

@@ -225,11 +225,10 @@ def wrk(label: str, url: str, *, concurrency: int, seconds: float, threads: int 
     total = int(m.group(1)) if (m := re.search(r"(\d+) requests in", out)) else 0
     bad = int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", out)) else 0
     sockets = {kind: int(n) for kind, n in re.findall(r"(connect|read|write|timeout) (\d+)", out) if int(n)}
-    errors = sum(sockets.values())
+    kinds = {**({"non-2xx": bad} if bad else {}), **sockets}
     elapsed = float(m.group(1)) if (m := re.search(r"requests in ([\d.]+)s", out)) else seconds
     lat = {q: _ms(v, unit) for q, v, unit in re.findall(r"\s(50|99)(?:\.000)?%\s+([\d.]+)(us|ms|s)", out)}
-    result = Result(label, total, total - bad, bad + errors, elapsed, [],
-                    error_kinds={**({"non-2xx": bad} if bad else {}), **sockets})
+    result = Result(label, total, total - bad, sum(kinds.values()), elapsed, [], error_kinds=kinds)
     result.fixed = {50.0: lat.get("50", float("nan")), 99.0: lat.get("99", float("nan"))}
     result.statuses = {int(code): int(count) for code, count in re.findall(r"^status (\d+) (\d+)$", out, re.M)}
     result.repeated = int(m.group(1)) if (m := re.search(r"^wrapped (\d+)$", out, re.M)) else 0

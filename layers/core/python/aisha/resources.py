@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 
 class Resources:
+    CLOSED_AT_END: tuple[str, ...] = ("db", "redis")  # the cached clients `close` closes, if made
+
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
 
@@ -30,7 +32,7 @@ class Resources:
 
     def close(self) -> None:
         """Close the pools made so far, none made for it (a worker's end; tests that begin a fresh one)."""
-        for name in ("db", "redis"):
+        for name in self.CLOSED_AT_END:
             client = self.__dict__.pop(name, None)
             if client is not None:
                 client.close()

@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 
 
 class WorkerState(Resources):
+    CLOSED_AT_END = (*Resources.CLOSED_AT_END, "invoker")  # its connection kept for the next Event
+
     @cached_property
     def jwks(self) -> JwksCache:
         from aisha.fal.jwks import JwksCache
@@ -71,16 +73,13 @@ class WorkerState(Resources):
         return Notifier(self.bot, self.storage, self.settings.s3_bucket_images, self.redis)
 
     def close(self) -> None:
-        """As Resources.close, the bot's HTTP connections first, shut on the loop that opened them, then
-        the Invoke API connection kept for the next Event and the pooled connections to FAL's file host."""
+        """As Resources.close, the bot's HTTP connections first, shut on the loop that opened them, and the
+        pooled connections to FAL's file host."""
         loop, bot = self.__dict__.pop("loop", None), self.__dict__.pop("bot", None)
         if loop is not None:
             if bot is not None:
                 loop.run(bot.shutdown())
             loop.close()
-        invoker = self.__dict__.pop("invoker", None)
-        if invoker is not None:
-            invoker.close()
         files = sys.modules.get("aisha.fal.files")  # not imported here by a function that never fetched
         if files is not None:
             files.close_clients()
