@@ -16,7 +16,6 @@ queueing it a second time.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -67,7 +66,7 @@ def replay_one(db: Database, client: redis.Redis, event_id: int, invoke: InvokeE
             conn.execute("UPDATE webhook_events SET status = 'received', processing_attempts = 0, "
                          "last_seen_at = now() WHERE id = %s", (event_id,))
             # poison (no chat id, a callback without `from`) stays parked with the reason, never a KeyError
-            chat_id = tg_updates.chat_id_of(TelegramUpdate.model_validate(json.loads(bytes(row["body"]))))
+            chat_id = tg_updates.chat_id_of(TelegramUpdate.from_json(bytes(row["body"])))
             if chat_id is None:
                 raise AishaError("the update names no chat; it cannot be dispatched")
             # The dispatcher takes the row lock before it reads the status, so it sees this change

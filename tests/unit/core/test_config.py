@@ -57,3 +57,22 @@ def test_secret_values_are_known_and_hidden_in_repr() -> None:
     settings = load_settings({**BASE, "FAL_KEY": "fal-secret-key", "TELEGRAM_BOT_TOKEN": "123:abc"})
     assert set(settings.secret_values()) == {"fal-secret-key", "123:abc"}
     assert "fal-secret-key" not in repr(settings)
+
+
+def test_every_problem_is_named_at_once_with_the_text_that_was_given() -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings({"DATABASE_URL": "mysql://x", "PRICE_IMAGE": "five", "SUPPORT_CONTACT": "x" * 300})
+    assert caught.value.variables == ["DATABASE_URL", "REDIS_URL", "PRICE_IMAGE", "SUPPORT_CONTACT"]
+    message = str(caught.value)
+    assert "PRICE_IMAGE: Expected `int`, got 'five'" in message
+    assert "SUPPORT_CONTACT: Expected `str` of length <= 200, got 'xxx" in message and "x" * 41 not in message
+
+
+def test_secrets_and_floats_are_read_and_prices_counted_against_packages() -> None:
+    settings = load_settings({**BASE, "TELEGRAM_WEBHOOK_SECRET": "s3cr3t", "SERVICE_TIMEOUT_SECONDS": "2.5"})
+    assert settings.telegram_webhook_secret is not None
+    assert settings.telegram_webhook_secret.get_secret_value() == "s3cr3t"
+    assert settings.service_timeout_seconds == 2.5
+    with pytest.raises(ConfigError) as caught:
+        load_settings({**BASE, "TOPUP_PACKAGES": "1,2", "TOPUP_STARS_PRICES": "3"})
+    assert caught.value.variables == ["TOPUP_STARS_PRICES"]

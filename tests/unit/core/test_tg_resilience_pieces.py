@@ -43,7 +43,7 @@ def test_which_refusals_mean_the_outcome_is_already_there(endpoint: str, message
 
 
 def _update(**payload: Any) -> TelegramUpdate:
-    return TelegramUpdate.model_validate({"update_id": 1, **payload})
+    return TelegramUpdate.from_dict({"update_id": 1, **payload})
 
 
 def test_poison_is_named_and_never_a_key_error() -> None:

@@ -7,18 +7,43 @@ upper case. The README lists them all with their defaults.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, ValidationInfo, field_validator
+import msgspec
+from msgspec import Meta
 
 from aisha.errors import ConfigError
 
 
-class Settings(BaseModel):
-    # a plain model, not pydantic-settings: load_settings reads the (injected) environment itself, and
-    # pydantic-settings would cost every function ~80 more modules at start for nothing it uses
-    model_config = ConfigDict(extra="ignore", frozen=True, validate_default=True)
+class Secret:
+    """A value kept out of reprs and logs (pydantic's SecretStr, without pydantic): read it with
+    get_secret_value()."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def get_secret_value(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('**********')" if self._value else "Secret('')"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    """Every setting, validated by load_settings (constructing one directly checks nothing).
+
+    A msgspec struct, not a pydantic model: every function reads its settings at start, and pydantic's
+    import alone costs about 85 ms of a cold start whose budget is 150 ms (bench/cold_start.py).
+    """
 
     # services
     database_url: str
@@ -28,112 +53,64 @@ class Settings(BaseModel):
     s3_bucket_photos: str = "aisha-photos"
     s3_bucket_loras: str = "aisha-loras"
     s3_bucket_images: str = "aisha-images"
-    presign_ttl_seconds: int = Field(default=3600, ge=1, le=7 * 24 * 3600)
-    db_pool_min_size: int = Field(default=1, ge=0)
-    db_pool_max_size: int = Field(default=4, ge=1)
-    service_timeout_seconds: float = Field(default=5.0, gt=0)
+    presign_ttl_seconds: Annotated[int, Meta(ge=1, le=7 * 24 * 3600)] = 3600
+    db_pool_min_size: Annotated[int, Meta(ge=0)] = 1
+    db_pool_max_size: Annotated[int, Meta(ge=1)] = 4
+    service_timeout_seconds: Annotated[float, Meta(gt=0)] = 5.0
 
     # prices, in coins
-    price_training: int = Field(default=150, ge=0)
-    price_image: int = Field(default=5, ge=0)
+    price_training: Annotated[int, Meta(ge=0)] = 150
+    price_image: Annotated[int, Meta(ge=0)] = 5
     topup_packages: str = "250,500,1000"
     topup_stars_prices: str = "50,90,160"  # Telegram Stars per package, in the order of TOPUP_PACKAGES
-    welcome_bonus: int = Field(default=0, ge=0)
+    welcome_bonus: Annotated[int, Meta(ge=0)] = 0
 
     # FAL
-    fal_key: SecretStr | None = None
+    fal_key: Secret | None = None
     fal_jwks_url: str = "https://rest.fal.ai/.well-known/jwks.json"
-    fal_jwks_min_refresh_seconds: float = Field(default=60.0, ge=0)
+    fal_jwks_min_refresh_seconds: Annotated[float, Meta(ge=0)] = 60.0
     public_base_url: str | None = None
     fal_text_to_image_model: str = "fal-ai/flux-lora"
-    reconcile_after_seconds: int = Field(default=900, ge=10)
-    park_unmatched_after_seconds: int = Field(default=3600, ge=10)
+    reconcile_after_seconds: Annotated[int, Meta(ge=10)] = 900
+    park_unmatched_after_seconds: Annotated[int, Meta(ge=10)] = 3600
 
     # Lambda: where Event invocations go (the runner's Invoke API on-prem, AWS when unset)
     lambda_endpoint_url: str | None = None
     function_name_prefix: str = ""
 
     # Telegram
-    telegram_bot_token: SecretStr | None = None
-    telegram_webhook_secret: SecretStr | None = None
+    telegram_bot_token: Secret | None = None
+    telegram_webhook_secret: Secret | None = None
     telegram_api_base_url: str = "https://api.telegram.org/bot"
 
-    conversation_ttl_seconds: int = Field(default=1800, ge=10)
-    rate_limit_messages_per_minute: int = Field(default=30, ge=1)
-    rate_limit_paid_actions_per_minute: int = Field(default=5, ge=1)
-    max_prompt_length: int = Field(default=1000, ge=10, le=2000)
+    conversation_ttl_seconds: Annotated[int, Meta(ge=10)] = 1800
+    rate_limit_messages_per_minute: Annotated[int, Meta(ge=1)] = 30
+    rate_limit_paid_actions_per_minute: Annotated[int, Meta(ge=1)] = 5
+    max_prompt_length: Annotated[int, Meta(ge=10, le=2000)] = 1000
 
     log_level: str = "INFO"
 
     # FAL result processing: our own retry schedule (FAL keeps result files for days), then a refund
-    fal_retry_max_attempts: int = Field(default=10, ge=1, le=100)  # processing tries before the work fails
-    fal_retry_base_seconds: int = Field(default=60, ge=1)  # the wait after the first failed try; doubles
-    fal_retry_max_delay_seconds: int = Field(default=3600, ge=1)  # the longest wait between two tries
-    fal_hand_on_lease_seconds: int = Field(default=600, ge=10)  # a handed-on delivery is not handed on again
+    fal_retry_max_attempts: Annotated[int, Meta(ge=1, le=100)] = 10  # processing tries before the work fails
+    fal_retry_base_seconds: Annotated[int, Meta(ge=1)] = 60  # the wait after the first failed try; doubles
+    fal_retry_max_delay_seconds: Annotated[int, Meta(ge=1)] = 3600  # the longest wait between two tries
+    fal_hand_on_lease_seconds: Annotated[int, Meta(ge=10)] = 600  # a handed-on delivery is not handed on again
 
     # Telegram flood control: how long a flow's Bot API calls (an outbox message's) may wait out 429s
-    telegram_flood_wait_seconds: float = Field(default=10.0, ge=0, le=60)
+    telegram_flood_wait_seconds: Annotated[float, Meta(ge=0, le=60)] = 10.0
 
     # the outbox: a sender's claim on a message (longer than any send, flood waits included: a lapsed claim
     # means its sender died, and the message goes again), and how old an unsent message is before the sweep
-    outbox_claim_seconds: int = Field(default=300, ge=5)
-    outbox_resend_after_seconds: int = Field(default=60, ge=0)
+    outbox_claim_seconds: Annotated[int, Meta(ge=5)] = 300
+    outbox_resend_after_seconds: Annotated[int, Meta(ge=0)] = 60
 
     # support: how users reach a person (/paysupport, /terms, "contact support"); unset, the bot names
     # "the bot's administrator" (catalogue key support_contact_default)
-    support_contact: str | None = Field(default=None, max_length=200)
+    support_contact: Annotated[str, Meta(max_length=200)] | None = None
 
     # the webhook journal's retention (the journal_retention function): open work is never deleted
-    journal_retention_days: int = Field(default=30, ge=2)  # processed deliveries; >= FAL's and Telegram's retries
-    journal_rejected_retention_days: int = Field(default=7, ge=1)  # refused deliveries
-
-    @field_validator("database_url")
-    @classmethod
-    def _postgres_url(cls, value: str) -> str:
-        if not value.startswith(("postgresql://", "postgres://")):
-            raise ValueError("must be a postgresql:// URL")
-        return value
-
-    @field_validator("redis_url")
-    @classmethod
-    def _redis_url(cls, value: str) -> str:
-        if not value.startswith(("redis://", "rediss://", "unix://")):
-            raise ValueError("must be a redis:// URL")
-        return value
-
-    @field_validator("s3_endpoint_url", "public_base_url", "fal_jwks_url", "telegram_api_base_url",
-                     "lambda_endpoint_url")
-    @classmethod
-    def _http_url(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(("http://", "https://")):
-            raise ValueError("must be an http:// or https:// URL")
-        return value.rstrip("/") if value and not value.endswith("/bot") else value
-
-    @field_validator("topup_packages", "topup_stars_prices")
-    @classmethod
-    def _packages(cls, value: str) -> str:
-        try:
-            amounts = [int(part) for part in value.split(",")]
-        except ValueError:
-            raise ValueError("must be a comma-separated list of positive integers") from None
-        if not amounts or any(amount <= 0 for amount in amounts):
-            raise ValueError("must be a comma-separated list of positive integers")
-        return value
-
-    @field_validator("topup_stars_prices")
-    @classmethod
-    def _one_price_per_package(cls, value: str, info: ValidationInfo) -> str:
-        packages = info.data.get("topup_packages")
-        if packages and len(packages.split(",")) != len(value.split(",")):
-            raise ValueError("must name one price per package of TOPUP_PACKAGES")
-        return value
-
-    @field_validator("log_level")
-    @classmethod
-    def _level(cls, value: str) -> str:
-        if value.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
-            raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
-        return value.upper()
+    journal_retention_days: Annotated[int, Meta(ge=2)] = 30  # processed deliveries; >= FAL's and Telegram's retries
+    journal_rejected_retention_days: Annotated[int, Meta(ge=1)] = 7  # refused deliveries
 
     @property
     def topup_amounts(self) -> list[int]:
@@ -150,8 +127,72 @@ class Settings(BaseModel):
         return [s.get_secret_value() for s in secrets if s is not None and s.get_secret_value()]
 
 
+def _postgres_url(value: str) -> str:
+    if not value.startswith(("postgresql://", "postgres://")):
+        raise ValueError("must be a postgresql:// URL")
+    return value
+
+
+def _redis_url(value: str) -> str:
+    if not value.startswith(("redis://", "rediss://", "unix://")):
+        raise ValueError("must be a redis:// URL")
+    return value
+
+
+def _http_url(value: str) -> str:
+    if not value.startswith(("http://", "https://")):
+        raise ValueError("must be an http:// or https:// URL")
+    return value if value.endswith("/bot") else value.rstrip("/")
+
+
+def _packages(value: str) -> str:
+    try:
+        amounts = [int(part) for part in value.split(",")]
+    except ValueError:
+        raise ValueError("must be a comma-separated list of positive integers") from None
+    if not amounts or any(amount <= 0 for amount in amounts):
+        raise ValueError("must be a comma-separated list of positive integers")
+    return value
+
+
+def _level(value: str) -> str:
+    if value.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+        raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
+    return value.upper()
+
+
+# checks beyond the field's type and bounds, applied to a value set in the environment
+_CHECKS: dict[str, Callable[[Any], Any]] = {
+    "database_url": _postgres_url,
+    "redis_url": _redis_url,
+    **dict.fromkeys(("s3_endpoint_url", "public_base_url", "fal_jwks_url", "telegram_api_base_url",
+                     "lambda_endpoint_url"), _http_url),
+    **dict.fromkeys(("topup_packages", "topup_stars_prices"), _packages),
+    "log_level": _level,
+}
+
+
 def env_name(field: str) -> str:
     return field.upper()
+
+
+def _secret(kind: type, value: Any) -> Any:
+    if kind is Secret and isinstance(value, str):
+        return Secret(value)
+    raise NotImplementedError
+
+
+def _problem(field: msgspec.structs.FieldInfo, raw: str) -> tuple[Any, str | None]:
+    """The field's value from its variable's text, or why the text is not one."""
+    try:
+        value = msgspec.convert(raw, field.type, strict=False, dec_hook=_secret)
+        check = _CHECKS.get(field.name)
+        return (check(value) if check else value), None
+    except msgspec.ValidationError as exc:
+        said = str(exc).split(", got ")[0]  # "Expected `int` >= 1" (a secret's text cannot fail to convert)
+        return None, f"{said}, got {raw if len(raw) <= 40 else raw[:37] + '...'!r}"
+    except ValueError as exc:
+        return None, str(exc)
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -161,21 +202,28 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """
     environ = os.environ if environ is None else environ
     values: dict[str, Any] = {}
-    for field in Settings.model_fields:
-        raw = environ.get(env_name(field))
-        if raw is not None and raw != "":
-            values[field] = raw
-    try:
-        return Settings(**values)
-    except ValidationError as exc:
-        problems: list[str] = []
-        names: list[str] = []
-        for error in exc.errors():
-            field = str(error["loc"][0]) if error["loc"] else "?"
-            name = env_name(field)
-            names.append(name)
-            if error["type"] == "missing":
+    problems: list[str] = []
+    names: list[str] = []
+    fields = msgspec.structs.fields(Settings)
+    for field in fields:
+        name = env_name(field.name)
+        raw = environ.get(name)
+        if raw is None or raw == "":
+            if field.required:
+                names.append(name)
                 problems.append(f"{name} is required but not set")
-            else:
-                problems.append(f"{name}: {error['msg'].removeprefix('Value error, ')}")
-        raise ConfigError("configuration error: " + "; ".join(problems), variables=names) from None
+            continue
+        value, problem = _problem(field, raw)
+        if problem is None:
+            values[field.name] = value
+        else:
+            names.append(name)
+            problems.append(f"{name}: {problem}")
+    packages = values.get("topup_packages", next(f.default for f in fields if f.name == "topup_packages"))
+    prices = values.get("topup_stars_prices")
+    if prices is not None and "TOPUP_PACKAGES" not in names and len(packages.split(",")) != len(prices.split(",")):
+        names.append("TOPUP_STARS_PRICES")
+        problems.append("TOPUP_STARS_PRICES: must name one price per package of TOPUP_PACKAGES")
+    if problems:
+        raise ConfigError("configuration error: " + "; ".join(problems), variables=names)
+    return Settings(**values)

@@ -41,7 +41,6 @@ if TYPE_CHECKING:
     from aisha.models.fal import (
         FalFile,
         FalImage,
-        FalWebhook,
         FastTrainingInput,
         GenerationInput,
         GenerationOutput,
@@ -49,6 +48,9 @@ if TYPE_CHECKING:
         LoraWeight,
         PortraitTrainingInput,
         QueueSubmission,
+    )
+    from aisha.models.fal_webhook import (
+        FalWebhook,
     )
     from aisha.models.progress import (
         Progress,
@@ -64,7 +66,7 @@ _MODULE_OF = {
     "EventStatus": "enums",
     "FalFile": "fal",
     "FalImage": "fal",
-    "FalWebhook": "fal",
+    "FalWebhook": "fal_webhook",
     "FastTrainingInput": "fal",
     "Gender": "enums",
     "Generation": "entities",

@@ -1,15 +1,20 @@
-"""The webhook event journal's row: its own module, so the webhooks build no other row model at start."""
+"""The webhook event journal's row.
+
+A msgspec struct, not a pydantic entity like the other rows: every webhook journals its delivery, and
+the webhook functions start without importing pydantic (bench/cold_start.py).
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from aisha.models.base import Entity
+import msgspec
+
 from aisha.models.enums import EventStatus, Provider, SignatureOutcome
 
 
-class WebhookEvent(Entity):
+class WebhookEvent(msgspec.Struct, frozen=True, kw_only=True):
     id: int
     provider: Provider
     endpoint: str
@@ -25,3 +30,8 @@ class WebhookEvent(Entity):
     received_at: datetime
     last_seen_at: datetime
     processed_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: Any) -> WebhookEvent:
+        """The row as read, a mapping (columns it does not name are left out); ValueError if it is not one."""
+        return msgspec.convert(row, cls)

@@ -1,8 +1,8 @@
-"""FAL queue webhook bodies and the model inputs/outputs we read and send (see DESIGN.md)."""
+"""The FAL model inputs and outputs we send and read (see DESIGN.md); the webhook body is fal_webhook.py's."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -16,25 +16,6 @@ class FalFile(_FalModel):
     content_type: str | None = None
     file_name: str | None = None
     file_size: int | None = None
-
-
-class FalWebhook(_FalModel):
-    """What FAL POSTs to our webhook URL when a queued request ends."""
-
-    request_id: str = Field(min_length=1, max_length=200)
-    gateway_request_id: str | None = None
-    status: Literal["OK", "ERROR"]
-    payload: dict[str, Any] | None = None
-    error: str | None = None
-    payload_error: str | None = None
-
-    @property
-    def succeeded(self) -> bool:
-        return self.status == "OK" and self.payload is not None
-
-    @property
-    def failure_reason(self) -> str:
-        return self.error or self.payload_error or "unknown error"
 
 
 class LoraTrainingOutput(_FalModel):

@@ -1,14 +1,16 @@
 """The parts of a Telegram update the webhook function reads before python-telegram-bot does.
 
 The webhook needs only the update id (dedupe), the chat (ordering) and the kind (routing); the
-handler functions parse the full update with python-telegram-bot's own classes.
+handler functions parse the full update with python-telegram-bot's own classes. A msgspec struct,
+not a pydantic model, as the webhooks' envelopes are: `tg_webhook` starts without importing pydantic.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+import msgspec
+from msgspec import Meta
 
 UPDATE_KINDS = (
     "message",
@@ -21,22 +23,35 @@ UPDATE_KINDS = (
 )
 
 
-class TelegramUpdate(BaseModel):
-    model_config = ConfigDict(extra="allow")
+class _Fields(msgspec.Struct, frozen=True, kw_only=True):
+    """What is read of an update's body; any other field is kept only by name (TelegramUpdate.kind)."""
 
-    update_id: int = Field(ge=0)
+    update_id: Annotated[int, Meta(ge=0)]
     message: dict[str, Any] | None = None
     edited_message: dict[str, Any] | None = None
     callback_query: dict[str, Any] | None = None
     pre_checkout_query: dict[str, Any] | None = None
 
-    @property
-    def kind(self) -> str:
-        for name in UPDATE_KINDS:
-            if getattr(self, name, None) or (self.model_extra or {}).get(name):
-                return name
-        extra = [key for key in (self.model_extra or {}) if key != "update_id"]
-        return extra[0] if extra else "unknown"
+
+class TelegramUpdate(_Fields, frozen=True, kw_only=True):
+    """Made by from_json or from_dict, which raise ValueError naming what is wrong with the body."""
+
+    kind: str = "unknown"  # the kind of update: its first non-empty payload field
+
+    @classmethod
+    def from_json(cls, body: bytes) -> TelegramUpdate:
+        try:
+            raw = msgspec.json.decode(body)
+        except RecursionError:  # msgspec refuses nesting past the interpreter's recursion limit
+            raise ValueError("the body is nested too deeply") from None
+        return cls.from_dict(raw)
+
+    @classmethod
+    def from_dict(cls, raw: Any) -> TelegramUpdate:
+        fields = msgspec.convert(raw, _Fields)  # raw is a dict from here on: a non-object fails above
+        kind = next((name for name in UPDATE_KINDS if raw.get(name)), None)
+        kind = kind or next((key for key in raw if key not in _Fields.__struct_fields__), "unknown")
+        return cls(**msgspec.structs.asdict(fields), kind=kind)
 
     @property
     def chat_id(self) -> int | None:

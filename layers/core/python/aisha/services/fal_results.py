@@ -86,9 +86,9 @@ def process(db: Database, storage: Storage, buckets: Buckets, event_id: int, fet
         event = journal.get(conn, event_id)
     if event.delivery_key is None:
         raise AishaError(f"event {event_id} was refused at the door; there is nothing to process")
-    try:  # Python's parser, not pydantic's: it keeps what strict JSON parsers refuse (lone surrogates)
-        hook = FalWebhook.model_validate(json.loads(event.body))
-    except ValueError as exc:  # not JSON, or not FAL's shape (ValidationError is a ValueError)
+    try:  # Python's parser, not msgspec's: it keeps what strict JSON parsers refuse (lone surrogates)
+        hook = FalWebhook.from_dict(json.loads(event.body))
+    except ValueError as exc:  # not JSON, or not FAL's shape (msgspec's ValidationError is a ValueError)
         with db.transaction() as conn:
             journal.mark(conn, event_id, EventStatus.PARKED, error_code="malformed_body",
                          error=safe_text(exc))

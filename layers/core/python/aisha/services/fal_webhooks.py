@@ -12,10 +12,9 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from pydantic import ValidationError
-from pydantic_core import from_json
+import msgspec
 
 from aisha.errors import AishaError, ClientError, FalError, Unavailable, WebhookRejected
 from aisha.fal.signature import HEADERS, verify_webhook
@@ -40,15 +39,19 @@ class Receipt:
     hand_on: bool  # True: invoke the processing function with event_id
 
 
+class _Claimed(msgspec.Struct):
+    request_id: Any = None
+
+
 def _claimed_id(headers: Mapping[str, str], body: bytes) -> str | None:
     for name, value in headers.items():
         if name.lower() == "x-fal-webhook-request-id":
             return value[:200]
     try:
-        # pydantic's Rust parser: a body nested 100k deep is refused at depth 200 with no Python recursion
-        # (json.loads recursing to the interpreter's limit can leave finalizers failing unraisably)
-        value = from_json(body).get("request_id")
-    except (ValueError, AttributeError):  # not JSON, not an object, or nested too deep
+        # msgspec skips every field but request_id without building it; a body nested past the
+        # interpreter's recursion limit is refused with a RecursionError, as one that is not JSON
+        value = msgspec.json.decode(body, type=_Claimed).request_id
+    except (ValueError, RecursionError):  # not JSON, not an object, or nested too deep
         return None
     return str(value)[:200] if value else None
 
@@ -71,10 +74,9 @@ def receive(db: Database, jwks: JwksCache, endpoint: str, headers: Mapping[str, 
     except FalError as exc:  # FAL's keys are unreachable: our problem, so FAL should deliver again
         refuse(Unavailable(exc.message, code=exc.code, retry_after=JWKS_RETRY_AFTER), SignatureOutcome.UNCHECKED)
     try:
-        hook = FalWebhook.model_validate_json(body)
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors()[:5])
-        refuse(ClientError(problems, code="malformed_body"), SignatureOutcome.VALID)
+        hook = FalWebhook.from_json(body)
+    except ValueError as exc:  # "Expected `str` of length >= 1 - at `$.request_id`"
+        refuse(ClientError(str(exc), code="malformed_body"), SignatureOutcome.VALID)
     if hook.request_id != verified.request_id:
         refuse(ClientError("body request_id differs from the signed header", code="request_id_mismatch"),
                SignatureOutcome.VALID)

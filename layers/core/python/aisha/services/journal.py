@@ -63,7 +63,7 @@ def record_delivery(conn: Connection, provider: Provider, endpoint: str, deliver
     ).fetchone()
     assert row is not None
     first = bool(row.pop("first"))
-    return Recorded(WebhookEvent.model_validate(row), first)
+    return Recorded(WebhookEvent.from_row(row), first)
 
 
 def record_rejection(conn: Connection, provider: Provider, endpoint: str, claimed_key: str | None,
@@ -78,7 +78,7 @@ def record_rejection(conn: Connection, provider: Provider, endpoint: str, claime
          error_code, storable(error), len(body),
          hashlib.sha256(body).hexdigest()),
     ).fetchone()
-    return WebhookEvent.model_validate(row)
+    return WebhookEvent.from_row(row)
 
 
 def get(conn: Connection, event_id: int, *, lock: bool = False) -> WebhookEvent:
@@ -87,7 +87,7 @@ def get(conn: Connection, event_id: int, *, lock: bool = False) -> WebhookEvent:
     ).fetchone()
     if row is None:
         raise NotFound(f"no webhook event {event_id}", code="event_not_found")
-    return WebhookEvent.model_validate(row)
+    return WebhookEvent.from_row(row)
 
 
 def find(conn: Connection, provider: Provider, delivery_key: str) -> WebhookEvent | None:
@@ -95,7 +95,7 @@ def find(conn: Connection, provider: Provider, delivery_key: str) -> WebhookEven
         f"SELECT {_COLUMNS} FROM webhook_events WHERE provider = %s AND delivery_key = %s",
         (provider.value, delivery_key),
     ).fetchone()
-    return WebhookEvent.model_validate(row) if row else None
+    return WebhookEvent.from_row(row) if row else None
 
 
 def mark(conn: Connection, event_id: int, status: EventStatus, *, error_code: str | None = None,
@@ -110,7 +110,7 @@ def mark(conn: Connection, event_id: int, status: EventStatus, *, error_code: st
     ).fetchone()
     if row is None:
         raise NotFound(f"no webhook event {event_id}", code="event_not_found")
-    return WebhookEvent.model_validate(row)
+    return WebhookEvent.from_row(row)
 
 
 def list_by_status(conn: Connection, provider: Provider, statuses: Sequence[EventStatus], *,
@@ -119,7 +119,7 @@ def list_by_status(conn: Connection, provider: Provider, statuses: Sequence[Even
         f"SELECT {_COLUMNS} FROM webhook_events WHERE provider = %s AND status = ANY(%s) ORDER BY id LIMIT %s",
         (provider.value, [s.value for s in statuses], limit),
     ).fetchall()
-    return [WebhookEvent.model_validate(row) for row in rows]
+    return [WebhookEvent.from_row(row) for row in rows]
 
 
 # --- FAL deliveries: our own retry schedule (see services/fal_retry.py) ------------------------------

@@ -104,7 +104,7 @@ def _park(db: Database, event_id: int, code: str, reason: str) -> str:
 
 def chat_id_of(update: dict[str, Any]) -> int | None:
     """The update's chat; ClientError `malformed_update` (never a KeyError) when it cannot be read."""
-    return tg_updates.chat_id_of(TelegramUpdate.model_validate(update))
+    return tg_updates.chat_id_of(TelegramUpdate.from_dict(update))
 
 
 def drain_chat(db: Database, client: redis.Redis, chat_id: int, route: Route, invoke: InvokeSync) -> int:
