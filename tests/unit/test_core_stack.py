@@ -115,8 +115,8 @@ def test_webhooks_load_no_client_they_do_not_use(function: str) -> None:
     tops = set(loaded["tops"])  # type: ignore[arg-type]
     assert not tops & set(HEAVY), f"{function} loads {sorted(tops & set(HEAVY))}"
     assert int(loaded["count"]) <= 300, f"{function} loads {loaded['count']} modules at import"  # type: ignore[call-overload]
-    if function in WEBHOOKS:  # pydantic's import alone is ~85 ms of the 150 ms cold start: envelopes are msgspec's
-        assert not tops & {"pydantic", "pydantic_core"}, f"{function} loads pydantic"
+    # pydantic's import alone is ~85 ms of the 150 ms cold start: what these parse are msgspec structs
+    assert not tops & {"pydantic", "pydantic_core"}, f"{function} loads pydantic"
 
 
 def test_the_bot_functions_load_no_fal_client_and_no_boto3() -> None:

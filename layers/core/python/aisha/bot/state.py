@@ -3,14 +3,15 @@
 A state that expired is simply absent: the flows then send the user back to the menu. How the last
 conversation ended (cancelled, or done: training started, images ordered) is kept a while longer
 beside it, so a button of that conversation is answered with what happened rather than "expired";
-a new conversation forgets it.
+a new conversation forgets it. Both are msgspec structs: `tg_dispatch` reads the state to route every
+update, and starts without pydantic.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError
+import msgspec
 
 if TYPE_CHECKING:
     import redis
@@ -19,13 +20,13 @@ _PREFIX = "aisha:chat"
 ENDING_TTL_SECONDS = 7 * 24 * 3600
 
 
-class ChatState(BaseModel):
+class ChatState(msgspec.Struct, kw_only=True):
     flow: str  # the handler flow that owns the conversation: avatar, gen, gallery, balance
     step: str
-    data: dict[str, Any] = Field(default_factory=dict)
+    data: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
-class Ending(BaseModel):
+class Ending(msgspec.Struct, kw_only=True):
     reason: Literal["cancelled", "done"]
     flow: str
 
@@ -43,15 +44,15 @@ def load_state(client: redis.Redis, chat_id: int) -> ChatState | None:
     if raw is None:
         return None
     try:
-        return ChatState.model_validate_json(raw)
-    except ValidationError:
+        return msgspec.json.decode(raw, type=ChatState)
+    except ValueError:
         return None  # a state from an older release: start over rather than crash
 
 
 def save_state(client: redis.Redis, chat_id: int, state: ChatState, ttl_seconds: int) -> None:
     """Save the conversation; a running conversation has no ending, so an older one is forgotten."""
     pipe = client.pipeline(transaction=False)
-    pipe.set(_key(chat_id), state.model_dump_json(), ex=ttl_seconds)
+    pipe.set(_key(chat_id), msgspec.json.encode(state), ex=ttl_seconds)
     pipe.delete(_ending_key(chat_id))
     pipe.execute()
 
@@ -63,7 +64,7 @@ def clear_state(client: redis.Redis, chat_id: int, ending: Ending | None = None)
         return
     pipe = client.pipeline(transaction=False)
     pipe.delete(_key(chat_id))
-    pipe.set(_ending_key(chat_id), ending.model_dump_json(), ex=ENDING_TTL_SECONDS)
+    pipe.set(_ending_key(chat_id), msgspec.json.encode(ending), ex=ENDING_TTL_SECONDS)
     pipe.execute()
 
 
@@ -72,6 +73,6 @@ def load_ending(client: redis.Redis, chat_id: int) -> Ending | None:
     if raw is None:
         return None
     try:
-        return Ending.model_validate_json(raw)
-    except ValidationError:
+        return msgspec.json.decode(raw, type=Ending)
+    except ValueError:
         return None
