@@ -38,6 +38,9 @@ class Secret:
         return hash(self._value)
 
 
+TOPUP_PACKAGES = "250,500,1000"  # coins per package, the default of Settings.topup_packages
+
+
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
     """Every setting, validated by load_settings (constructing one directly checks nothing).
 
@@ -61,7 +64,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # prices, in coins
     price_training: Annotated[int, Meta(ge=0)] = 150
     price_image: Annotated[int, Meta(ge=0)] = 5
-    topup_packages: str = "250,500,1000"
+    topup_packages: str = TOPUP_PACKAGES
     topup_stars_prices: str = "50,90,160"  # Telegram Stars per package, in the order of TOPUP_PACKAGES
     welcome_bonus: Annotated[int, Meta(ge=0)] = 0
 
@@ -182,7 +185,7 @@ def _secret(kind: type, value: Any) -> Any:
     raise NotImplementedError
 
 
-def _problem(field: msgspec.structs.FieldInfo, raw: str) -> tuple[Any, str | None]:
+def _convert(field: msgspec.structs.FieldInfo, raw: str) -> tuple[Any, str | None]:
     """The field's value from its variable's text, or why the text is not one."""
     try:
         value = msgspec.convert(raw, field.type, strict=False, dec_hook=_secret)
@@ -204,8 +207,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     values: dict[str, Any] = {}
     problems: list[str] = []
     names: list[str] = []
-    fields = msgspec.structs.fields(Settings)
-    for field in fields:
+    for field in msgspec.structs.fields(Settings):
         name = env_name(field.name)
         raw = environ.get(name)
         if raw is None or raw == "":
@@ -213,13 +215,13 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
                 names.append(name)
                 problems.append(f"{name} is required but not set")
             continue
-        value, problem = _problem(field, raw)
+        value, problem = _convert(field, raw)
         if problem is None:
             values[field.name] = value
         else:
             names.append(name)
             problems.append(f"{name}: {problem}")
-    packages = values.get("topup_packages", next(f.default for f in fields if f.name == "topup_packages"))
+    packages = values.get("topup_packages", TOPUP_PACKAGES)
     prices = values.get("topup_stars_prices")
     if prices is not None and "TOPUP_PACKAGES" not in names and len(packages.split(",")) != len(prices.split(",")):
         names.append("TOPUP_STARS_PRICES")

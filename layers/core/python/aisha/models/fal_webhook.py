@@ -11,6 +11,8 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import Meta
 
+from aisha.models.body import decode
+
 
 class FalWebhook(msgspec.Struct, frozen=True, kw_only=True):
     """Made by from_json or from_dict, which raise ValueError naming what is wrong with the body."""
@@ -24,10 +26,7 @@ class FalWebhook(msgspec.Struct, frozen=True, kw_only=True):
 
     @classmethod
     def from_json(cls, body: bytes) -> FalWebhook:
-        try:
-            return msgspec.json.decode(body, type=cls)
-        except RecursionError:  # msgspec refuses nesting past the interpreter's recursion limit
-            raise ValueError("the body is nested too deeply") from None
+        return decode(body, cls)
 
     @classmethod
     def from_dict(cls, raw: Any) -> FalWebhook:

@@ -12,6 +12,8 @@ from typing import Annotated, Any
 import msgspec
 from msgspec import Meta
 
+from aisha.models.body import decode
+
 UPDATE_KINDS = (
     "message",
     "edited_message",
@@ -40,11 +42,7 @@ class TelegramUpdate(_Fields, frozen=True, kw_only=True):
 
     @classmethod
     def from_json(cls, body: bytes) -> TelegramUpdate:
-        try:
-            raw = msgspec.json.decode(body)
-        except RecursionError:  # msgspec refuses nesting past the interpreter's recursion limit
-            raise ValueError("the body is nested too deeply") from None
-        return cls.from_dict(raw)
+        return cls.from_dict(decode(body))
 
     @classmethod
     def from_dict(cls, raw: Any) -> TelegramUpdate:

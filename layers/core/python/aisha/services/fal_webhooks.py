@@ -19,6 +19,7 @@ import msgspec
 from aisha.errors import AishaError, ClientError, FalError, Unavailable, WebhookRejected
 from aisha.fal.signature import HEADERS, verify_webhook
 from aisha.models import FalWebhook, Provider, SignatureOutcome
+from aisha.models.body import decode
 from aisha.services import journal
 
 if TYPE_CHECKING:
@@ -48,10 +49,8 @@ def _claimed_id(headers: Mapping[str, str], body: bytes) -> str | None:
         if name.lower() == "x-fal-webhook-request-id":
             return value[:200]
     try:
-        # msgspec skips every field but request_id without building it; a body nested past the
-        # interpreter's recursion limit is refused with a RecursionError, as one that is not JSON
-        value = msgspec.json.decode(body, type=_Claimed).request_id
-    except (ValueError, RecursionError):  # not JSON, not an object, or nested too deep
+        value = decode(body, _Claimed).request_id  # msgspec skips every other field without building it
+    except ValueError:  # not JSON, not an object, or nested too deep
         return None
     return str(value)[:200] if value else None
 
