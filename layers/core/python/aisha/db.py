@@ -5,6 +5,7 @@ The pool opens lazily on first use, so importing or constructing costs no connec
 
 from __future__ import annotations
 
+import select
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -18,6 +19,25 @@ from aisha.errors import DatabaseUnavailable
 Connection = psycopg.Connection[dict[str, Any]]
 
 
+def check_pooled(conn: Connection) -> None:
+    """The pool's check of a connection before lending it, without a round trip unless one is needed.
+
+    An idle connection to a live server has nothing to read; one the server ended (a restart, a terminated
+    backend) has its last message or its end of file waiting on the socket. Only then is the server asked
+    (psycopg_pool's own check, which raises, so the pool replaces the connection). Asking every time cost a
+    round trip per transaction: 120-160 us of the worker's CPU on top of 240-290 us for a whole one-statement
+    transaction. A server gone without a word (a cut network) is found by the transaction itself, as before.
+    """
+    if conn.closed or _readable(conn.fileno()):
+        ConnectionPool.check_connection(conn)
+
+
+def _readable(fd: int) -> bool:
+    poller = select.poll()  # not select.select: a worker may hold descriptors past FD_SETSIZE
+    poller.register(fd, select.POLLIN)
+    return bool(poller.poll(0))  # POLLIN, or POLLHUP/POLLERR, which poll reports unasked
+
+
 class Database:
     def __init__(self, url: str, *, min_size: int = 1, max_size: int = 4, timeout: float = 5.0) -> None:
         self._timeout = timeout
@@ -28,7 +48,7 @@ class Database:
             timeout=timeout,
             open=False,
             kwargs={"row_factory": dict_row, "connect_timeout": max(1, int(timeout))},
-            check=ConnectionPool.check_connection,
+            check=check_pooled,
             name="aisha",
         )
         self._opened = False
