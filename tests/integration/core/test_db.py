@@ -27,7 +27,8 @@ def one(database_url: str) -> Iterator[Database]:
 
 def _backend(db: Database) -> int:
     with db.transaction() as conn:
-        return int(conn.execute("SELECT pg_backend_pid() AS pid").fetchone()["pid"])
+        conn.execute("SELECT 1")
+        return conn.info.backend_pid
 
 
 def _last_activity(admin: psycopg.Connection, pid: int) -> datetime | None:

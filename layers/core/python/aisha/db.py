@@ -19,7 +19,7 @@ from aisha.errors import DatabaseUnavailable
 Connection = psycopg.Connection[dict[str, Any]]
 
 
-def check_pooled(conn: Connection) -> None:
+def check_pooled(conn: psycopg.Connection[Any]) -> None:
     """The pool's check of a connection before lending it, without a round trip unless one is needed.
 
     An idle connection to a live server has nothing to read; one the server ended (a restart, a terminated
