@@ -59,3 +59,16 @@ def test_a_connection_whose_backend_was_ended_is_replaced_unseen(one: Database,
     second = _backend(one)  # the pool's only connection was the dead one: no error reaches the caller
     assert second != first
     assert _backend(one) == second  # and the new one is kept
+
+
+def test_a_statement_commits_alone_and_the_connection_returns_to_transactions(one: Database) -> None:
+    with one.statement() as conn:  # the pool's only connection: every block below gets this one
+        conn.execute("CREATE TEMPORARY TABLE notes (n int)")
+    with pytest.raises(RuntimeError), one.statement() as conn:
+        conn.execute("INSERT INTO notes VALUES (1)")
+        raise RuntimeError("after the statement")  # too late to undo it: the server committed it
+    with pytest.raises(RuntimeError), one.transaction() as conn:
+        conn.execute("INSERT INTO notes VALUES (2)")
+        raise RuntimeError("inside the transaction")  # rolled back: autocommit did not outlive statement()
+    with one.transaction() as conn:
+        assert conn.execute("SELECT array_agg(n) AS ns FROM notes").fetchone() == {"ns": [1]}

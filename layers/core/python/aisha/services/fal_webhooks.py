@@ -60,7 +60,7 @@ def receive(db: Database, jwks: JwksCache, endpoint: str, headers: Mapping[str, 
     now = time.time() if now is None else now
 
     def refuse(error: AishaError, outcome: SignatureOutcome) -> NoReturn:
-        with db.transaction() as conn:
+        with db.statement() as conn:
             journal.record_rejection(conn, Provider.FAL, endpoint, _claimed_id(headers, body), headers, body,
                                      keep_headers=KEEP_HEADERS, signature=outcome, error_code=error.code,
                                      error=error.message)
@@ -80,9 +80,12 @@ def receive(db: Database, jwks: JwksCache, endpoint: str, headers: Mapping[str, 
         refuse(ClientError("body request_id differs from the signed header", code="request_id_mismatch"),
                SignatureOutcome.VALID)
 
-    with db.transaction() as conn:
+    # two statements, not one transaction: a delivery journaled but not claimed is claimed by FAL's retry
+    # (it has no answer yet) or the reconciler, as one whose hand-on failed; each is one round trip alone
+    with db.statement() as conn:
         recorded = journal.record_delivery(conn, Provider.FAL, endpoint, hook.request_id, headers, body,
                                            keep_headers=KEEP_HEADERS)
+    with db.statement() as conn:
         # one hand-on per lease: repeats while its invocation is queued or its retry waits queue nothing
         hand_on = journal.claim_hand_on(conn, recorded.event.id, hand_on_lease)
     return Receipt(hook.request_id, recorded.event.id, duplicate=not recorded.first, hand_on=hand_on)
@@ -90,5 +93,5 @@ def receive(db: Database, jwks: JwksCache, endpoint: str, headers: Mapping[str, 
 
 def not_handed_on(db: Database, event_id: int) -> None:
     """Queueing the processor failed after the delivery was journaled: FAL's next try hands it on."""
-    with db.transaction() as conn:
+    with db.statement() as conn:
         journal.release_hand_on(conn, event_id)

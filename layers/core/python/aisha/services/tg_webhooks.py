@@ -51,12 +51,12 @@ def receive(db: Database, client: redis.Redis, secret: str | None, headers: Mapp
     try:
         update = TelegramUpdate.from_json(body)
     except ValueError as exc:
-        with db.transaction() as conn:
+        with db.statement() as conn:
             journal.record_rejection(conn, Provider.TELEGRAM, "/webhook/telegram", None, headers, body,
                                      keep_headers=KEEP_HEADERS, signature=SignatureOutcome.VALID,
                                      error_code="malformed_update", error=str(exc))
         raise ClientError("body is not a Telegram update", code="malformed_update") from None
-    with db.transaction() as conn:
+    with db.statement() as conn:
         recorded = journal.record_delivery(conn, Provider.TELEGRAM, "/webhook/telegram", str(update.update_id),
                                            headers, body, keep_headers=KEEP_HEADERS)
     # a repeat of an update still waiting is queued again (the drain skips what is done): if the
@@ -64,12 +64,12 @@ def receive(db: Database, client: redis.Redis, secret: str | None, headers: Mapp
     if not recorded.first and recorded.event.status is not EventStatus.RECEIVED:
         return Receipt(duplicate=True)
     if (reason := tg_updates.problem(update)) is not None:
-        with db.transaction() as conn:
+        with db.statement() as conn:
             journal.mark(conn, recorded.event.id, EventStatus.PARKED, error_code="malformed_update", error=reason)
         return Receipt(parked="malformed_update")
     chat_id = update.chat_id
     if chat_id is None:
-        with db.transaction() as conn:
+        with db.statement() as conn:
             journal.mark(conn, recorded.event.id, EventStatus.PROCESSED, error_code="no_chat")
         return Receipt(ignored=update.kind)
     chat_queue.push(client, chat_id, recorded.event.id)
