@@ -82,14 +82,14 @@ def _exclusive(db: Database, request_id: str) -> Iterator[None]:
 def process(db: Database, storage: Storage, buckets: Buckets, event_id: int, fetch: Fetch,
             policy: RetryPolicy | None = None) -> Outcome:
     policy = policy or RetryPolicy()
-    with db.transaction() as conn:
+    with db.statement() as conn:
         event = journal.get(conn, event_id)
     if event.delivery_key is None:
         raise AishaError(f"event {event_id} was refused at the door; there is nothing to process")
     try:  # Python's parser, not msgspec's: it keeps what strict JSON parsers refuse (lone surrogates)
         hook = FalWebhook.from_dict(json.loads(event.body))
     except ValueError as exc:  # not JSON, or not FAL's shape (msgspec's ValidationError is a ValueError)
-        with db.transaction() as conn:
+        with db.statement() as conn:
             journal.mark(conn, event_id, EventStatus.PARKED, error_code="malformed_body",
                          error=safe_text(exc))
         return Outcome("parked")
@@ -120,7 +120,7 @@ def _failed_try(db: Database, event: WebhookEvent, hook: FalWebhook, attempts: i
     code, message = error_code(exc), safe_text(f"{exc}" or type(exc).__name__)
     if not policy.gives_up(attempts, exc):
         delay = policy.delay(attempts)
-        with db.transaction() as conn:
+        with db.statement() as conn:
             journal.schedule_retry(conn, event.id, delay, error_code=code, error=message)
         log.warning("FAL delivery %s: try %s failed (%s), next in %ss", event.id, attempts, code, delay,
                     extra={"event_id": event.id, "error_code": code})
@@ -131,7 +131,7 @@ def _failed_try(db: Database, event: WebhookEvent, hook: FalWebhook, attempts: i
     try:
         outcome = _fail_work(db, event, hook, why)
     except Exception as final:  # even failing the work failed: an operator decides
-        with db.transaction() as conn:
+        with db.statement() as conn:
             journal.mark(conn, event.id, EventStatus.PARKED, error_code=error_code(final),
                          error=safe_text(f"cannot fail the work after {code}: {final}"))
         return Outcome("parked")
