@@ -3,6 +3,7 @@ from __future__ import annotations
 import random
 import threading
 import time
+from collections.abc import Callable
 
 import redis
 from aisha.services import chat_queue
@@ -83,3 +84,35 @@ def test_a_live_holder_keeps_its_lock_through_a_long_update_and_others_leave_it_
     release.set()
     holder.join(10)
     assert seen == [1, 2] and not client.exists(f"aisha:chatq:{chat_id}:lock")
+
+
+def test_a_short_lock_taken_while_a_long_one_is_held_is_renewed_in_time(services: dict[str, str]) -> None:
+    """One thread renews every lock of the process: it must wake for a new lock due before its next renewal."""
+    client = redis.Redis.from_url(services["REDIS_URL"])
+    long_chat, short_chat = random.sample(range(10**9, 2 * 10**9), 2)
+    release = threading.Event()
+    inside = {long_chat: threading.Event(), short_chat: threading.Event()}
+
+    def slow(chat_id: int) -> Callable[[int], None]:
+        def handle(event_id: int) -> None:
+            inside[chat_id].set()
+            release.wait(10)
+        return handle
+
+    holders = []
+    for chat_id, lock_ms in ((long_chat, 30_000), (short_chat, 600)):  # the long one first: renewal in 10 s
+        chat_queue.push(client, chat_id, 1)
+        holders.append(threading.Thread(target=chat_queue.drain, args=(client, chat_id, slow(chat_id)),
+                                        kwargs={"lock_ms": lock_ms}))
+        holders[-1].start()
+        assert inside[chat_id].wait(10)
+    try:
+        deadline = time.monotonic() + 3 * 600 / 1000
+        while time.monotonic() < deadline:  # three of its periods, well inside the long lock's first one
+            assert client.pttl(f"aisha:chatq:{short_chat}:lock") > 0
+            time.sleep(0.05)
+    finally:
+        release.set()
+        for holder in holders:
+            holder.join(10)
+    assert not client.exists(f"aisha:chatq:{long_chat}:lock", f"aisha:chatq:{short_chat}:lock")
