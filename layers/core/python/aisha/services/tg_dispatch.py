@@ -66,7 +66,7 @@ def handle_event(db: Database, event_id: int, route: Route, invoke: InvokeSync) 
             raise TryLater(f"{function} not reached: {exc}") from exc
         answer, error = {"errorMessage": str(exc), "errorType": "InvokeFailed"}, "InvokeFailed"
     if error is None:
-        with db.transaction() as conn:
+        with db.statement() as conn:
             journal.mark(conn, event_id, EventStatus.PROCESSED)
         return EventStatus.PROCESSED.value
     message = answer.get("errorMessage") if isinstance(answer, dict) else str(answer)
@@ -96,7 +96,7 @@ def transient(error_type: str) -> bool:
 
 
 def _park(db: Database, event_id: int, code: str, reason: str) -> str:
-    with db.transaction() as conn:
+    with db.statement() as conn:
         journal.mark(conn, event_id, EventStatus.PARKED, error_code=code, error=reason[:2000])
     log.error("update parked", extra={"event_id": event_id, "error_code": code, "error": reason})
     return EventStatus.PARKED.value
@@ -141,7 +141,7 @@ def requeue_stuck(db: Database, client: redis.Redis, *, older_than_seconds: int)
             _park(db, int(row["id"]), code, f"{type(exc).__name__}: {exc}")
             continue
         if chat_id is None:  # a kind without a chat whose webhook died before it said so
-            with db.transaction() as conn:
+            with db.statement() as conn:
                 journal.mark(conn, int(row["id"]), EventStatus.PROCESSED, error_code="no_chat")
             continue
         chat_queue.push(client, chat_id, int(row["id"]))
