@@ -111,13 +111,13 @@ def _run(args: argparse.Namespace, resources: Any, out: TextIO) -> int:
                 made = promo.create(conn, args.code, PromoKind(args.kind), args.value, valid_from=args.valid_from,
                                     valid_until=args.valid_until, max_uses=args.max_uses,
                                     per_user_limit=args.per_user_limit)
-                _show(made.model_dump(mode="json"), out)
+                _show(made.to_json_dict(), out)
             elif args.action == "disable":
-                _show(support.disable_promo(conn, args.code).model_dump(mode="json"), out)
+                _show(support.disable_promo(conn, args.code).to_json_dict(), out)
             else:
                 codes = support.list_promos(conn, include_inactive=args.all)
                 if args.json:
-                    _show([c.model_dump(mode="json") for c in codes], out)
+                    _show([c.to_json_dict() for c in codes], out)
                 for c in [] if args.json else codes:
                     limit = f"{c.uses}/{c.max_uses}" if c.max_uses else f"{c.uses}/-"
                     print(f"{c.code:20} {c.kind.value:16} {c.value:>6}  uses {limit:>9}  per user {c.per_user_limit}"
@@ -141,7 +141,7 @@ def _run(args: argparse.Namespace, resources: Any, out: TextIO) -> int:
                                             idempotency_key=args.key,
                                             allow_negative=getattr(args, "allow_negative", False))
             balance = ledger.balance(conn, args.id)
-        _show({"entry": entry.model_dump(mode="json"), "created": created, "balance": balance}, out)
+        _show({"entry": entry.to_json_dict(), "created": created, "balance": balance}, out)
         return 0
     return _stars_refund(args, resources, operator, out)
 
@@ -166,5 +166,5 @@ def _stars_refund(args: argparse.Namespace, resources: Any, operator: str, out: 
         entry = support.reverse_stars(conn, payment, operator=operator, reason=args.reason,
                                       refund_at_telegram=at_telegram, allow_negative=args.allow_negative)
         balance = ledger.balance(conn, args.id)
-    _show({"entry": entry.model_dump(mode="json"), "coins": payment.coins, "balance": balance, **telegram}, out)
+    _show({"entry": entry.to_json_dict(), "coins": payment.coins, "balance": balance, **telegram}, out)
     return 0

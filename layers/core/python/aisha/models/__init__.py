@@ -1,4 +1,4 @@
-"""Pydantic models: domain entities, FAL payloads, the Telegram update envelope.
+"""The models: rows (msgspec), FAL payloads (pydantic), the Telegram update envelope and FAL webhook (msgspec).
 
 Every name is imported from its module on first use (PEP 562), so `from aisha.models import X` builds
 only the models of X's module: a webhook does not pay for the schema of every row model at start.

@@ -1,4 +1,4 @@
-"""Rows of the schema as pydantic models (built from psycopg dict rows)."""
+"""Rows of the schema as frozen msgspec structs, built from psycopg dict rows (`Model.from_row`)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from aisha.models.enums import (
 )
 
 
-class User(Entity):
+class User(Entity, frozen=True, kw_only=True):
     id: int
     username: str | None
     first_name: str
@@ -30,7 +30,7 @@ class User(Entity):
     welcomed_at: datetime | None = None
 
 
-class LedgerEntry(Entity):
+class LedgerEntry(Entity, frozen=True, kw_only=True):
     id: int
     user_id: int
     amount: int
@@ -41,7 +41,7 @@ class LedgerEntry(Entity):
     created_at: datetime
 
 
-class PromoCode(Entity):
+class PromoCode(Entity, frozen=True, kw_only=True):
     code: str
     kind: PromoKind
     value: int
@@ -53,7 +53,7 @@ class PromoCode(Entity):
     active: bool
 
 
-class PromoRedemption(Entity):
+class PromoRedemption(Entity, frozen=True, kw_only=True):
     id: int
     code: str
     user_id: int
@@ -62,7 +62,7 @@ class PromoRedemption(Entity):
     created_at: datetime
 
 
-class Avatar(Entity):
+class Avatar(Entity, frozen=True, kw_only=True):
     id: int
     user_id: int
     name: str
@@ -85,7 +85,7 @@ class Avatar(Entity):
     finished_at: datetime | None
 
 
-class AvatarPhoto(Entity):
+class AvatarPhoto(Entity, frozen=True, kw_only=True):
     id: int
     avatar_id: int
     s3_key: str
@@ -98,7 +98,7 @@ class AvatarPhoto(Entity):
     created_at: datetime
 
 
-class Generation(Entity):
+class Generation(Entity, frozen=True, kw_only=True):
     id: int
     user_id: int
     avatar_id: int | None
@@ -116,7 +116,7 @@ class Generation(Entity):
     finished_at: datetime | None
 
 
-class GenerationImage(Entity):
+class GenerationImage(Entity, frozen=True, kw_only=True):
     id: int
     generation_id: int
     position: int

@@ -40,24 +40,24 @@ def create(conn: Connection, user_id: int, name: str, gender: Gender, training_t
             VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING {COLUMNS}""",
         (user_id, name, gender.value, training_type.value, preset.value, new_trigger_phrase(), not has_main),
     ).fetchone()
-    return Avatar.model_validate(row)
+    return Avatar.from_row(row)
 
 
 def get(conn: Connection, avatar_id: int, *, user_id: int | None = None, lock: bool = False) -> Avatar:
     row = rows.one(conn, "avatars", COLUMNS, "id", avatar_id, lock=lock)
     if row is None or (user_id is not None and row["user_id"] != user_id):
         raise NotFound(f"no avatar {avatar_id}", code="avatar_not_found")
-    return Avatar.model_validate(row)
+    return Avatar.from_row(row)
 
 
 def by_request_id(conn: Connection, fal_request_id: str, *, lock: bool = False) -> Avatar | None:
     row = rows.one(conn, "avatars", COLUMNS, "fal_request_id", fal_request_id, lock=lock)
-    return Avatar.model_validate(row) if row else None
+    return Avatar.from_row(row) if row else None
 
 
 def list_for_user(conn: Connection, user_id: int) -> list[Avatar]:
     found = conn.execute(f"SELECT {COLUMNS} FROM avatars WHERE user_id = %s ORDER BY id", (user_id,)).fetchall()
-    return [Avatar.model_validate(row) for row in found]
+    return [Avatar.from_row(row) for row in found]
 
 
 def transition(conn: Connection, avatar_id: int, target: AvatarStatus, **fields: Any) -> Avatar:
@@ -65,14 +65,14 @@ def transition(conn: Connection, avatar_id: int, target: AvatarStatus, **fields:
     rows.settable("an avatar", fields, _SETTABLE)
     current = get(conn, avatar_id, lock=True)
     check_transition("avatar", AVATAR_TRANSITIONS, current.status, target)
-    return Avatar.model_validate(rows.update(conn, "avatars", COLUMNS, avatar_id, {"status": target.value, **fields},
+    return Avatar.from_row(rows.update(conn, "avatars", COLUMNS, avatar_id, {"status": target.value, **fields},
                                              touch=True))
 
 
 def set_main(conn: Connection, user_id: int, avatar_id: int) -> Avatar:
     get(conn, avatar_id, user_id=user_id, lock=True)
     conn.execute("UPDATE avatars SET is_main = false WHERE user_id = %s AND is_main", (user_id,))
-    return Avatar.model_validate(rows.update(conn, "avatars", COLUMNS, avatar_id, {"is_main": True}, touch=True))
+    return Avatar.from_row(rows.update(conn, "avatars", COLUMNS, avatar_id, {"is_main": True}, touch=True))
 
 
 def rename(conn: Connection, user_id: int, avatar_id: int, name: str) -> Avatar:
@@ -80,7 +80,7 @@ def rename(conn: Connection, user_id: int, avatar_id: int, name: str) -> Avatar:
     if not 1 <= len(name) <= 64:
         raise ClientError("an avatar name has 1 to 64 characters", code="invalid_name")
     get(conn, avatar_id, user_id=user_id, lock=True)
-    return Avatar.model_validate(rows.update(conn, "avatars", COLUMNS, avatar_id, {"name": name}, touch=True))
+    return Avatar.from_row(rows.update(conn, "avatars", COLUMNS, avatar_id, {"name": name}, touch=True))
 
 
 def delete(conn: Connection, user_id: int, avatar_id: int) -> list[str]:

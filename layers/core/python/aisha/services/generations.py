@@ -33,26 +33,26 @@ def create(conn: Connection, user_id: int, prompt: str, *, num_images: int, cost
             VALUES (%s, %s, %s, %s, %s, %s) RETURNING {COLUMNS}""",
         (user_id, avatar_id, prompt, Jsonb(params or {}), num_images, cost),
     ).fetchone()
-    return Generation.model_validate(row)
+    return Generation.from_row(row)
 
 
 def get(conn: Connection, generation_id: int, *, user_id: int | None = None, lock: bool = False) -> Generation:
     row = rows.one(conn, "generations", COLUMNS, "id", generation_id, lock=lock)
     if row is None or (user_id is not None and row["user_id"] != user_id):
         raise NotFound(f"no generation {generation_id}", code="generation_not_found")
-    return Generation.model_validate(row)
+    return Generation.from_row(row)
 
 
 def by_request_id(conn: Connection, fal_request_id: str, *, lock: bool = False) -> Generation | None:
     row = rows.one(conn, "generations", COLUMNS, "fal_request_id", fal_request_id, lock=lock)
-    return Generation.model_validate(row) if row else None
+    return Generation.from_row(row) if row else None
 
 
 def transition(conn: Connection, generation_id: int, target: GenerationStatus, **fields: Any) -> Generation:
     rows.settable("a generation", fields, _SETTABLE)
     current = get(conn, generation_id, lock=True)
     check_transition("generation", GENERATION_TRANSITIONS, current.status, target)
-    return Generation.model_validate(rows.update(conn, "generations", COLUMNS, generation_id,
+    return Generation.from_row(rows.update(conn, "generations", COLUMNS, generation_id,
                                                  {"status": target.value, **fields}))
 
 
@@ -68,7 +68,7 @@ def add_image(conn: Connection, generation_id: int, position: int, s3_key: str, 
         f"SELECT {_IMAGE_COLUMNS} FROM generation_images WHERE generation_id = %s AND position = %s",
         (generation_id, position),
     ).fetchone()
-    return GenerationImage.model_validate(row)
+    return GenerationImage.from_row(row)
 
 
 def images(conn: Connection, generation_id: int) -> list[GenerationImage]:
@@ -76,7 +76,7 @@ def images(conn: Connection, generation_id: int) -> list[GenerationImage]:
         f"SELECT {_IMAGE_COLUMNS} FROM generation_images WHERE generation_id = %s ORDER BY position",
         (generation_id,),
     ).fetchall()
-    return [GenerationImage.model_validate(row) for row in found]
+    return [GenerationImage.from_row(row) for row in found]
 
 
 def list_for_user(conn: Connection, user_id: int, *, limit: int = 10, offset: int = 0) -> list[Generation]:
@@ -84,7 +84,7 @@ def list_for_user(conn: Connection, user_id: int, *, limit: int = 10, offset: in
         f"SELECT {COLUMNS} FROM generations WHERE user_id = %s ORDER BY id DESC LIMIT %s OFFSET %s",
         (user_id, limit, offset),
     ).fetchall()
-    return [Generation.model_validate(row) for row in found]
+    return [Generation.from_row(row) for row in found]
 
 
 def delete(conn: Connection, user_id: int, generation_id: int) -> list[str]:

@@ -25,7 +25,7 @@ def _by_key(conn: Connection, key: str | None) -> LedgerEntry | None:
     if key is None:
         return None
     row = conn.execute(f"SELECT {_COLUMNS} FROM ledger_entries WHERE idempotency_key = %s", (key,)).fetchone()
-    return LedgerEntry.model_validate(row) if row else None
+    return LedgerEntry.from_row(row) if row else None
 
 
 def _insert(conn: Connection, user_id: int, amount: int, kind: LedgerKind, reason: str,
@@ -35,7 +35,7 @@ def _insert(conn: Connection, user_id: int, amount: int, kind: LedgerKind, reaso
             VALUES (%s, %s, %s, %s, %s, %s) RETURNING {_COLUMNS}""",
         (user_id, amount, kind.value, reason, key, refund_of),
     ).fetchone()
-    return LedgerEntry.model_validate(row)
+    return LedgerEntry.from_row(row)
 
 
 def balance(conn: Connection, user_id: int) -> int:
@@ -90,7 +90,7 @@ def refund(conn: Connection, charge_id: int, *, reason: str) -> LedgerEntry:
     row = conn.execute(f"SELECT {_COLUMNS} FROM ledger_entries WHERE id = %s", (charge_id,)).fetchone()
     if row is None:
         raise NotFound(f"no ledger entry {charge_id}", code="charge_not_found")
-    original = LedgerEntry.model_validate(row)
+    original = LedgerEntry.from_row(row)
     if original.kind is not LedgerKind.CHARGE:
         raise ClientError(f"entry {charge_id} is a {original.kind.value}, not a charge", code="not_a_charge")
     _lock_user(conn, original.user_id)
@@ -118,4 +118,4 @@ def history(conn: Connection, user_id: int, *, limit: int = 20, offset: int = 0)
         f"SELECT {_COLUMNS} FROM ledger_entries WHERE user_id = %s ORDER BY id DESC LIMIT %s OFFSET %s",
         (user_id, limit, offset),
     ).fetchall()
-    return [LedgerEntry.model_validate(row) for row in rows]
+    return [LedgerEntry.from_row(row) for row in rows]

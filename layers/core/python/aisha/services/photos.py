@@ -24,7 +24,7 @@ def list_photos(conn: Connection, avatar_id: int) -> list[AvatarPhoto]:
     rows = conn.execute(
         f"SELECT {_COLUMNS} FROM avatar_photos WHERE avatar_id = %s ORDER BY position", (avatar_id,)
     ).fetchall()
-    return [AvatarPhoto.model_validate(row) for row in rows]
+    return [AvatarPhoto.from_row(row) for row in rows]
 
 
 def add_photo(conn: Connection, storage: Storage, bucket: str, avatar_id: int, user_id: int,
@@ -54,7 +54,7 @@ def add_photo(conn: Connection, storage: Storage, bucket: str, avatar_id: int, u
         raise PhotoRejected("this photo is already in the set", code="photo_duplicate") from None
     if avatar.status is AvatarStatus.DRAFT:
         avatars.transition(conn, avatar_id, AvatarStatus.PHOTOS_UPLOADING)
-    return AvatarPhoto.model_validate(row)
+    return AvatarPhoto.from_row(row)
 
 
 def remove_photo(conn: Connection, storage: Storage, bucket: str, avatar_id: int, user_id: int,

@@ -40,7 +40,7 @@ def training_progress(db: Database, fal: FalGateway, *, now: datetime | None = N
                             "ORDER BY id LIMIT 500", (now, quiet_seconds)).fetchall()
     found: list[Progress] = []
     for row in rows:
-        avatar = Avatar.model_validate(row)
+        avatar = Avatar.from_row(row)
         try:
             status = fal.status(avatar.fal_model or "", avatar.fal_request_id or "")
         except FalError as exc:  # the next run asks again; one FAL hiccup is no reason to stop the rest
@@ -65,4 +65,4 @@ def finished_trainings(db: Database, *, within_seconds: int = 3600) -> list[Avat
                             "'cancelled') AND fal_request_id IS NOT NULL "
                             "AND finished_at > now() - make_interval(secs => %s) ORDER BY id LIMIT 500",
                             (within_seconds,)).fetchall()
-    return [Avatar.model_validate(row) for row in rows]
+    return [Avatar.from_row(row) for row in rows]

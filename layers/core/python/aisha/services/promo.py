@@ -39,7 +39,7 @@ def create(conn: Connection, code: str, kind: PromoKind, value: int, *, valid_fr
             VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING {_CODE_COLUMNS}""",
         (normalize(code), kind.value, value, valid_from, valid_until, max_uses, per_user_limit),
     ).fetchone()
-    return PromoCode.model_validate(row)
+    return PromoCode.from_row(row)
 
 
 def redeem(conn: Connection, user_id: int, code: str, *, now: datetime | None = None) -> Redeemed:
@@ -49,7 +49,7 @@ def redeem(conn: Connection, user_id: int, code: str, *, now: datetime | None = 
     ).fetchone()
     if row is None:
         raise PromoRejected("no such promo code", code="promo_not_found")
-    promo = PromoCode.model_validate(row)
+    promo = PromoCode.from_row(row)
     if not promo.active:
         raise PromoRejected("this promo code is no longer active", code="promo_inactive")
     if promo.valid_from is not None and now < promo.valid_from:
@@ -75,8 +75,8 @@ def redeem(conn: Connection, user_id: int, code: str, *, now: datetime | None = 
             VALUES (%s, %s, %s, %s) RETURNING {_REDEMPTION_COLUMNS}""",
         (promo.code, user_id, entry.id if entry else None, now if entry else None),
     ).fetchone()
-    promo = promo.model_copy(update={"uses": promo.uses + 1})
-    return Redeemed(promo, PromoRedemption.model_validate(redemption), entry)
+    promo = promo.replace(uses=promo.uses + 1)
+    return Redeemed(promo, PromoRedemption.from_row(redemption), entry)
 
 
 def _pending(conn: Connection, user_id: int, kind: PromoKind) -> tuple[int, int] | None:

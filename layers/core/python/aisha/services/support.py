@@ -26,7 +26,7 @@ class AlreadyDone(Conflict):
 def list_promos(conn: Connection, *, include_inactive: bool = False) -> list[PromoCode]:
     rows = conn.execute(f"SELECT {_PROMO_COLUMNS} FROM promo_codes"
                         + ("" if include_inactive else " WHERE active") + " ORDER BY created_at, code").fetchall()
-    return [PromoCode.model_validate(row) for row in rows]
+    return [PromoCode.from_row(row) for row in rows]
 
 
 def disable_promo(conn: Connection, code: str) -> PromoCode:
@@ -34,7 +34,7 @@ def disable_promo(conn: Connection, code: str) -> PromoCode:
                        (code.strip().upper(),)).fetchone()
     if row is None:
         raise NotFound(f"no promo code {code.strip().upper()}", code="promo_not_found")
-    return PromoCode.model_validate(row)
+    return PromoCode.from_row(row)
 
 
 def _lock(conn: Connection, user_id: int) -> None:
@@ -44,7 +44,7 @@ def _lock(conn: Connection, user_id: int) -> None:
 
 def _by_key(conn: Connection, key: str) -> LedgerEntry | None:
     row = conn.execute(f"SELECT {_LEDGER_COLUMNS} FROM ledger_entries WHERE idempotency_key = %s", (key,)).fetchone()
-    return LedgerEntry.model_validate(row) if row else None
+    return LedgerEntry.from_row(row) if row else None
 
 
 def _insert(conn: Connection, user_id: int, amount: int, reason: str, key: str | None) -> LedgerEntry:
@@ -52,7 +52,7 @@ def _insert(conn: Connection, user_id: int, amount: int, reason: str, key: str |
         f"INSERT INTO ledger_entries (user_id, amount, kind, reason, idempotency_key) "
         f"VALUES (%s, %s, 'adjustment', %s, %s) RETURNING {_LEDGER_COLUMNS}",
         (user_id, amount, reason[:500], key)).fetchone()
-    return LedgerEntry.model_validate(row)
+    return LedgerEntry.from_row(row)
 
 
 def adjust(conn: Connection, user_id: int, amount: int, *, reason: str, operator: str,
@@ -87,7 +87,7 @@ def stars_payment(conn: Connection, user_id: int, charge_id: str) -> StarsPaymen
     key = f"stars:{charge_id}"
     rows = conn.execute(f"SELECT {_LEDGER_COLUMNS} FROM ledger_entries WHERE idempotency_key = ANY(%s)",
                         ([key, f"{key}:bonus"],)).fetchall()
-    entries = [LedgerEntry.model_validate(r) for r in rows]
+    entries = [LedgerEntry.from_row(r) for r in rows]
     if not any(e.idempotency_key == key for e in entries):
         raise NotFound(f"no Stars payment {charge_id} in the ledger", code="payment_not_found")
     if any(e.user_id != user_id for e in entries):
@@ -128,9 +128,9 @@ def user_record(conn: Connection, user_id: int, *, entries: int = 20) -> dict[st
         "(SELECT count(*) FROM generation_images i WHERE i.generation_id = g.id) AS images "
         "FROM generations g WHERE g.user_id = %s ORDER BY g.id DESC LIMIT 10", (user_id,)).fetchall()
     return {
-        "user": user.model_dump(mode="json"),
+        "user": user.to_json_dict(),
         "balance": ledger.balance(conn, user_id),
-        "ledger": [e.model_dump(mode="json") for e in ledger.history(conn, user_id, limit=entries)],
+        "ledger": [e.to_json_dict() for e in ledger.history(conn, user_id, limit=entries)],
         "avatars": [dict(r) for r in avatars],
         "generations": [dict(r) for r in generations],
     }

@@ -22,7 +22,7 @@ def get_user(conn: Connection, user_id: int) -> User:
     row = conn.execute(f"SELECT {_COLUMNS} FROM users WHERE id = %s", (user_id,)).fetchone()
     if row is None:
         raise NotFound(f"user {user_id} is not registered", code="user_not_found")
-    return User.model_validate(row)
+    return User.from_row(row)
 
 
 def register(
@@ -51,7 +51,7 @@ def register(
     if created and welcome_bonus > 0:
         ledger.credit(conn, user_id, welcome_bonus, LedgerKind.BONUS, reason="welcome bonus",
                       idempotency_key=f"welcome:{user_id}")
-    return User.model_validate(row), created
+    return User.from_row(row), created
 
 
 def mark_welcomed(conn: Connection, user_id: int) -> None:

@@ -31,7 +31,7 @@ async def handle(ctx: BotContext) -> None:
         choice = Language(pressed.argument) if pressed.argument in tuple(Language) else ctx.user.language
         with ctx.worker.db.transaction() as conn:
             users.set_language(conn, ctx.user.id, choice)
-        ctx.user = ctx.user.model_copy(update={"language": choice})
+        ctx.user = ctx.user.replace(language=choice)
         await ctx.answer_button()
         await _chat_command_menu(ctx)
         await show_menu(ctx, edit=True, prefix=ctx.t("language_set"))
