@@ -20,6 +20,12 @@ process of one `make test`: function workers 67.5 s over 221 worker processes (f
 and the real work of the end-to-end tests), the four pytest workers 58 s (2.5 s of it each one's
 collection), the runners' fronts about 25 s, cfn-lint 9.3 s, Chromium and its driver 9 s, promtool 7 s,
 the S3 stand-in 5 s, PostgreSQL and Redis 8 s. 2x would need about a quarter of that gone.
+Again at stop 27 (same day, --pairs 1): afac5a0 196.5 s wall, 121.6 s CPU, 457 passed; main 136.4 s, 179.2 s
+CPU, 897 passed: 1.44x. The CPU make waited for fell by a sixth (the day-long alert tests on a coarser
+interval, no connection-check round trip per transaction, the rows without pydantic in four functions) but
+the wall time did not follow: each of the four workers now ends within 4 s of the others (114-118 s after
+the first test, measured with a per-test timeline), the Aisha stack's group alone 90 s of it and the chaos
+group 73 s, and neither can be split without a second stack of its own. 3 workers took 148 s, 6 took 137 s.
 """
 
 from __future__ import annotations
