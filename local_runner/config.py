@@ -4,7 +4,8 @@ Environment: RUNNER_IDLE_TIMEOUT, RUNNER_THROTTLE_WAIT, RUNNER_MAX_WORKERS_PER_F
 RUNNER_MAX_EVENT_BYTES, RUNNER_API_TIMEOUT, RUNNER_INIT_TIMEOUT, RUNNER_MEMORY_POLL_INTERVAL, RUNNER_REGION,
 RUNNER_ACCOUNT_ID, RUNNER_TRUSTED_PROXIES, REDIS_URL, and the scaling limits RUNNER_MAX_INITS,
 RUNNER_MAX_INITS_PER_FUNCTION, RUNNER_MAX_QUEUE_PER_FUNCTION, RUNNER_MAX_WORKERS, RUNNER_MAX_MEMORY_MB,
-RUNNER_CONNECTIONS_PER_WORKER, RUNNER_MAX_CONNECTIONS (the field name upper-cased after RUNNER_);
+RUNNER_CONNECTIONS_PER_WORKER, RUNNER_MAX_CONNECTIONS, RUNNER_WORKER_NICE (the field name upper-cased after
+RUNNER_);
 command-line flags override them. A value that does not parse is a `ConfigError` naming the variable.
 """
 
@@ -42,6 +43,13 @@ def _positive_int(raw: str) -> int:
     return value
 
 
+def _nice(raw: str) -> int:
+    value = int(raw)
+    if not 0 <= value <= 19:
+        raise ValueError("must be a nice increment from 0 to 19")
+    return value
+
+
 def _text(raw: str) -> str:
     return raw
 
@@ -62,6 +70,7 @@ _PARSERS: dict[str, tuple[Callable[[str], Any], str]] = {
     "max_memory_mb": (_positive_int, "megabytes, an integer"),
     "connections_per_worker": (_positive_int, "an integer"),
     "max_connections": (_positive_int, "an integer"),
+    "worker_nice": (_nice, "an integer from 0 to 19"),
     "region": (_text, "a region name"),
     "account_id": (_text, "an account id"),
     "trusted_proxies": (parse_networks, "comma-separated IP addresses or CIDR networks"),
@@ -95,6 +104,9 @@ class RunnerConfig:
     max_connections: int = 0  # database connections per instance; 0: no limit
     # TCP peers whose X-Forwarded-For is believed (nginx in front); none by default: sourceIp is the peer.
     trusted_proxies: tuple[Network, ...] = ()
+    # Workers run this much nicer than the front (and than PostgreSQL, Redis and nginx): on a saturated host
+    # function code waits for a core, not the process every request and every Runtime API call crosses.
+    worker_nice: int = 5
 
     @property
     def build_root(self) -> Path:

@@ -152,7 +152,7 @@ class Runner:
         return WorkerSpec(function=fn.name, command=worker_command(), env=env, cwd=str(task_root),
                           memory_mb=fn.lambda_memory_size,
                           init_timeout=self.config.init_timeout,
-                          poll_interval=self.config.memory_poll_interval)
+                          poll_interval=self.config.memory_poll_interval, nice=self.config.worker_nice)
 
     # -- the invoke path -------------------------------------------------------------------------------
     async def invoke(self, function_name: str, payload: bytes, *, request_id: str | None = None,

@@ -61,6 +61,7 @@ class WorkerSpec:
     poll_interval: float = 0.05
     log_tail_bytes: int = 4096
     generation: int = 0
+    nice: int = 0  # added to the worker's nice value once it is started (RunnerConfig.worker_nice)
 
 
 def _error_payload(request_id: str, error_type: str, detail: str) -> bytes:
@@ -114,6 +115,9 @@ class Worker:
                 stdout=write_fd, stderr=write_fd, start_new_session=True)
         finally:
             os.close(write_fd)
+        if self.spec.nice:
+            with contextlib.suppress(OSError):  # gone already: its exit is watched below
+                os.setpriority(os.PRIO_PROCESS, self.proc.pid, os.getpriority(os.PRIO_PROCESS, 0) + self.spec.nice)
         self._read_fd = read_fd
         asyncio.get_running_loop().add_reader(read_fd, self._drain_output)
         self._tasks = [asyncio.create_task(self._watch_exit())]

@@ -150,3 +150,12 @@ def test_a_child_process_past_the_limit_ends_the_invocation_out_of_memory(server
     assert int(report.split("Max Memory Used: ")[1].split(" MB")[0]) >= 128  # the sample past the limit
     error, body = invoke(server, "childhog", {"mb": 1, "hold": 0})  # a fresh worker serves the next one
     assert error is None and body == {"child_exit": 0}
+
+
+def test_workers_run_nicer_than_the_runner(server: RunningServer, start_server: Any) -> None:
+    """On a saturated host function code waits for a core, not the front every request crosses."""
+    for running, nicer in ((server, 5), (start_server(env={"RUNNER_WORKER_NICE": "7"}), 7)):  # default, then set
+        resp = running.http.get("/victim", params={"sleep": "0"})
+        assert resp.status_code == 200
+        worker = int(resp.text)
+        assert os.getpriority(os.PRIO_PROCESS, worker) == os.getpriority(os.PRIO_PROCESS, running.proc.pid) + nicer

@@ -89,6 +89,7 @@ def test_binary_media_types_in_the_manifest(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("var", "value"), [
     ("RUNNER_IDLE_TIMEOUT", "soon"), ("RUNNER_MAX_WORKERS_PER_FUNCTION", "1.5"), ("RUNNER_THROTTLE_WAIT", "-1"),
     ("RUNNER_MAX_BODY_BYTES", "6MB"), ("RUNNER_TRUSTED_PROXIES", "127.0.0.1, nginx"), ("RUNNER_API_TIMEOUT", "nan"),
+    ("RUNNER_WORKER_NICE", "20"), ("RUNNER_WORKER_NICE", "-5"),
 ])
 def test_a_malformed_runner_variable_names_itself(var: str, value: str) -> None:
     with pytest.raises(ConfigError) as info:
