@@ -17,6 +17,7 @@ from local_runner.lambda_runtime import parse_runtime
 from local_runner.manifest import load_manifest
 from local_runner.package import package_environ
 from local_runner.runtime import base_python
+from sandbox.telegram import SandboxClient, TelegramSandbox
 from tests.integration.packaging.conftest import ROOT
 
 MANIFEST = load_manifest(ROOT / "chalice.json", "prod", environ=package_environ())
@@ -97,47 +98,28 @@ def test_glibc_reader_sees_a_newer_glibc_in_this_machines_wheels() -> None:
     assert need is not None and need > RUNTIME.glibc
 
 
-# A warm Telegram send, in Lambda's view of the layers: python-telegram-bot against a local stand-in answering
-# getMe and sendMessage. Once warm, a request must import nothing: an import sys.modules cannot answer
-# searches every sys.path entry on disk. httpcore looks for sniffio on every request and falls back to
-# asyncio when it is missing, which anyio no longer pulls in: 7 % of bot_help's CPU until it was pinned.
+# A warm Telegram send, in Lambda's view of the layers: python-telegram-bot against the Bot API stand-in.
+# Once warm, a request must import nothing: an import sys.modules cannot answer searches every sys.path entry
+# on disk. httpcore looks for sniffio on every request and falls back to asyncio when it is missing, which
+# anyio no longer pulls in: 7 % of bot_help's CPU until it was pinned.
 SEND_PROBE = """
-import asyncio, json, sys, threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-root = sys.argv[1]
+import asyncio, json, sys
+root, base_url, token, chat_id = sys.argv[1:5]
 sys.path[:0] = [root + "/opt/python", root + "/opt/python/lib/python3.11/site-packages"]
 sys.dont_write_bytecode = True
 import telegram
-
-class Api(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    def do_POST(self):
-        self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        me = {"id": 1, "is_bot": True, "first_name": "Aisha", "username": "aisha_bot"}
-        sent = {"message_id": 1, "date": 0, "chat": {"id": 5, "type": "private"}, "text": "hi"}
-        body = json.dumps({"ok": True, "result": me if self.path.endswith("/getMe") else sent}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-    def log_message(self, *args):
-        pass
 
 class Searches:
     names = []
     def find_spec(self, name, path=None, target=None):
         self.names.append(name)
 
-server = ThreadingHTTPServer(("127.0.0.1", 0), Api)
-threading.Thread(target=server.serve_forever, daemon=True).start()
-
 async def main():
-    async with telegram.Bot("1:x", base_url=f"http://127.0.0.1:{server.server_port}/bot") as bot:
-        await bot.send_message(5, "warm-up")
+    async with telegram.Bot(token, base_url=base_url) as bot:
+        await bot.send_message(chat_id, "warm-up")
         sys.meta_path.insert(0, Searches())
         for _ in range(3):
-            await bot.send_message(5, "hello")
+            await bot.send_message(chat_id, "hello")
         del sys.meta_path[0]
 
 asyncio.run(main())
@@ -146,8 +128,11 @@ print(json.dumps(Searches.names))
 
 
 def test_a_warm_telegram_send_imports_nothing_in_lambdas_view(lambda_root: Path) -> None:
-    done = subprocess.run([base_python(), "-I", "-S", "-c", SEND_PROBE, str(lambda_root)], cwd=lambda_root,
-                          env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}, capture_output=True, text=True,
-                          timeout=120)
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert json.loads(done.stdout) == []
+    with TelegramSandbox() as telegram, SandboxClient(telegram.url) as chat:
+        chat.set_user(5, first_name="Probe")
+        done = subprocess.run([base_python(), "-I", "-S", "-c", SEND_PROBE, str(lambda_root), telegram.base_url,
+                               telegram.token, "5"], cwd=lambda_root, env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr[-3000:]
+        assert json.loads(done.stdout) == []
+        assert len(chat.messages(5, direction="out", count=4, wait=5)) == 4  # every send reached the stand-in
