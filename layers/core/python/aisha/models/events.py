@@ -1,20 +1,15 @@
-"""The webhook event journal's row.
-
-A msgspec struct, not a pydantic entity like the other rows: every webhook journals its delivery, and
-the webhook functions start without importing pydantic (bench/cold_start.py).
-"""
+"""The webhook event journal's row, read by every webhook and by tg_dispatch (`WebhookEvent.from_row`)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-import msgspec
-
+from aisha.models.base import Entity
 from aisha.models.enums import EventStatus, Provider, SignatureOutcome
 
 
-class WebhookEvent(msgspec.Struct, frozen=True, kw_only=True):
+class WebhookEvent(Entity, frozen=True, kw_only=True):
     id: int
     provider: Provider
     endpoint: str
@@ -30,8 +25,3 @@ class WebhookEvent(msgspec.Struct, frozen=True, kw_only=True):
     received_at: datetime
     last_seen_at: datetime
     processed_at: datetime | None
-
-    @classmethod
-    def from_row(cls, row: Any) -> WebhookEvent:
-        """The row as read, a mapping (columns it does not name are left out); ValueError if it is not one."""
-        return msgspec.convert(row, cls)
