@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import threading
+import time
 import uuid
+from typing import Any
 
-from aisha.db import Database
+from aisha.db import Connection, Database
 from aisha.models import EventStatus, Provider, SignatureOutcome
-from aisha.services import journal
+from aisha.services import journal, tg_dispatch
 
 KEEP = ["x-fal-webhook-request-id", "x-fal-webhook-timestamp"]
 
@@ -60,3 +62,51 @@ def test_a_forgery_is_kept_and_does_not_block_the_real_delivery(db: Database) ->
     with db.transaction() as conn:
         found = journal.find(conn, Provider.FAL, key)
     assert found is not None and found.body == b"real"
+
+
+def _update(db: Database) -> int:
+    with db.statement() as conn:
+        return journal.record_delivery(conn, Provider.TELEGRAM, "/webhook/telegram", f"upd-{uuid.uuid4()}", {},
+                                       b'{"update_id": 1}', keep_headers=[]).event.id
+
+
+def test_each_dispatch_of_an_update_counts_one_try_until_it_is_settled(db: Database) -> None:
+    event_id = _update(db)
+    with db.statement() as conn:
+        taken = [journal.begin_dispatch(conn, event_id) for _ in range(2)]
+    assert [tries for _row, tries in taken] == [1, 2]
+    assert all(row.status is EventStatus.PROCESSING and row.body == b'{"update_id": 1}' for row, _ in taken)
+    with db.statement() as conn:
+        journal.mark(conn, event_id, EventStatus.PARKED)
+        row, tries = journal.begin_dispatch(conn, event_id)
+    assert tries is None and row.status is EventStatus.PARKED
+
+
+def test_an_update_settled_while_its_dispatch_waits_for_the_row_is_not_run_again(db: Database) -> None:
+    """The dispatch waits for the lock of a transaction that settles the row. Once that commits, the update
+    is not taken again, and the dispatch says what it ended as, though the row it read in the same
+    statement is the one from before."""
+    event_id = _update(db)
+    outcome: list[str] = []
+
+    def never(*_args: object) -> Any:
+        raise AssertionError("a settled update was run again")
+
+    with db.transaction() as settling:
+        settling.execute("SELECT id FROM webhook_events WHERE id = %s FOR UPDATE", (event_id,))
+        thread = threading.Thread(target=lambda: outcome.append(tg_dispatch.handle_event(db, event_id, never, never)))
+        thread.start()
+        deadline = time.monotonic() + 10
+        with db.statement() as watch:
+            while not _blocked_on_a_lock(watch):  # the dispatch waits for the settling transaction
+                assert time.monotonic() < deadline, "the dispatch never waited for the row's lock"
+                time.sleep(0.01)
+        journal.mark(settling, event_id, EventStatus.PROCESSED)
+    thread.join(30)
+    assert outcome == ["processed"]
+
+
+def _blocked_on_a_lock(conn: Connection) -> bool:
+    row = conn.execute("SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                       "AND query LIKE %s", ("%WITH taken AS%",)).fetchone()
+    return row is not None and row["n"] > 0

@@ -90,6 +90,25 @@ def get(conn: Connection, event_id: int, *, lock: bool = False) -> WebhookEvent:
     return WebhookEvent.from_row(row)
 
 
+def begin_dispatch(conn: Connection, event_id: int) -> tuple[WebhookEvent, int | None]:
+    """A Telegram update's row taken for one handler run (`processing`, one more try) in one statement:
+    (the row, its tries so far), or (the row, None) when it is already processed, parked or refused."""
+    row = conn.execute(
+        f"""WITH taken AS (
+                UPDATE webhook_events SET status = 'processing', processing_attempts = processing_attempts + 1,
+                       last_seen_at = now()
+                 WHERE id = %s AND status NOT IN ('processed', 'parked', 'rejected')
+             RETURNING {_COLUMNS}, processing_attempts)
+            SELECT * FROM taken
+            UNION ALL
+            SELECT {_COLUMNS}, NULL FROM webhook_events WHERE id = %s AND NOT EXISTS (SELECT FROM taken)""",
+        (event_id, event_id)).fetchone()
+    if row is None:
+        raise NotFound(f"no webhook event {event_id}", code="event_not_found")
+    attempts = row.pop("processing_attempts")
+    return WebhookEvent.from_row(row), attempts
+
+
 def find(conn: Connection, provider: Provider, delivery_key: str) -> WebhookEvent | None:
     row = conn.execute(
         f"SELECT {_COLUMNS} FROM webhook_events WHERE provider = %s AND delivery_key = %s",

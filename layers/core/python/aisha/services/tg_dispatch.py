@@ -34,23 +34,23 @@ MAX_ATTEMPTS = 3
 
 def handle_event(db: Database, event_id: int, route: Route, invoke: InvokeSync) -> str:
     """Run one journaled update through its handler; returns the journal status it ends in."""
-    with db.transaction() as conn:
-        try:
-            event = journal.get(conn, event_id, lock=True)
-        except NotFound:  # a queue entry whose row is gone (a restored database): nothing to run, nothing to keep
-            log.warning("queued update %s is not in the journal; dropped from the queue", event_id)
-            return "not_found"
-        if event.status in _DONE:
-            return event.status.value
-        tries = conn.execute(
-            "UPDATE webhook_events SET status = 'processing', processing_attempts = processing_attempts + 1, "
-            "last_seen_at = now() WHERE id = %s RETURNING processing_attempts", (event_id,)).fetchone()
-        if tries is not None and tries["processing_attempts"] > MAX_ATTEMPTS:
-            # its handler died or timed out every time: an operator looks at it, the chat goes on
+    try:
+        with db.statement() as conn:
+            event, tries = journal.begin_dispatch(conn, event_id)
+    except NotFound:  # a queue entry whose row is gone (a restored database): nothing to run, nothing to keep
+        log.warning("queued update %s is not in the journal; dropped from the queue", event_id)
+        return "not_found"
+    if tries is None:  # processed, parked or refused already
+        if event.status not in _DONE:  # settled while the claim waited for its lock: the row read predates it
+            with db.statement() as conn:
+                event = journal.get(conn, event_id)
+        return event.status.value
+    if tries > MAX_ATTEMPTS:  # its handler died or timed out every time: an operator looks at it, the chat goes on
+        with db.statement() as conn:
             journal.mark(conn, event_id, EventStatus.PARKED, error_code="handler_never_finished",
                          error=f"no handler run finished in {MAX_ATTEMPTS} attempts")
-            return EventStatus.PARKED.value
-    last_try = tries is not None and tries["processing_attempts"] >= MAX_ATTEMPTS
+        return EventStatus.PARKED.value
+    last_try = tries >= MAX_ATTEMPTS
     try:
         update = json.loads(event.body)
         function = route(update, chat_id_of(update))
