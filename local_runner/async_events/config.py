@@ -7,7 +7,8 @@ Every environment variable this package reads is named here:
 - ``RUNNER_EVENTS_BACKOFF``       seconds before retry 1, retry 2, ... (default ``60,120``: Lambda's two retries)
 - ``RUNNER_EVENTS_CONCURRENCY``   events of one function one runner instance runs at once (default 4)
 - ``RUNNER_EVENTS_CLAIM_IDLE``    seconds after which an unacknowledged event of a silent consumer is reclaimed
-                                  (default 30; live consumers refresh their events every third of that)
+                                  (default 30; live consumers refresh their events every third of that; an
+                                  idle instance looks for such events every quarter of it)
 - ``RUNNER_EVENTS_MAX_AGE``       seconds after the first enqueue when an event is parked instead of retried
                                   (default 21600, Lambda's six hours)
 """
@@ -40,7 +41,7 @@ class EventSettings:
     claim_idle: float = 30.0
     max_age: float = 6 * 3600.0
     block: float = 1.0  # how long one XREADGROUP waits for new entries, seconds
-    poll: float = 0.5  # how often due retries are promoted and silent consumers' entries reclaimed
+    poll: float = 0.5  # how often due retries are promoted (and entries reclaimed, while there are some)
     consumer: str = field(default_factory=_consumer_name)
 
     @property

@@ -153,6 +153,10 @@ class EventStore:
                     events.append(QueuedEvent.from_fields(fields, _str(entry_id)))
         return events
 
+    def scanned(self, function_name: str) -> bool:
+        """True when the last `reclaim` of this function reached the end of its pending list."""
+        return self._claim_cursor.get(function_name, "0-0") == "0-0"
+
     async def reclaim(self, function_name: str, count: int) -> list[QueuedEvent]:
         """Take over entries whose consumer stopped refreshing them; each lost delivery counts as an attempt."""
         s = self.settings

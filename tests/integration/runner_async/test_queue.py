@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import time
+from typing import Any
 
 from local_runner.async_events import EventConsumer, EventQueue, EventSettings, EventStore, failed_cli
 from tests.integration.runner_async.fakes import ScriptedInvoker, eventually, wait_for
@@ -148,6 +149,35 @@ def test_event_of_a_dead_consumer_is_reclaimed_by_another(event_settings, run) -
         await alive.stop()
         assert await _stats(event_settings) == {"stream": 0, "pending": 0, "delayed": 0, "failed": 0}
         await queue.close()
+
+    run(scenario())
+
+
+def test_an_idle_consumer_looks_for_orphans_every_quarter_of_claim_idle_not_every_poll(event_settings, run) -> None:
+    """Between the polls that promote due retries, a function whose pending list had nothing to reclaim is
+    not asked again until a quarter of claim_idle has passed (the reclaim tests above: orphans still are)."""
+    async def scenario() -> None:
+        settings = event_settings.with_(claim_idle=2.0, poll=0.02, consumer="idle")
+        consumer = EventConsumer(None, ScriptedInvoker(), settings=settings, functions=["fn"])
+        polls: list[float] = []
+        looks: list[float] = []
+        promote, reclaim = consumer.store.promote_due, consumer.store.reclaim
+
+        async def counted_promote() -> int:
+            polls.append(time.monotonic())
+            return await promote()
+
+        async def counted_reclaim(function_name: str, count: int) -> list[Any]:
+            looks.append(time.monotonic())
+            return await reclaim(function_name, count)
+
+        consumer.store.promote_due = counted_promote  # type: ignore[method-assign]
+        consumer.store.reclaim = counted_reclaim  # type: ignore[method-assign]
+        await consumer.start()
+        await wait_for(lambda: len(polls) >= 20)
+        span = polls[-1] - polls[0]
+        assert len(looks) <= 1 + span / (settings.claim_idle / 4), (len(polls), looks)
+        await consumer.stop()
 
     run(scenario())
 
