@@ -53,6 +53,36 @@ def test_a_drainer_takes_over_once_a_dead_drainers_lock_lapses(services: dict[st
     assert time.monotonic() - started >= 0.25, "it waited for the lock to lapse, it did not steal it"
 
 
+def test_a_drainer_whose_lock_was_taken_over_stops_and_leaves_the_rest_to_the_new_holder(
+        services: dict[str, str]) -> None:
+    """Its lock lapsed while it handled an update (it stalled past the lock's life, or Redis lost the key)
+    and another drainer holds it now: the stalled one finishes its update and takes no other."""
+    client = redis.Redis.from_url(services["REDIS_URL"])
+    chat_id = random.randint(10**9, 2 * 10**9)
+    lock = f"aisha:chatq:{chat_id}:lock"
+    for event_id in (1, 2, 3):
+        chat_queue.push(client, chat_id, event_id)
+    seen: list[int] = []
+    done = threading.Event()
+
+    def new_holder() -> None:  # alive: renews its lock as a draining dispatcher does
+        while not done.wait(0.05):
+            client.pexpire(lock, 10_000)
+
+    def stall(event_id: int) -> None:
+        seen.append(event_id)
+        client.set(lock, "the-new-holder", px=10_000)  # as if ours lapsed and was taken meanwhile
+        threading.Thread(target=new_holder, daemon=True).start()
+
+    try:
+        assert chat_queue.drain(client, chat_id, stall) == 1 and seen == [1]
+    finally:
+        done.set()
+    assert client.get(lock) == b"the-new-holder"  # its release left the new holder's lock alone
+    assert client.lrange(f"aisha:chatq:{chat_id}:updates", 0, -1) == [b"2", b"3"]
+    assert client.llen(f"aisha:chatq:{chat_id}:inflight") == 0
+
+
 def test_a_live_holder_keeps_its_lock_through_a_long_update_and_others_leave_it_alone(
         services: dict[str, str]) -> None:
     client = redis.Redis.from_url(services["REDIS_URL"])
