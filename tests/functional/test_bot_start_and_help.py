@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
+import pytest
+import redis
+
 from tests.functional.conftest import Functions, button
 from tests.functional.events import telegram_update
 from tests.functional.handlers import catalogue, listed_commands
@@ -47,3 +52,24 @@ def test_help_and_an_unsupported_update(functions: Functions) -> None:
                                      "is_video": False}
     functions.call("bot_help", {"event_id": 2, "update": sticker})
     assert functions.last_sent(user)["text"] == catalogue("en", "unsupported")
+
+
+def test_messages_past_the_per_minute_limit_get_one_notice_then_silence(
+        functions: Functions, monkeypatch: pytest.MonkeyPatch) -> None:
+    from aisha.bot import context
+
+    monkeypatch.setenv("RATE_LIMIT_MESSAGES_PER_MINUTE", "2")
+    minute = 29_000_000  # one fixed minute: the count is per clock minute
+    monkeypatch.setattr(context, "time", SimpleNamespace(time=lambda: minute * 60 + 1.0))
+    user = functions.new_user("en")
+    answers = [functions.call("bot_help", {"event_id": i, "update": telegram_update("command", user)})
+               for i in range(1, 5)]
+    assert answers == [{"ok": True}] * 2 + [{"ok": True, "rate_limited": True}] * 2
+    texts = [m["text"] for m in functions.sent(user)]
+    assert texts[2:] == [catalogue("en", "rate_limited")]  # two helps, then one notice for both refusals
+    counter = f"aisha:rl:msg:{user}:{minute}"
+    client = redis.Redis.from_url(functions.env["REDIS_URL"])
+    try:
+        assert client.get(counter) == b"4" and 0 < client.ttl(counter) <= 120  # it expires on its own
+    finally:
+        client.close()

@@ -171,19 +171,22 @@ class BotContext:
 _NO_CALLBACK = Callback("-")
 
 
-def _under_limit(worker: WorkerState, name: str, per_minute: int) -> bool:
+def _count(worker: WorkerState, name: str) -> int:
+    """This minute's count of `name`, one more; one round trip (the key outlives its minute by a minute or two)."""
     key = f"aisha:rl:{name}:{int(time.time() // 60)}"
-    count = int(worker.redis.incr(key))
-    if count == 1:
-        worker.redis.expire(key, 120)
-    return count <= per_minute
+    pipe = worker.redis.pipeline(transaction=False)
+    pipe.incr(key)
+    pipe.expire(key, 120)
+    count, _ = pipe.execute()
+    return int(count)
+
+
+def _under_limit(worker: WorkerState, name: str, per_minute: int) -> bool:
+    return _count(worker, name) <= per_minute
 
 
 def under_message_limit(worker: WorkerState, user_id: int) -> tuple[bool, bool]:
     """(allowed, first refusal in this minute) for the per-user message limit."""
     limit = worker.settings.rate_limit_messages_per_minute
-    key = f"aisha:rl:msg:{user_id}:{int(time.time() // 60)}"
-    count = int(worker.redis.incr(key))
-    if count == 1:
-        worker.redis.expire(key, 120)
+    count = _count(worker, f"msg:{user_id}")
     return count <= limit, count == limit + 1
