@@ -26,6 +26,12 @@ interval, no connection-check round trip per transaction, the rows without pydan
 the wall time did not follow: each of the four workers now ends within 4 s of the others (114-118 s after
 the first test, measured with a per-test timeline), the Aisha stack's group alone 90 s of it and the chaos
 group 73 s, and neither can be split without a second stack of its own. 3 workers took 148 s, 6 took 137 s.
+At stop 28 (same day, --pairs 1): afac5a0 205.8 s wall, 135.2 s CPU, 457 passed; main 138.1 s, 197.7 s CPU,
+905 passed: 1.49x. Sampled from /proc for one run, 219 s of CPU in all (make's count misses what daemonizes):
+the function workers 64 s over 214 processes, the four pytest workers 59 s, the runner fronts 24 s, cfn-lint
+10 s (now less: one of its templates is one function), Chromium 9 s, the S3 stand-in 5 s, PostgreSQL and
+Redis 8 s. The chaos group alone: 75 s of wall time for 45 s of CPU, 29 s of it 63 function workers'
+starts. On two cores 98 s (2x) needs the CPU under about 175 s with nothing idle.
 """
 
 from __future__ import annotations
