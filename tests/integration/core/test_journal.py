@@ -107,6 +107,6 @@ def test_an_update_settled_while_its_dispatch_waits_for_the_row_is_not_run_again
 
 
 def _blocked_on_a_lock(conn: Connection) -> bool:
-    row = conn.execute("SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                       "AND query LIKE %s", ("%WITH taken AS%",)).fetchone()
+    row = conn.execute("SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() "
+                       "AND wait_event_type = 'Lock' AND query LIKE %s", ("%WITH taken AS%",)).fetchone()
     return row is not None and row["n"] > 0
