@@ -6,7 +6,8 @@ the chat. The update being handled is moved, not popped, onto the chat's in-flig
 dropped from it only once handled: if handling raises, it goes back to the head of the queue before the
 error goes up; if the drainer is killed, the next one (once the lock has expired) puts it back first.
 The lock is short (LOCK_MS) and renewed by its holder while it handles an update (one renewing
-thread per process), so it lapses soon after its holder dies. A drainer that finds the lock taken while
+thread per process) and between updates, so it lapses soon after its holder dies; a holder that finds its
+lock lapsed and taken over stops after the update it was handling. A drainer that finds the lock taken while
 updates wait watches it: renewed means its holder is alive and will see them; lapsed means the holder died,
 and this drainer takes over (the updates of a killed dispatcher wait seconds, not until a sweep).
 """
