@@ -3,6 +3,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from aisha.db import Connection, Database
@@ -83,30 +84,59 @@ def test_each_dispatch_of_an_update_counts_one_try_until_it_is_settled(db: Datab
 
 
 def test_an_update_settled_while_its_dispatch_waits_for_the_row_is_not_run_again(db: Database) -> None:
-    """The dispatch waits for the lock of a transaction that settles the row. Once that commits, the update
-    is not taken again, and the dispatch says what it ended as, though the row it read in the same
-    statement is the one from before."""
+    """The dispatch waits for the lock of a transaction that settles the row: once that commits, the update is
+    not taken again, and the dispatch says what it ended as."""
     event_id = _update(db)
-    outcome: list[str] = []
 
     def never(*_args: object) -> Any:
         raise AssertionError("a settled update was run again")
 
-    with db.transaction() as settling:
-        settling.execute("SELECT id FROM webhook_events WHERE id = %s FOR UPDATE", (event_id,))
-        thread = threading.Thread(target=lambda: outcome.append(tg_dispatch.handle_event(db, event_id, never, never)))
+    def settle(conn: Connection) -> None:
+        journal.mark(conn, event_id, EventStatus.PROCESSED)
+
+    assert _dispatch_during(db, event_id, settle, never, never) == "processed"
+
+
+def test_an_update_replayed_while_its_dispatch_waits_for_the_row_is_run(db: Database) -> None:
+    """A replay takes a parked update back to `received` under the row's lock and queues its dispatch before
+    it commits (infra/journal/replay.py): the dispatch waits for that and runs the update."""
+    event_id = _update(db)
+    with db.statement() as conn:
+        journal.mark(conn, event_id, EventStatus.PARKED)
+    ran: list[str] = []
+
+    def replay(conn: Connection) -> None:
+        conn.execute("UPDATE webhook_events SET status = 'received', processing_attempts = 0 WHERE id = %s",
+                     (event_id,))
+
+    def invoke(function: str, _payload: dict[str, Any]) -> tuple[Any, str | None]:
+        ran.append(function)
+        return {"ok": True}, None
+
+    assert _dispatch_during(db, event_id, replay, lambda _update, _chat: "bot_start", invoke) == "processed"
+    assert ran == ["bot_start"]
+
+
+def _dispatch_during(db: Database, event_id: int, change: Callable[[Connection], None], route: Any,
+                     invoke: Any) -> str:
+    """tg_dispatch.handle_event started while another transaction holds the row's lock and makes `change`;
+    its outcome once that transaction has committed."""
+    outcome: list[str] = []
+    with db.transaction() as other:
+        other.execute("SELECT id FROM webhook_events WHERE id = %s FOR UPDATE", (event_id,))
+        change(other)
+        thread = threading.Thread(target=lambda: outcome.append(tg_dispatch.handle_event(db, event_id, route, invoke)))
         thread.start()
         deadline = time.monotonic() + 10
         with db.statement() as watch:
-            while not _blocked_on_a_lock(watch):  # the dispatch waits for the settling transaction
+            while not _blocked_on_a_lock(watch):  # the dispatch waits for the other transaction
                 assert time.monotonic() < deadline, "the dispatch never waited for the row's lock"
                 time.sleep(0.01)
-        journal.mark(settling, event_id, EventStatus.PROCESSED)
     thread.join(30)
-    assert outcome == ["processed"]
+    return outcome[0]
 
 
 def _blocked_on_a_lock(conn: Connection) -> bool:
     row = conn.execute("SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() "
-                       "AND wait_event_type = 'Lock' AND query LIKE %s", ("%WITH taken AS%",)).fetchone()
+                       "AND wait_event_type = 'Lock' AND query LIKE %s", ("%WITH locked AS%",)).fetchone()
     return row is not None and row["n"] > 0

@@ -26,6 +26,7 @@ _COLUMNS = (
     "id, provider, endpoint, delivery_key, claimed_key, headers, body, signature, status, error_code, "
     "last_error, attempts, received_at, last_seen_at, processed_at"
 )
+_W_COLUMNS = ", ".join(f"w.{name.strip()}" for name in _COLUMNS.split(","))  # of `webhook_events w`
 REJECTED_BODY_KEEP = 4096  # bytes of a refused body kept: enough to see what it was, not a storage sink
 HEADER_VALUE_KEEP = 1024  # characters of a kept header's value
 
@@ -92,17 +93,23 @@ def get(conn: Connection, event_id: int, *, lock: bool = False) -> WebhookEvent:
 
 def begin_dispatch(conn: Connection, event_id: int) -> tuple[WebhookEvent, int | None]:
     """A Telegram update's row taken for one handler run (`processing`, one more try) in one statement:
-    (the row, its tries so far), or (the row, None) when it is already processed, parked or refused."""
+    (the row, its tries so far), or (the row, None) when it is already processed, parked or refused.
+
+    The row is locked first and its status read from the locked row, so a change being made to it (a
+    replay taking it out of `parked`, a dispatch settling it) is waited for and seen, as a locked read
+    followed by an update would see it; the UPDATE alone would judge by the status before that change."""
     row = conn.execute(
-        f"""WITH taken AS (
-                UPDATE webhook_events SET status = 'processing', processing_attempts = processing_attempts + 1,
-                       last_seen_at = now()
-                 WHERE id = %s AND status NOT IN ('processed', 'parked', 'rejected')
-             RETURNING {_COLUMNS}, processing_attempts)
+        f"""WITH locked AS MATERIALIZED (
+                SELECT {_COLUMNS} FROM webhook_events WHERE id = %s FOR UPDATE),
+            taken AS (
+                UPDATE webhook_events w SET status = 'processing',
+                       processing_attempts = w.processing_attempts + 1, last_seen_at = now()
+                  FROM locked WHERE w.id = locked.id AND locked.status NOT IN ('processed', 'parked', 'rejected')
+             RETURNING {_W_COLUMNS}, w.processing_attempts)
             SELECT * FROM taken
             UNION ALL
-            SELECT {_COLUMNS}, NULL FROM webhook_events WHERE id = %s AND NOT EXISTS (SELECT FROM taken)""",
-        (event_id, event_id)).fetchone()
+            SELECT *, NULL FROM locked WHERE NOT EXISTS (SELECT FROM taken)""",
+        (event_id,)).fetchone()
     if row is None:
         raise NotFound(f"no webhook event {event_id}", code="event_not_found")
     attempts = row.pop("processing_attempts")

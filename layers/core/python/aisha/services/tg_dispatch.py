@@ -28,7 +28,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 InvokeSync = Callable[[str, dict[str, Any]], tuple[Any, str | None]]
 Route = Callable[[dict[str, Any], int | None], str]  # (update, its chat id) -> the function to run it
-_DONE = {EventStatus.PROCESSED, EventStatus.PARKED, EventStatus.REJECTED}
 MAX_ATTEMPTS = 3
 
 
@@ -41,9 +40,6 @@ def handle_event(db: Database, event_id: int, route: Route, invoke: InvokeSync) 
         log.warning("queued update %s is not in the journal; dropped from the queue", event_id)
         return "not_found"
     if tries is None:  # processed, parked or refused already
-        if event.status not in _DONE:  # settled while the claim waited for its lock: the row read predates it
-            with db.statement() as conn:
-                event = journal.get(conn, event_id)
         return event.status.value
     if tries > MAX_ATTEMPTS:  # its handler died or timed out every time: an operator looks at it, the chat goes on
         with db.statement() as conn:
