@@ -55,11 +55,11 @@ The machine's own speed moved by half over the hour (nginx's own 404: 41,432-63,
 these changes: the per-piece figures are the ones to trust.
 On 7 Dec 2026 (stop 28), each step of the chat queue one Redis round trip (Lua scripts) and the dispatch's
 claim of its journal row one statement: alone, push + drain of one update 1.30-1.46 -> 0.62-0.75 ms of CPU
-and the claim 470 -> 210 us (a Redis command costs about 130 us of a worker's CPU on this VM, most of it
+and the claim 527-588 -> 247-253 us (a Redis command costs about 130 us of a worker's CPU on this VM, most of it
 system calls). This bench, seven runs of each, alternating with the code before (469ccb6): tg_dispatch's
 CPU per accepted update (median) 1.55 -> 1.37 ms; Telegram accepted/s 248, 212, 245, 240, 213, 200, 229
 before against 205, 201, 239, 215, 236, 233, 226 after (medians 229 and 226: no difference the noise lets
-through). The Telegram phase ends with 700-1,000 updates still queued either way. Twice the dispatchers'
+through; measured before the claim also locked the row first, which costs it no round trip). The Telegram phase ends with 700-1,000 updates still queued either way. Twice the dispatchers'
 Event slots (RUNNER_EVENTS_CONCURRENCY 8 instead of 4 per instance, 12 s at c32, two runs each) processed no
 more by the end of the load (515 and 773 updates against 898 and 482): the two cores are the bound.
 """
