@@ -55,13 +55,15 @@ The machine's own speed moved by half over the hour (nginx's own 404: 41,432-63,
 these changes: the per-piece figures are the ones to trust.
 On 7 Dec 2026 (stop 28), each step of the chat queue one Redis round trip (Lua scripts) and the dispatch's
 claim of its journal row one statement: alone, push + drain of one update 1.30-1.46 -> 0.62-0.75 ms of CPU
-and the claim 527-588 -> 247-253 us (a Redis command costs about 130 us of a worker's CPU on this VM, most of it
-system calls). This bench, seven runs of each, alternating with the code before (469ccb6): tg_dispatch's
-CPU per accepted update (median) 1.55 -> 1.37 ms; Telegram accepted/s 248, 212, 245, 240, 213, 200, 229
-before against 205, 201, 239, 215, 236, 233, 226 after (medians 229 and 226: no difference the noise lets
-through; measured before the claim also locked the row first, which costs it no round trip). The Telegram phase ends with 700-1,000 updates still queued either way. Twice the dispatchers'
-Event slots (RUNNER_EVENTS_CONCURRENCY 8 instead of 4 per instance, 12 s at c32, two runs each) processed no
-more by the end of the load (515 and 773 updates against 898 and 482): the two cores are the bound.
+and the claim 527-588 -> 247-253 us (a redis-py command costs about 130 us of a worker's CPU on this VM, a bare
+socket round trip 50 us). This bench, seven runs of each, alternating with the code before (469ccb6):
+tg_dispatch's CPU per accepted update (median) 1.55 -> 1.37 ms; Telegram accepted/s 248, 212, 245, 240, 213,
+200, 229 before against 205, 201, 239, 215, 236, 233, 226 after (medians 229 and 226: no difference the noise
+lets through; measured before the claim also locked the row first, which costs it no round trip). The
+Telegram phase ends with 700-1,000 updates still queued either way. Twice the dispatchers' Event slots
+(RUNNER_EVENTS_CONCURRENCY 8 instead of 4 per instance, 12 s at c32, two runs each) processed no more by the
+end of the load (515 and 773 updates against 898 and 482): the two cores are the bound. Since then each phase
+also prints the deliveries settled while it ran: accepted/s alone rewards a stack that queues work for later.
 """
 
 from __future__ import annotations
@@ -127,20 +129,32 @@ def report(result: Result) -> str:
     return f"{result.line()}   answers {{{answers}}}{repeated}"
 
 
-def phases(aisha: AishaStack, name: str, requests: Path, args: argparse.Namespace) -> list[Result]:
+def phases(aisha: AishaStack, name: str, provider: str, requests: Path, args: argparse.Namespace) -> list[Result]:
     url = f"{aisha.url}/"
     out = []
     for phase, seconds in (("cold", args.cold), ("warm", args.warm)):
-        cpu = procstats.cpu_by_role(aisha.stack)
+        cpu, done = procstats.cpu_by_role(aisha.stack), settled(aisha, provider)
+        started = time.perf_counter()
         result = wrk(f"{name}, {phase} ({seconds:.0f} s)", url, concurrency=args.concurrency, seconds=seconds,
                      requests=requests)
         cpu_line = procstats.cpu_line(cpu, procstats.cpu_by_role(aisha.stack), result.ok)
+        done = settled(aisha, provider) - done
         out.append(result)
         print(report(result), flush=True)
+        # accepted/s alone rewards a stack that queues work for later; this is the work done meanwhile
+        print(f"  settled during the phase: {done} ({done / (time.perf_counter() - started):.0f}/s)", flush=True)
         print(f"  {cpu_line}", flush=True)
         print("  " + procstats.line(f"after {name} {phase}", procstats.sample(aisha.stack, aisha.env["DATABASE_URL"])),
               flush=True)
     return out
+
+
+def settled(aisha: AishaStack, provider: str) -> int:
+    """Deliveries of `provider` whose processing has ended: processed, unmatched (FAL: nothing has its id) or parked."""
+    with psycopg.connect(aisha.env["DATABASE_URL"]) as conn:
+        row = conn.execute("SELECT count(*) FROM webhook_events WHERE provider = %s AND status IN "
+                           "('processed', 'unmatched', 'parked')", (provider,)).fetchone()
+    return int(row[0]) if row else 0
 
 
 def backlog(aisha: AishaStack) -> str:
@@ -175,9 +189,9 @@ def run(args: argparse.Namespace, home: Path) -> int:
         health = wrk("baseline: GET /health via nginx", aisha.url, concurrency=args.concurrency,
                      seconds=args.warm / 2, requests=health_get)
         print(f"{health.line()}   answers {health.statuses}\n", flush=True)
-        fal = phases(aisha, "FAL webhook", fal_file, args)
+        fal = phases(aisha, "FAL webhook", "fal", fal_file, args)
         print(f"  journal now: {backlog(aisha)}", flush=True)
-        telegram = phases(aisha, "Telegram webhook", tg_file, args)
+        telegram = phases(aisha, "Telegram webhook", "telegram", tg_file, args)
         print(f"  journal now: {backlog(aisha)}", flush=True)
     met = all(r.errors == 0 and set(r.statuses) == {200} for r in fal + telegram) and \
         min(fal[1].rps, telegram[1].rps) >= TARGET
