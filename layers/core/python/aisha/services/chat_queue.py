@@ -37,15 +37,20 @@ _RENEW = """
 if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end
 return 0
 """
-# KEYS: lock, queue, in-flight. Take the lock; put back what a dead drainer left in flight; move the first
-# update in flight: its id, 0 when the queue is empty, -1 when another holds the lock.
+# KEYS of the scripts below: lock, queue, in-flight. What a drainer was handling when it failed or died goes
+# back to the head of the queue, in its order.
+_PUT_BACK = """
+while redis.call('lmove', KEYS[3], KEYS[2], 'RIGHT', 'LEFT') do end
+"""
+# Take the lock; put back what a dead drainer left in flight; move the first update in flight: its id, 0 when
+# the queue is empty, -1 when another holds the lock.
 _TAKE = """
 if not redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return -1 end
-while redis.call('lmove', KEYS[3], KEYS[2], 'RIGHT', 'LEFT') do end
+""" + _PUT_BACK + """
 return redis.call('lmove', KEYS[2], KEYS[3], 'LEFT', 'RIGHT') or 0
 """
-# KEYS: lock, queue, in-flight; ARGV: token, lock ms, the update just handled, 1 to take the next. Drop the
-# handled update; if the lock is still ours, renew it and move the next update in flight (as _TAKE answers).
+# ARGV: token, lock ms, the update just handled, 1 to take the next. Drop the handled update; if the lock is
+# still ours, renew it and move the next update in flight (answered as _TAKE answers).
 _NEXT = """
 redis.call('lrem', KEYS[3], 1, ARGV[3])
 if redis.call('get', KEYS[1]) ~= ARGV[1] then return -1 end
@@ -75,10 +80,8 @@ def pending(client: redis.Redis, chat_id: int) -> int:
     return int(client.llen(_queue(chat_id)))
 
 
-def _put_back(client: redis.Redis, chat_id: int) -> None:
-    """What a drainer was handling when it failed or died goes back to the head of the queue."""
-    while client.lmove(_in_flight(chat_id), _queue(chat_id), "RIGHT", "LEFT") is not None:
-        pass
+def _keys(chat_id: int) -> tuple[str, str, str]:
+    return _lock(chat_id), _queue(chat_id), _in_flight(chat_id)
 
 
 def _waiting(client: redis.Redis, chat_id: int) -> bool:
@@ -167,7 +170,7 @@ def drain(client: redis.Redis, chat_id: int, handle: Callable[[int], None], *, l
     (_TAKE, _NEXT, then the release with the last look at the queue): eight were about a quarter of
     tg_dispatch's CPU per update."""
     handled = 0
-    keys = (_lock(chat_id), _queue(chat_id), _in_flight(chat_id))
+    keys = _keys(chat_id)
     while handled < max_updates:
         token = secrets.token_hex(8)
         raw = client.eval(_TAKE, 3, *keys, token, str(lock_ms))
@@ -182,7 +185,7 @@ def drain(client: redis.Redis, chat_id: int, handle: Callable[[int], None], *, l
                     with _renewals.keep(client, chat_id, token, lock_ms):
                         handle(event_id)
                 except BaseException:
-                    _put_back(client, chat_id)
+                    client.eval(_PUT_BACK, 3, *keys)
                     raise
                 handled += 1
                 # -1: the lock lapsed and may have been taken over; the queue is looked at again below
