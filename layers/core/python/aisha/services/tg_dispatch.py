@@ -42,10 +42,7 @@ def handle_event(db: Database, event_id: int, route: Route, invoke: InvokeSync) 
     if tries is None:  # processed, parked or refused already
         return event.status.value
     if tries > MAX_ATTEMPTS:  # its handler died or timed out every time: an operator looks at it, the chat goes on
-        with db.statement() as conn:
-            journal.mark(conn, event_id, EventStatus.PARKED, error_code="handler_never_finished",
-                         error=f"no handler run finished in {MAX_ATTEMPTS} attempts")
-        return EventStatus.PARKED.value
+        return _park(db, event_id, "handler_never_finished", f"no handler run finished in {MAX_ATTEMPTS} attempts")
     last_try = tries >= MAX_ATTEMPTS
     try:
         update = json.loads(event.body)
