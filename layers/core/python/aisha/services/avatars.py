@@ -66,7 +66,7 @@ def transition(conn: Connection, avatar_id: int, target: AvatarStatus, **fields:
     current = get(conn, avatar_id, lock=True)
     check_transition("avatar", AVATAR_TRANSITIONS, current.status, target)
     return Avatar.from_row(rows.update(conn, "avatars", COLUMNS, avatar_id, {"status": target.value, **fields},
-                                             touch=True))
+                                       touch=True))
 
 
 def set_main(conn: Connection, user_id: int, avatar_id: int) -> Avatar:
