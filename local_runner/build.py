@@ -18,6 +18,7 @@ import hashlib
 import json
 import logging
 import os
+import platform
 import shutil
 import time
 import zipfile
@@ -137,7 +138,9 @@ class Builder:
         return out
 
     def _platform(self) -> list[str]:
-        return [BUILD_FORMAT, self.runtime.name, self.runtime.architecture]
+        # pip evaluates environment markers against the interpreter running it, whatever --python-version says
+        # (redis wants async-timeout below Python 3.11.3): what another patch release installed is rebuilt
+        return [BUILD_FORMAT, self.runtime.name, self.runtime.architecture, platform.python_version()]
 
     def _pip(self, label: str, args: list[str], target: Path) -> None:
         self.progress(f"{label}: pip install for {self.runtime.name} {self.runtime.architecture} "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import platform
 import shutil
 import subprocess
 import sys
@@ -63,7 +64,8 @@ def ensure_runtime(build_root: Path) -> Path:
 def _ensure_runtime(build_root: Path) -> Path:
     target = build_root / "runtime"
     stamp = target / ".requirements"
-    wanted = "\n".join(RUNTIME_REQUIREMENTS) + f"\npython {sys.version_info[:2]}\nbytecode unchecked-hash\n"
+    # the full version: pip's environment markers see this interpreter's patch release (see build._platform)
+    wanted = "\n".join(RUNTIME_REQUIREMENTS) + f"\npython {platform.python_version()}\nbytecode unchecked-hash\n"
     if stamp.is_file() and stamp.read_text() == wanted:
         return target
     tmp = build_root / "runtime.tmp"

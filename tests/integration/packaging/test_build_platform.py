@@ -95,3 +95,24 @@ def test_a_compatible_wheel_is_built_with_bytecode_and_progress(tmp_path: Path) 
     assert any("layer vendor: pip install for python3.11 x86_64 (glibc <= 2.26)" in line for line in lines)
     assert any("layer vendor: Processing" in line and "fine-1.0" in line for line in lines)
     assert any(line.startswith("layer vendor: built in") for line in lines)
+
+
+def test_a_tree_pip_filled_under_another_patch_release_is_rebuilt(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """pip evaluates a requirement's marker against the interpreter that runs it, not --python-version: redis
+    needs async-timeout only below 3.11.3, so a layer built under 3.11.2 holds a package that one built under
+    3.11.7 lacks, and reusing either after the interpreter changed leaves a worker unable to import."""
+    import platform
+
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    wheel(wheels, "fine", "py3-none-any", {"fine/__init__.py": b"X = 1\n"})
+    here = platform.python_version()
+    manifest = collection(tmp_path, f'fine==1.0; python_full_version == "{here}"', wheels)
+    tree = tmp_path / "build" / "layers" / "vendor" / "python"
+    build(manifest, tmp_path, [])
+    assert (tree / "fine" / "__init__.py").is_file()
+    assert not any("layer vendor: built in" in line for line in build(manifest, tmp_path, []))  # unchanged
+
+    monkeypatch.setattr(platform, "python_version", lambda: here + "1")  # as if another release ran the build
+    assert any("layer vendor: built in" in line for line in build(manifest, tmp_path, []))
