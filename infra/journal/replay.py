@@ -23,14 +23,12 @@ from typing import Any
 import redis
 from aisha.db import Database
 from aisha.errors import AishaError
+from aisha.functions import TG_DISPATCH
 from aisha.models import TelegramUpdate
 from aisha.services import chat_queue, tg_updates
-from aisha.services.reconcile import kind_of
+from aisha.services.fal_work import kind_of, processor
 
 InvokeEvent = Callable[[str, dict[str, Any]], None]
-TRAINING_PROCESSOR = "fal_process_training"
-GENERATION_PROCESSOR = "fal_process_generation"
-DISPATCHER = "tg_dispatch"
 
 
 @dataclass(frozen=True)
@@ -41,8 +39,7 @@ class Replayed:
 
 
 def _fal_processor(db_conn: Any, row: dict[str, Any]) -> str:
-    kind = kind_of(db_conn, row["delivery_key"], row["endpoint"])
-    return TRAINING_PROCESSOR if kind == "training" else GENERATION_PROCESSOR
+    return processor(kind_of(db_conn, row["delivery_key"], row["endpoint"]))
 
 
 def replay_one(db: Database, client: redis.Redis, event_id: int, invoke: InvokeEvent, *,
@@ -72,7 +69,7 @@ def replay_one(db: Database, client: redis.Redis, event_id: int, invoke: InvokeE
             # The dispatcher takes the row lock before it reads the status, so it sees this change
             # only once it is committed, right after the invocation is accepted.
             chat_queue.push(client, chat_id, event_id)
-            invoke(DISPATCHER, {"chat_id": chat_id})
-            return Replayed(event_id, "replayed", f"queued {DISPATCHER} for chat {chat_id}")
+            invoke(TG_DISPATCH, {"chat_id": chat_id})
+            return Replayed(event_id, "replayed", f"queued {TG_DISPATCH} for chat {chat_id}")
     except (AishaError, redis.RedisError, ValueError) as exc:
         return Replayed(event_id, "failed", f"left parked: {exc}")

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
+import sys
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +17,8 @@ from aisha.services import chat_queue
 
 from infra.journal.cli import main
 from tests.integration.ops.invoke_recorder import InvokeRecorder
+
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture
@@ -178,3 +183,13 @@ def test_the_cli_runs_as_an_operator_types_it_with_settings_from_an_env_file(
                           timeout=60)
     assert done.returncode == 0, done.stderr
     assert event in [i["id"] for i in json.loads(done.stdout)]
+
+
+def test_the_cli_loads_no_fal_client_no_s3_and_no_pydantic() -> None:
+    """An operator's `list` answers in a quarter of a second: it loaded the FAL client, S3 and pydantic
+    once (0.7 s of CPU), only to ask which processor a FAL delivery goes to when one is replayed."""
+    code = ("import json, sys\nfrom infra.cli_env import core_on_path\ncore_on_path()\nimport infra.journal.cli\n"
+            "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))\n")
+    loaded = set(json.loads(subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                                           check=True, timeout=60).stdout))
+    assert not loaded & {"fal_client", "httpx", "boto3", "botocore", "pydantic", "telegram"}, sorted(loaded)

@@ -12,10 +12,11 @@ import logging
 from typing import Any
 
 from aisha.errors import InvokeError
-from aisha.functions import FAL_PROCESS_GENERATION, FAL_PROCESS_TRAINING, TG_DISPATCH
+from aisha.functions import TG_DISPATCH
 from aisha.handlers.common import request_id_of
 from aisha.handlers.fal_process import send_notifications
 from aisha.services import outbox, reconcile, tg_dispatch
+from aisha.services.fal_work import processor
 from aisha.worker import state
 
 log = logging.getLogger("aisha.reconcile")
@@ -30,8 +31,7 @@ def reconcile_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     not_queued = 0
     for kind, event_id in report.to_process:
         try:
-            worker.invoker.invoke_event(FAL_PROCESS_TRAINING if kind == "training" else FAL_PROCESS_GENERATION,
-                                        {"event_id": event_id})
+            worker.invoker.invoke_event(processor(kind), {"event_id": event_id})
         except InvokeError as exc:  # the next run hands it on again
             not_queued += 1
             log.error("FAL delivery %s not queued: %s", event_id, exc, extra={"event_id": event_id})

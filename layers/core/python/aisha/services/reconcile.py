@@ -26,6 +26,7 @@ from aisha.models import EventStatus, Provider, SignatureOutcome
 from aisha.services import journal
 from aisha.services.fal_results import reconcile_key
 from aisha.services.fal_retry import error_code, safe_text
+from aisha.services.fal_work import kind_of
 
 log = logging.getLogger(__name__)
 _LIVE = ("received", "processing", "failed", "unmatched")
@@ -40,19 +41,6 @@ class Report:
     retried: int = 0
     parked: int = 0
     errors: list[str] = field(default_factory=list)
-
-
-def kind_of(conn: Connection, delivery_key: str, endpoint: str) -> str:
-    """training | generation: the work a FAL delivery is about (by its request id, else its endpoint)."""
-    request_id = delivery_key.split("#", 1)[0]
-    row = conn.execute("SELECT EXISTS (SELECT 1 FROM avatars WHERE fal_request_id = %s) AS training, "
-                       "EXISTS (SELECT 1 FROM generations WHERE fal_request_id = %s) AS generation",
-                       (request_id, request_id)).fetchone()
-    if row and row["training"]:
-        return "training"
-    if row and row["generation"]:
-        return "generation"
-    return "training" if endpoint == "/webhook/fal/portrait" else "generation"
 
 
 def _park(db: Database, event_id: int, exc: BaseException, report: Report) -> None:
