@@ -193,8 +193,8 @@ def drain(client: redis.Redis, chat_id: int, handle: Callable[[int], None], *, l
                                   "1" if handled < max_updates else "0")
         finally:
             pipe = client.pipeline(transaction=False)
-            pipe.eval(_RELEASE, 1, _lock(chat_id), token)
-            pipe.llen(_queue(chat_id))  # pushed between our last look and the release?
+            pipe.eval(_RELEASE, 1, keys[0], token)
+            pipe.llen(keys[1])  # pushed between our last look and the release?
             _, left = pipe.execute()
         if not left:
             return handled

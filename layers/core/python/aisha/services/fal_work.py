@@ -14,7 +14,8 @@ if TYPE_CHECKING:
     from aisha.db import Connection
 
 Kind = Literal["training", "generation"]
-PORTRAIT_ENDPOINT = "/webhook/fal/portrait"  # trainings report there; generations to /webhook/fal/status
+PORTRAIT_WEBHOOK = "/webhook/fal/portrait"  # where FAL reports trainings (submissions gives it to FAL)
+STATUS_WEBHOOK = "/webhook/fal/status"  # where it reports generations
 
 
 def kind_of(conn: Connection, delivery_key: str, endpoint: str) -> Kind:
@@ -28,7 +29,7 @@ def kind_of(conn: Connection, delivery_key: str, endpoint: str) -> Kind:
         return "training"
     if row and row["generation"]:
         return "generation"
-    return "training" if endpoint == PORTRAIT_ENDPOINT else "generation"
+    return "training" if endpoint == PORTRAIT_WEBHOOK else "generation"
 
 
 def processor(kind: str) -> str:

@@ -31,13 +31,12 @@ from aisha.models import (
     TrainingType,
 )
 from aisha.services import avatars, generations, journal, ledger, photos, promo
+from aisha.services.fal_work import PORTRAIT_WEBHOOK, STATUS_WEBHOOK
 from aisha.storage import Storage
 
 PORTRAIT_TRAINER = "fal-ai/flux-lora-portrait-trainer"
 FAST_TRAINER = "fal-ai/flux-lora-fast-training"
 LORA_GENERATOR = "fal-ai/flux-lora"
-PORTRAIT_WEBHOOK = "/webhook/fal/portrait"
-STATUS_WEBHOOK = "/webhook/fal/status"
 
 
 def _webhook(settings: Settings, route: str) -> str:
