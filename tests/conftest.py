@@ -41,18 +41,17 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 # Tests that share one heavy stack run on one xdist worker, so only one worker builds and warms it: the
-# Aisha stack (two runners with every function, the stand-ins) is ~45% of the suite's time, which also
-# balances two workers (the operations tests that use that stack go with it, rather than start a second
-# one on another worker); the runner e2e module shares its nginx + runners stack, and the chaos scenarios
-# theirs (with services of its own, which they restart). xdist's own
+# Aisha stack (two runners with every function, the stand-ins; every test on it lives under
+# tests/e2e/aisha/, whose conftest defines it: a conftest elsewhere that imported the fixture made a second
+# definition of it, and a second stack), the runner e2e module's nginx + runners stack, and the chaos
+# scenarios' (with services of its own, which they restart). xdist's own
 # `xdist_group` marker does nothing under pytest 9 (it renames `item._nodeid`, which pytest 9 no longer
 # reads), so `--dist loadgroup` gets this scheduler: those groups, the packaging tests (which share one
 # package of the collection, its SAM translation and every function imported from its zips), and every
 # other module as a unit, so that a module's own fixtures are made once in a run, not once per worker
 # that happens to get one of its tests (with three workers the packaging was built and probed three times).
-STACK_GROUPS = {"tests/e2e/aisha/": "e2e-aisha-stack", "tests/e2e/ops/test_ops_on_the_stack.py": "e2e-aisha-stack",
-                "tests/e2e/runner/test_through_nginx.py": "e2e-runner-stack", "tests/chaos/": "chaos-stack",
-                "tests/integration/packaging/": "packaging"}
+STACK_GROUPS = {"tests/e2e/aisha/": "e2e-aisha-stack", "tests/e2e/runner/test_through_nginx.py": "e2e-runner-stack",
+                "tests/chaos/": "chaos-stack", "tests/integration/packaging/": "packaging"}
 # Then the modules that take longest on their own (8-14 s each in a 4-worker run on 2 cores), so that none of
 # them is what a worker is still running when the others are done: left to xdist's order (by number of
 # tests) the Prometheus alert test began 110 s into a 126 s run.

@@ -101,3 +101,13 @@ def test_the_scheduler_orders_only_scopes_that_exist() -> None:
 
     missing = [s for s in LONGEST_FIRST if s not in STACK_GROUPS.values() and not (ROOT / s).is_file()]
     assert not missing, f"neither a stack group nor a test module: {missing}"
+
+
+def test_no_conftest_takes_fixtures_from_another() -> None:
+    """A fixture imported into a second conftest is a second definition of it: a session fixture such as the
+    Aisha stack is then made once for each (two stacks, 20 more workers). Tests that share a fixture live
+    under the conftest that defines it."""
+    offenders = [f"{path.relative_to(ROOT)}:{node.lineno}" for path in (ROOT / "tests").rglob("conftest.py")
+                 for node in ast.walk(ast.parse(path.read_text()))
+                 if isinstance(node, ast.ImportFrom) and (node.module or "").endswith("conftest")]
+    assert offenders == []

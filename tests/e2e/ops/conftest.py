@@ -28,7 +28,3 @@ def two_runners(services: dict[str, str], tmp_path: Path) -> Iterator[Stack]:
     finally:
         running.stop()
 
-
-# The whole Aisha stack (two runners on the real chalice.json, the FAL and Telegram stand-ins), as the
-# aisha end-to-end tests have it: the operations tools are tried against the real functions.
-from tests.e2e.aisha.conftest import res, stack  # noqa: E402,F401
