@@ -11,9 +11,10 @@ killed at its own init limit.
 Shedding: a full queue (`max_queue` callers) is refused at once (`Throttled`); a caller waits
 `throttle_wait` for a worker, and past it only as long as inits are under way for the queue (or waiting
 for an instance init slot), each within its own limit: a function at its cap sheds after
-`throttle_wait`. `provisioned` workers are started at once and kept: replaced when they die,
-after a reload, and never reaped for idleness. A reload bumps the generation: idle workers of the old
-generation stop now, busy ones when their invocation ends.
+`throttle_wait`; a caller the pace kept waiting that long gets an init regardless of it. `provisioned`
+workers are started at once and kept: replaced when they die, after a reload, and never reaped for
+idleness. A reload bumps the generation: idle workers of the old generation stop now, busy ones when their
+invocation ends.
 """
 
 from __future__ import annotations
@@ -148,6 +149,11 @@ class FunctionPool:
         try:
             while not fut.done():
                 now = loop.time()
+                if now >= patience_end and not self._scaling():
+                    # The pace held inits back, expecting the busy workers to reach this caller first, and they
+                    # have not within throttle_wait (a saturated host): start one as Lambda would. Only a
+                    # function at its cap, or out of budget, sheds.
+                    self.scale(paced=False)
                 if now >= give_up or (now >= patience_end and not self._scaling()):
                     break
                 round_: asyncio.Future[Any] = self._init_round  # done when an init ends: look again then
@@ -214,11 +220,11 @@ class FunctionPool:
         self.budget.worker_idle()
 
     # -- scaling ---------------------------------------------------------------------------------------
-    def scale(self) -> None:
+    def scale(self, *, paced: bool = True) -> None:
         """Start the inits the queue and the provisioned count call for, within every limit."""
         while not self._stopped:
             need = self.queued - self._starting
-            if need > 0 and not self.pace.worth_an_init(need, self._in_flight):
+            if paced and need > 0 and not self.pace.worth_an_init(need, self._in_flight):
                 need = 0  # the busy workers clear the queue sooner than a new one would start (local_runner/pace.py)
             have = self._current() + self._pending_spawns
             short = self.provisioned - have if time.monotonic() >= self._retry_at else 0
