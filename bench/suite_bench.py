@@ -39,6 +39,15 @@ tests start, the chaos group took 46 s and the Aisha stack's start 37 s, cfn-lin
 the translated template, whose 630 `Fn::If` cfn-lint resolves with sympy), the Lambda-view imports 11 s
 (17 interpreters, one per function). The same suite on an optimized interpreter (bench/runner_bench.py,
 the interpreter) took 122-133 s against 135-138 s.
+At stop 30 (same day, --pairs 1, twice): afac5a0 200.7 and 194.4 s wall (130.5 and 122.7 s CPU), 457 passed;
+main 126.9 and 121.2 s (186.7 and 172.1 s CPU), 909-910 passed: 1.58x and 1.60x. What changed: the Aisha
+stack's group had started the stack twice (a conftest under tests/e2e/ops imported its session fixture, a
+second definition of it: two runners, the stand-ins and ~20 workers more, about 9 s of CPU). Serially, with
+every process sampled: the chaos group 44 s of CPU (62 worker starts: the scenarios kill workers and a runner,
+and the duplicates scale up), the Aisha stack's start and album test 31 s, the chat page in Chromium 16 s,
+the Lambda view 9 s, cfn-lint 8 s. vmstat over a parallel run: 12 % idle on average, almost all of it after
+the first 45 s, while all four workers wait (faults, alert windows, retries); five workers then took 110-127
+s against four's 119-134 s, too close to the spread to change the default.
 """
 
 from __future__ import annotations
