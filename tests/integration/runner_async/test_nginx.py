@@ -165,9 +165,13 @@ async def _raw(port: int, request: bytes) -> tuple[int, dict[str, str]]:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     writer.write(request)
     await writer.drain()
-    answer = await reader.read()
+    # read the answer by its length, not to the end: after refusing a body it will not read, nginx keeps the
+    # connection open for lingering_timeout (5 s) in case the client sends it anyway
+    head = (await reader.readuntil(b"\r\n\r\n"))[:-4]
+    length = next(int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")[1:]
+                  if line.lower().startswith(b"content-length:"))
+    body = await reader.readexactly(length)
     writer.close()
-    head, _, body = answer.partition(b"\r\n\r\n")
     assert b"Content-Type: application/json" in head, head
     return int(head.split()[1]), json.loads(body)
 
