@@ -149,13 +149,15 @@ class FunctionPool:
         try:
             while not fut.done():
                 now = loop.time()
+                if now >= give_up:
+                    break
                 if now >= patience_end and not self._scaling():
                     # The pace held inits back, expecting the busy workers to reach this caller first, and they
                     # have not within throttle_wait (a saturated host): start one as Lambda would. Only a
                     # function at its cap, or out of budget, sheds.
                     self.scale(paced=False)
-                if now >= give_up or (now >= patience_end and not self._scaling()):
-                    break
+                    if not self._scaling():
+                        break
                 round_: asyncio.Future[Any] = self._init_round  # done when an init ends: look again then
                 await first_done((fut, round_), (patience_end if now < patience_end else give_up) - now)
         except asyncio.CancelledError:
