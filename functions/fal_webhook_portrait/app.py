@@ -2,7 +2,8 @@
 
 from aisha.functions import FAL_PROCESS_TRAINING
 from aisha.handlers.fal_webhook import webhook_handler
+from aisha.services.fal_work import PORTRAIT_WEBHOOK
 from aisha.worker import warm_if_provisioned
 
-handler = webhook_handler("/webhook/fal/portrait", FAL_PROCESS_TRAINING)
+handler = webhook_handler(PORTRAIT_WEBHOOK, FAL_PROCESS_TRAINING)
 warm_if_provisioned("db", "jwks", "invoker")  # provisioned: its first invocation finds these ready

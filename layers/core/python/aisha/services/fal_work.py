@@ -14,8 +14,9 @@ if TYPE_CHECKING:
     from aisha.db import Connection
 
 Kind = Literal["training", "generation"]
-PORTRAIT_WEBHOOK = "/webhook/fal/portrait"  # where FAL reports trainings (submissions gives it to FAL)
-STATUS_WEBHOOK = "/webhook/fal/status"  # where it reports generations
+# where FAL reports trainings and generations: submissions gives them to FAL, the webhook functions serve them
+PORTRAIT_WEBHOOK = "/webhook/fal/portrait"
+STATUS_WEBHOOK = "/webhook/fal/status"
 
 
 def kind_of(conn: Connection, delivery_key: str, endpoint: str) -> Kind:
