@@ -149,18 +149,21 @@ def phases(aisha: AishaStack, name: str, provider: str, requests: Path, args: ar
     return out
 
 
+def journal_counts(aisha: AishaStack) -> dict[tuple[str, str], int]:
+    """Deliveries in the journal by (provider, status)."""
+    with psycopg.connect(aisha.env["DATABASE_URL"]) as conn:
+        rows = conn.execute("SELECT provider, status, count(*) FROM webhook_events GROUP BY 1, 2 ORDER BY 1, 2")
+        return {(provider, status): n for provider, status, n in rows}
+
+
 def settled(aisha: AishaStack, provider: str) -> int:
     """Deliveries of `provider` whose processing has ended: processed, unmatched (FAL: nothing has its id) or parked."""
-    with psycopg.connect(aisha.env["DATABASE_URL"]) as conn:
-        row = conn.execute("SELECT count(*) FROM webhook_events WHERE provider = %s AND status IN "
-                           "('processed', 'unmatched', 'parked')", (provider,)).fetchone()
-    return int(row[0]) if row else 0
+    counts = journal_counts(aisha)
+    return sum(counts.get((provider, status), 0) for status in ("processed", "unmatched", "parked"))
 
 
 def backlog(aisha: AishaStack) -> str:
-    with psycopg.connect(aisha.env["DATABASE_URL"]) as conn:
-        rows = conn.execute("SELECT provider, status, count(*) FROM webhook_events GROUP BY 1, 2 ORDER BY 1, 2")
-        return ", ".join(f"{provider}/{status} {n}" for provider, status, n in rows)
+    return ", ".join(f"{provider}/{status} {n}" for (provider, status), n in journal_counts(aisha).items())
 
 
 def _get(home: Path, path: str) -> Path:
