@@ -2,8 +2,10 @@
 
 Every instance runs a Scheduler over the same schedules. On each tick it works out the current slot of
 every schedule (see expressions.py) and tries `SET key NX EX ttl` on (function, schedule, slot): the one
-instance that wins fires it. Firing is an Event invocation (as EventBridge's): put on the durable queue,
-so it gets the retries and the failure list. With `durable=False` the invoker is called directly.
+instance that wins fires it. An instance asks once per slot: a slot it has seen fired, by itself or another
+instance, is not asked about again until the next one begins. Firing is an Event invocation (as
+EventBridge's): put on the durable queue, so it gets the retries and the failure list. With `durable=False`
+the invoker is called directly.
 """
 
 from __future__ import annotations
@@ -98,6 +100,9 @@ class Scheduler:
         self._metrics = event_metrics(registry)
         self._loop: asyncio.Task[None] | None = None
         self._direct: set[asyncio.Task[None]] = set()
+        # the slot each schedule is known to have fired in (by this instance or another): a tick asks Redis
+        # only when a new slot begins, not every second (an idle runner's largest share of Redis commands)
+        self._settled: dict[int, int] = {}
 
     async def start(self) -> None:
         if self.schedules and self._loop is None:
@@ -124,13 +129,14 @@ class Scheduler:
         """Fire every schedule whose current slot no instance has fired yet; returns what this one fired."""
         now = self.clock() if now is None else now
         fired: list[Firing] = []
-        for sched, expr in self.schedules:
+        for index, (sched, expr) in enumerate(self.schedules):
             slot = expr.slot(now)
-            if slot is None:
+            if slot is None or self._settled.get(index) == slot:
                 continue
             key = self.settings.slot_key(sched.function_name, sched.name or sched.expression, slot)
             ttl = 2 * expr.slot_seconds() + 60
             if not await self.redis.set(key, self.settings.consumer, nx=True, ex=ttl):
+                self._settled[index] = slot  # another instance fired it
                 continue
             request_id = str(uuid.uuid4())
             payload = (scheduled_event(sched.name or sched.function_name, now) if sched.input is None
@@ -140,6 +146,7 @@ class Scheduler:
             except Exception:
                 await self.redis.delete(key)  # not fired after all: let the next tick (of any instance) retry
                 raise
+            self._settled[index] = slot
             self._metrics.schedule_fires.labels(sched.function_name, sched.name).inc()
             fired.append(Firing(sched.function_name, sched.name, slot, request_id))
         return fired

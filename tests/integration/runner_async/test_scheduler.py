@@ -116,3 +116,35 @@ def test_a_scheduler_stops_though_its_redis_client_loses_some_cancellations(even
         return i + 1
 
     assert run(scenario()) == 25
+
+
+def test_a_scheduler_asks_redis_once_per_slot_whether_it_won_or_lost(event_settings, run) -> None:
+    """Ticks within a slot already settled send nothing: an idle instance's Redis traffic is one SET per schedule
+    per period, not one per tick."""
+    from redis.asyncio import Redis
+
+    schedules = [ScheduledFunction("tick", "rate(1 minute)", name="every-minute")]
+
+    class CountingRedis(Redis):
+        sets = 0
+
+        async def set(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+            CountingRedis.sets += 1
+            return await super().set(*args, **kwargs)
+
+    async def scenario() -> tuple[list[int], list[int]]:
+        winner = Scheduler(None, ScriptedInvoker(), schedules, settings=event_settings.with_(consumer="a"),
+                           redis=CountingRedis.from_url(event_settings.redis_url))
+        loser = Scheduler(None, ScriptedInvoker(), schedules, settings=event_settings.with_(consumer="b"),
+                          redis=CountingRedis.from_url(event_settings.redis_url))
+        fired, asked = [], []
+        for now in (T0 + 1, T0 + 2, T0 + 30, T0 + 59, T0 + 61, T0 + 62):
+            fired.append(len(await winner.run_due(now)) + len(await loser.run_due(now)))
+            asked.append(CountingRedis.sets)
+        await winner.stop()
+        await loser.stop()
+        return fired, asked
+
+    fired, asked = run(scenario())
+    assert fired == [1, 0, 0, 0, 1, 0]  # once per period across both
+    assert asked == [2, 2, 2, 2, 4, 4]  # each instance asked once in each slot, the winner and the loser alike
