@@ -48,6 +48,13 @@ and the duplicates scale up), the Aisha stack's start and album test 31 s, the c
 the Lambda view 9 s, cfn-lint 8 s. vmstat over a parallel run: 12 % idle on average, almost all of it after
 the first 45 s, while all four workers wait (faults, alert windows, retries); five workers then took 110-127
 s against four's 119-134 s, too close to the spread to change the default.
+At stop 31 (evening of 7 Dec 2026, --pairs 1, twice): afac5a0 264.3 and 329.3 s wall (208.4 and 246.2 s CPU);
+main 273.2 and 266.9 s (430.5 and 406.6 s CPU), 910 passed: 0.97x and 1.23x. The machine did the same work
+with about twice the CPU of the afternoon (both suites; kdamond alone took 48 s of CPU during one run), and
+main, bound by CPU on both cores (vmstat: 0-2 % idle from its start to its last minute), slows with it, while
+the serial baseline idles half of its time on waits that do not lengthen. Per-test CPU of the four xdist
+workers in one run: 5.2-5.6 s each to collect (1,774 modules), 19-24 s each inside tests, none of it one
+large item (the moto deployment 6.9 s, the edge fuzz 5.7 s, the chaos scenarios' own side 7.1 s).
 """
 
 from __future__ import annotations
