@@ -229,10 +229,9 @@ def _receipt_hand_ons(db: Database, request_id: str, times: int) -> list[bool]:
 
     def go() -> None:
         start.wait()
-        with db.transaction() as conn:
-            event = journal.record_delivery(conn, journal.Provider.FAL, "/webhook/fal/status", request_id, {}, body,
-                                            keep_headers=()).event
-            claimed = journal.claim_hand_on(conn, event.id, 600)
+        with db.statement() as conn:  # as the webhook does: journaled and claimed in one statement
+            claimed = journal.record_delivery(conn, journal.Provider.FAL, "/webhook/fal/status", request_id, {},
+                                              body, keep_headers=(), hand_on_lease=600).hand_on
         with lock:
             found.append(claimed)
 
@@ -257,3 +256,9 @@ def test_duplicate_deliveries_hand_on_once_per_lease(db: Database, make_user: Ca
     assert sorted(_receipt_hand_ons(db, request_id, 3)) == [False, False, True]
     with db.transaction() as conn:
         assert journal.get(conn, event.id).status is EventStatus.RECEIVED
+        # one that finished is only counted, even with its lease long over
+        journal.mark(conn, event.id, EventStatus.PROCESSED)
+    _make_due(db, event.id)
+    assert _receipt_hand_ons(db, request_id, 2) == [False, False]
+    with db.transaction() as conn:
+        assert journal.get(conn, event.id).status is EventStatus.PROCESSED

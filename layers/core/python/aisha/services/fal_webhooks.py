@@ -2,9 +2,9 @@
 
 Nothing is lost: a refused delivery is journaled with why; an accepted one is journaled before
 it is acknowledged; a repeat of a delivery that has not finished processing is handed on again
-only once its hand-on lease ran out (journal.claim_hand_on), one that finished is only counted. A
-refusal is journaled, then raised (WebhookRejected, ClientError, or Unavailable when FAL's keys
-cannot be fetched); the handler's edge makes the HTTP answer.
+only once its hand-on lease ran out (the lease is taken as the delivery is journaled, in the same
+statement), one that finished is only counted. A refusal is journaled, then raised (WebhookRejected,
+ClientError, or Unavailable when FAL's keys cannot be fetched); the handler's edge makes the HTTP answer.
 """
 
 from __future__ import annotations
@@ -80,15 +80,12 @@ def receive(db: Database, jwks: JwksCache, endpoint: str, headers: Mapping[str, 
         refuse(ClientError("body request_id differs from the signed header", code="request_id_mismatch"),
                SignatureOutcome.VALID)
 
-    # two statements, not one transaction: a delivery journaled but not claimed is claimed by FAL's retry
-    # (it has no answer yet) or the reconciler, as one whose hand-on failed; each is one round trip alone
+    # journaled and its hand-on taken in one statement (one round trip): one hand-on per lease, so repeats
+    # while its invocation is queued or its retry waits queue nothing
     with db.statement() as conn:
         recorded = journal.record_delivery(conn, Provider.FAL, endpoint, hook.request_id, headers, body,
-                                           keep_headers=KEEP_HEADERS)
-    with db.statement() as conn:
-        # one hand-on per lease: repeats while its invocation is queued or its retry waits queue nothing
-        hand_on = journal.claim_hand_on(conn, recorded.event.id, hand_on_lease)
-    return Receipt(hook.request_id, recorded.event.id, duplicate=not recorded.first, hand_on=hand_on)
+                                           keep_headers=KEEP_HEADERS, hand_on_lease=hand_on_lease)
+    return Receipt(hook.request_id, recorded.event.id, duplicate=not recorded.first, hand_on=recorded.hand_on)
 
 
 def not_handed_on(db: Database, event_id: int) -> None:

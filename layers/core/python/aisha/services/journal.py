@@ -35,6 +35,7 @@ HEADER_VALUE_KEEP = 1024  # characters of a kept header's value
 class Recorded:
     event: WebhookEvent
     first: bool  # False: this delivery key was journaled before (a retry or a duplicate)
+    hand_on: bool = False  # with `hand_on_lease`: this call took the right to queue its processor
 
 
 def storable(text: str, limit: int = 2000) -> str:
@@ -48,23 +49,52 @@ def _clean_headers(headers: Mapping[str, str], keep: Sequence[str]) -> dict[str,
             if name.lower() in wanted}
 
 
-def record_delivery(conn: Connection, provider: Provider, endpoint: str, delivery_key: str,
-                    headers: Mapping[str, str], body: bytes, *, keep_headers: Sequence[str],
-                    signature: SignatureOutcome = SignatureOutcome.VALID) -> Recorded:
-    delivery_key = storable(delivery_key, 1000)  # the same key for the same delivery, always storable
-    row = conn.execute(
-        f"""INSERT INTO webhook_events (provider, endpoint, delivery_key, claimed_key, headers, body,
+_RECORD = f"""INSERT INTO webhook_events (provider, endpoint, delivery_key, claimed_key, headers, body,
                 signature, status, body_size, body_sha256)
             VALUES (%s, %s, %s, %s, %s::jsonb, %s, %s, 'received', %s, %s)
             ON CONFLICT (provider, delivery_key) DO UPDATE
                 SET attempts = webhook_events.attempts + 1, last_seen_at = now()
-            RETURNING {_COLUMNS}, (xmax = 0) AS first""",
-        (provider.value, endpoint, delivery_key, delivery_key, json.dumps(_clean_headers(headers, keep_headers)),
-         body, signature.value, len(body), hashlib.sha256(body).hexdigest()),
-    ).fetchone()
+            RETURNING {_COLUMNS}, (xmax = 0) AS first"""
+# The same, taking the hand-on as claim_hand_on does (a new delivery's lease starts now): one round trip on
+# the webhook's path instead of two. now() is the statement's one time, so the lease set here is recognised
+# in RETURNING; a repeat whose lease is held keeps its own next_retry_at, which is never exactly that.
+_CLAIMABLE = ("webhook_events.status = ANY(%(open)s) AND (webhook_events.next_retry_at IS NULL "
+              "OR webhook_events.next_retry_at <= now())")
+_RECORD_AND_CLAIM = f"""INSERT INTO webhook_events (provider, endpoint, delivery_key, claimed_key, headers, body,
+                signature, status, body_size, body_sha256, next_retry_at)
+            VALUES (%(provider)s, %(endpoint)s, %(key)s, %(key)s, %(headers)s::jsonb, %(body)s, %(signature)s,
+                    'received', %(size)s, %(sha)s, now() + make_interval(secs => %(lease)s))
+            ON CONFLICT (provider, delivery_key) DO UPDATE
+                SET attempts = webhook_events.attempts + 1, last_seen_at = now(),
+                    status = CASE WHEN {_CLAIMABLE} AND webhook_events.status IN ('failed', 'processing')
+                                  THEN 'received' ELSE webhook_events.status END,
+                    next_retry_at = CASE WHEN {_CLAIMABLE} THEN now() + make_interval(secs => %(lease)s)
+                                         ELSE webhook_events.next_retry_at END
+            RETURNING {_COLUMNS}, (xmax = 0) AS first,
+                      next_retry_at IS NOT DISTINCT FROM now() + make_interval(secs => %(lease)s) AS hand_on"""
+
+
+def record_delivery(conn: Connection, provider: Provider, endpoint: str, delivery_key: str,
+                    headers: Mapping[str, str], body: bytes, *, keep_headers: Sequence[str],
+                    signature: SignatureOutcome = SignatureOutcome.VALID,
+                    hand_on_lease: int | None = None) -> Recorded:
+    """Journal an accepted delivery. With `hand_on_lease` (a FAL delivery), also take its hand-on in the same
+    statement, as `claim_hand_on` would right after: `Recorded.hand_on` says whether it was taken."""
+    delivery_key = storable(delivery_key, 1000)  # the same key for the same delivery, always storable
+    kept = json.dumps(_clean_headers(headers, keep_headers))
+    sha = hashlib.sha256(body).hexdigest()
+    if hand_on_lease is None:
+        row = conn.execute(_RECORD, (provider.value, endpoint, delivery_key, delivery_key, kept, body,
+                                     signature.value, len(body), sha)).fetchone()
+    else:
+        row = conn.execute(_RECORD_AND_CLAIM, {
+            "provider": provider.value, "endpoint": endpoint, "key": delivery_key, "headers": kept, "body": body,
+            "signature": signature.value, "size": len(body), "sha": sha, "lease": hand_on_lease,
+            "open": list(_OPEN_FAL)}).fetchone()
     assert row is not None
     first = bool(row.pop("first"))
-    return Recorded(WebhookEvent.from_row(row), first)
+    hand_on = bool(row.pop("hand_on", False))
+    return Recorded(WebhookEvent.from_row(row), first, hand_on)
 
 
 def record_rejection(conn: Connection, provider: Provider, endpoint: str, claimed_key: str | None,
