@@ -55,19 +55,23 @@ _RECORD = f"""INSERT INTO webhook_events (provider, endpoint, delivery_key, clai
             ON CONFLICT (provider, delivery_key) DO UPDATE
                 SET attempts = webhook_events.attempts + 1, last_seen_at = now()
             RETURNING {_COLUMNS}, (xmax = 0) AS first"""
-# The same, taking the hand-on as claim_hand_on does (a new delivery's lease starts now): one round trip on
-# the webhook's path instead of two. now() is the statement's one time, so the lease set here is recognised
-# in RETURNING; a repeat whose lease is held keeps its own next_retry_at, which is never exactly that.
+# Taking a FAL delivery's hand-on (the right to queue its processor for a lease): it is open and no lease or
+# retry wait is running; a failed or processing one becomes `received`. Used by claim_hand_on and below.
+_OPEN_FAL = ("received", "processing", "failed", "unmatched")
 _CLAIMABLE = ("webhook_events.status = ANY(%(open)s) AND (webhook_events.next_retry_at IS NULL "
               "OR webhook_events.next_retry_at <= now())")
+_CLAIMED_STATUS = ("CASE WHEN webhook_events.status IN ('failed', 'processing') THEN 'received' "
+                   "ELSE webhook_events.status END")
+# The record, taking the hand-on as claim_hand_on does (a new delivery's lease starts now): one round trip
+# on the webhook's path instead of two. now() is the statement's one time, so the lease set here is
+# recognised in RETURNING; a repeat whose lease is held keeps its own next_retry_at, never exactly that.
 _RECORD_AND_CLAIM = f"""INSERT INTO webhook_events (provider, endpoint, delivery_key, claimed_key, headers, body,
                 signature, status, body_size, body_sha256, next_retry_at)
             VALUES (%(provider)s, %(endpoint)s, %(key)s, %(key)s, %(headers)s::jsonb, %(body)s, %(signature)s,
                     'received', %(size)s, %(sha)s, now() + make_interval(secs => %(lease)s))
             ON CONFLICT (provider, delivery_key) DO UPDATE
                 SET attempts = webhook_events.attempts + 1, last_seen_at = now(),
-                    status = CASE WHEN {_CLAIMABLE} AND webhook_events.status IN ('failed', 'processing')
-                                  THEN 'received' ELSE webhook_events.status END,
+                    status = CASE WHEN {_CLAIMABLE} THEN {_CLAIMED_STATUS} ELSE webhook_events.status END,
                     next_retry_at = CASE WHEN {_CLAIMABLE} THEN now() + make_interval(secs => %(lease)s)
                                          ELSE webhook_events.next_retry_at END
             RETURNING {_COLUMNS}, (xmax = 0) AS first,
@@ -181,9 +185,8 @@ def list_by_status(conn: Connection, provider: Provider, statuses: Sequence[Even
 # --- FAL deliveries: our own retry schedule (see services/fal_retry.py) ------------------------------
 # `next_retry_at` is when a `failed` delivery is due again, and for a handed-on one (`received`,
 # `processing`) when its lease ends: until then nobody hands it on again, so duplicates of a delivery
-# queue no second invocation and a lost invocation is noticed by the reconciler.
-
-_OPEN_FAL = ("received", "processing", "failed", "unmatched")
+# queue no second invocation and a lost invocation is noticed by the reconciler. (The rule for taking a
+# hand-on, _CLAIMABLE, is above, where the webhook's record takes it too.)
 
 
 @dataclass(frozen=True)
@@ -196,13 +199,11 @@ def claim_hand_on(conn: Connection, event_id: int, lease_seconds: int) -> bool:
     """Take the right to queue this delivery's processor for `lease_seconds`; False when another
     holds it, its retry is not due yet, or it is settled or parked. A failed one becomes `received`."""
     row = conn.execute(
-        """UPDATE webhook_events
-              SET status = CASE WHEN status IN ('failed', 'processing') THEN 'received' ELSE status END,
-                  next_retry_at = now() + make_interval(secs => %s)
-            WHERE id = %s AND provider = 'fal' AND status = ANY(%s)
-              AND (next_retry_at IS NULL OR next_retry_at <= now())
-        RETURNING id""",
-        (lease_seconds, event_id, list(_OPEN_FAL)),
+        f"""UPDATE webhook_events
+               SET status = {_CLAIMED_STATUS}, next_retry_at = now() + make_interval(secs => %(lease)s)
+             WHERE id = %(id)s AND provider = 'fal' AND {_CLAIMABLE}
+         RETURNING id""",
+        {"lease": lease_seconds, "id": event_id, "open": list(_OPEN_FAL)},
     ).fetchone()
     return row is not None
 
