@@ -81,7 +81,8 @@ def receive(db: Database, jwks: JwksCache, endpoint: str, headers: Mapping[str, 
                SignatureOutcome.VALID)
 
     # journaled and its hand-on taken in one statement (one round trip): one hand-on per lease, so repeats
-    # while its invocation is queued or its retry waits queue nothing
+    # while its invocation is queued or its retry waits queue nothing. A worker killed before it queues the
+    # processor leaves the lease held: the reconciler hands the delivery on when the lease ends.
     with db.statement() as conn:
         recorded = journal.record_delivery(conn, Provider.FAL, endpoint, hook.request_id, headers, body,
                                            keep_headers=KEEP_HEADERS, hand_on_lease=hand_on_lease)
