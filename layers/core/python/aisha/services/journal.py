@@ -49,12 +49,6 @@ def _clean_headers(headers: Mapping[str, str], keep: Sequence[str]) -> dict[str,
             if name.lower() in wanted}
 
 
-_RECORD = f"""INSERT INTO webhook_events (provider, endpoint, delivery_key, claimed_key, headers, body,
-                signature, status, body_size, body_sha256)
-            VALUES (%s, %s, %s, %s, %s::jsonb, %s, %s, 'received', %s, %s)
-            ON CONFLICT (provider, delivery_key) DO UPDATE
-                SET attempts = webhook_events.attempts + 1, last_seen_at = now()
-            RETURNING {_COLUMNS}, (xmax = 0) AS first"""
 # Taking a FAL delivery's hand-on (the right to queue its processor for a lease): it is open and no lease or
 # retry wait is running; a failed or processing one becomes `received`. Used by claim_hand_on and below.
 _OPEN_FAL = ("received", "processing", "failed", "unmatched")
@@ -62,20 +56,23 @@ _CLAIMABLE = ("webhook_events.status = ANY(%(open)s) AND (webhook_events.next_re
               "OR webhook_events.next_retry_at <= now())")
 _CLAIMED_STATUS = ("CASE WHEN webhook_events.status IN ('failed', 'processing') THEN 'received' "
                    "ELSE webhook_events.status END")
-# The record, taking the hand-on as claim_hand_on does (a new delivery's lease starts now): one round trip
-# on the webhook's path instead of two. now() is the statement's one time, so the lease set here is
-# recognised in RETURNING; a repeat whose lease is held keeps its own next_retry_at, never exactly that.
-_RECORD_AND_CLAIM = f"""INSERT INTO webhook_events (provider, endpoint, delivery_key, claimed_key, headers, body,
+# A delivery journaled; given a lease (the FAL webhook), its hand-on taken in the same statement as
+# claim_hand_on would take it (a new delivery's lease starts now): one round trip instead of two. Without
+# one, the lease is NULL and so is what it computes (next_retry_at stays unset, nothing is taken). now() is
+# the statement's one time, so the lease set here is recognised in RETURNING; a repeat whose lease is held
+# keeps its own next_retry_at, never exactly that.
+_LEASE_END = "now() + make_interval(secs => %(lease)s::int)"
+_TAKES = f"%(lease)s::int IS NOT NULL AND {_CLAIMABLE}"
+_RECORD = f"""INSERT INTO webhook_events (provider, endpoint, delivery_key, claimed_key, headers, body,
                 signature, status, body_size, body_sha256, next_retry_at)
             VALUES (%(provider)s, %(endpoint)s, %(key)s, %(key)s, %(headers)s::jsonb, %(body)s, %(signature)s,
-                    'received', %(size)s, %(sha)s, now() + make_interval(secs => %(lease)s))
+                    'received', %(size)s, %(sha)s, {_LEASE_END})
             ON CONFLICT (provider, delivery_key) DO UPDATE
                 SET attempts = webhook_events.attempts + 1, last_seen_at = now(),
-                    status = CASE WHEN {_CLAIMABLE} THEN {_CLAIMED_STATUS} ELSE webhook_events.status END,
-                    next_retry_at = CASE WHEN {_CLAIMABLE} THEN now() + make_interval(secs => %(lease)s)
-                                         ELSE webhook_events.next_retry_at END
+                    status = CASE WHEN {_TAKES} THEN {_CLAIMED_STATUS} ELSE webhook_events.status END,
+                    next_retry_at = CASE WHEN {_TAKES} THEN {_LEASE_END} ELSE webhook_events.next_retry_at END
             RETURNING {_COLUMNS}, (xmax = 0) AS first,
-                      next_retry_at IS NOT DISTINCT FROM now() + make_interval(secs => %(lease)s) AS hand_on"""
+                      %(lease)s::int IS NOT NULL AND next_retry_at IS NOT DISTINCT FROM {_LEASE_END} AS hand_on"""
 
 
 def record_delivery(conn: Connection, provider: Provider, endpoint: str, delivery_key: str,
@@ -85,19 +82,14 @@ def record_delivery(conn: Connection, provider: Provider, endpoint: str, deliver
     """Journal an accepted delivery. With `hand_on_lease` (a FAL delivery), also take its hand-on in the same
     statement, as `claim_hand_on` would right after: `Recorded.hand_on` says whether it was taken."""
     delivery_key = storable(delivery_key, 1000)  # the same key for the same delivery, always storable
-    kept = json.dumps(_clean_headers(headers, keep_headers))
-    sha = hashlib.sha256(body).hexdigest()
-    if hand_on_lease is None:
-        row = conn.execute(_RECORD, (provider.value, endpoint, delivery_key, delivery_key, kept, body,
-                                     signature.value, len(body), sha)).fetchone()
-    else:
-        row = conn.execute(_RECORD_AND_CLAIM, {
-            "provider": provider.value, "endpoint": endpoint, "key": delivery_key, "headers": kept, "body": body,
-            "signature": signature.value, "size": len(body), "sha": sha, "lease": hand_on_lease,
-            "open": list(_OPEN_FAL)}).fetchone()
+    row = conn.execute(_RECORD, {
+        "provider": provider.value, "endpoint": endpoint, "key": delivery_key, "body": body,
+        "headers": json.dumps(_clean_headers(headers, keep_headers)), "signature": signature.value,
+        "size": len(body), "sha": hashlib.sha256(body).hexdigest(), "lease": hand_on_lease,
+        "open": list(_OPEN_FAL)}).fetchone()
     assert row is not None
     first = bool(row.pop("first"))
-    hand_on = bool(row.pop("hand_on", False))
+    hand_on = bool(row.pop("hand_on"))
     return Recorded(WebhookEvent.from_row(row), first, hand_on)
 
 
@@ -200,7 +192,7 @@ def claim_hand_on(conn: Connection, event_id: int, lease_seconds: int) -> bool:
     holds it, its retry is not due yet, or it is settled or parked. A failed one becomes `received`."""
     row = conn.execute(
         f"""UPDATE webhook_events
-               SET status = {_CLAIMED_STATUS}, next_retry_at = now() + make_interval(secs => %(lease)s)
+               SET status = {_CLAIMED_STATUS}, next_retry_at = {_LEASE_END}
              WHERE id = %(id)s AND provider = 'fal' AND {_CLAIMABLE}
          RETURNING id""",
         {"lease": lease_seconds, "id": event_id, "open": list(_OPEN_FAL)},
