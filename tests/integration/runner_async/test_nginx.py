@@ -21,6 +21,7 @@ from infra.devservices.procs import free_port
 from infra.nginx import NginxProcess, NginxSettings, write_config
 from infra.nginx import template as template_module
 from infra.nginx.template import TELEGRAM_RANGES
+from tests.raw_http import exchange
 
 pytestmark = pytest.mark.skipif(not (shutil.which("nginx") or Path("/usr/sbin/nginx").exists()),
                                 reason="nginx is not installed")
@@ -162,18 +163,9 @@ def test_failover_retry_policy_headers_and_limits(tmp_path: Path) -> None:
 
 async def _raw(port: int, request: bytes) -> tuple[int, dict[str, str]]:
     """One request as raw bytes (malformed on purpose); the status and the JSON body nginx answers."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    writer.write(request)
-    await writer.drain()
-    # read the answer by its length, not to the end: after refusing a body it will not read, nginx keeps the
-    # connection open for lingering_timeout (5 s) in case the client sends it anyway
-    head = (await reader.readuntil(b"\r\n\r\n"))[:-4]
-    length = next(int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")[1:]
-                  if line.lower().startswith(b"content-length:"))
-    body = await reader.readexactly(length)
-    writer.close()
+    status, head, body = await asyncio.to_thread(exchange, port, request)
     assert b"Content-Type: application/json" in head, head
-    return int(head.split()[1]), json.loads(body)
+    return status, json.loads(body)
 
 
 def test_every_error_nginx_makes_itself_is_json_with_a_stable_code(tmp_path: Path) -> None:
