@@ -1,6 +1,9 @@
 """Bot handler function: the gallery flow (aisha/bot/flows/gallery/)."""
 
-from aisha.bot.flows import gallery
-from aisha.handlers.bot import bot_handler
+from aisha.init_phase import init_phase
 
-handler = bot_handler(gallery.handle)
+with init_phase():
+    from aisha.bot.flows import gallery
+    from aisha.handlers.bot import bot_handler
+
+    handler = bot_handler(gallery.handle)

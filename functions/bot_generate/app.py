@@ -1,6 +1,9 @@
 """Bot handler function: the generation flow (aisha/bot/flows/generate/)."""
 
-from aisha.bot.flows import generate
-from aisha.handlers.bot import bot_handler
+from aisha.init_phase import init_phase
 
-handler = bot_handler(generate.handle)
+with init_phase():
+    from aisha.bot.flows import generate
+    from aisha.handlers.bot import bot_handler
+
+    handler = bot_handler(generate.handle)

@@ -1,6 +1,9 @@
 """Bot handler function: the help flow (aisha/bot/flows/help.py)."""
 
-from aisha.bot.flows import help
-from aisha.handlers.bot import bot_handler
+from aisha.init_phase import init_phase
 
-handler = bot_handler(help.handle)
+with init_phase():
+    from aisha.bot.flows import help
+    from aisha.handlers.bot import bot_handler
+
+    handler = bot_handler(help.handle)

@@ -10,10 +10,13 @@ import json
 from functools import cache
 from typing import Any
 
-from aisha.config import load_settings
-from aisha.health import HealthCheck
-from aisha.storage import Storage
-from aisha.worker import warm_if_provisioned
+from aisha.init_phase import init_phase
+
+with init_phase():
+    from aisha.config import load_settings
+    from aisha.health import HealthCheck
+    from aisha.storage import Storage
+    from aisha.worker import warm_if_provisioned
 
 CHECK_TIMEOUT_SECONDS = 2.0
 
@@ -35,4 +38,5 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 
 # provisioned (a probe right after a start must not wait for an init): its first one finds the check made
-warm_if_provisioned(check=lambda: _health().run())
+with init_phase():
+    warm_if_provisioned(check=lambda: _health().run())

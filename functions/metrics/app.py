@@ -1,5 +1,8 @@
 """GET /metrics: the domain's figures from PostgreSQL, in Prometheus' text format (read only)."""
 
-from aisha.handlers.metrics import metrics_handler as handler
+from aisha.init_phase import init_phase
+
+with init_phase():
+    from aisha.handlers.metrics import metrics_handler as handler
 
 __all__ = ["handler"]

@@ -18,6 +18,7 @@ PACKAGE = CORE / "aisha"
 # lower levels first; a module may import its own level or a lower one, never a higher one
 LEVELS: list[tuple[str, ...]] = [
     ("aisha", "aisha.errors", "aisha.functions", "aisha.callbacks", "aisha.keys", "aisha.sigv4", "aisha.tls",
+     "aisha.init_phase",
      "aisha.models", "aisha.config", "aisha.logs", "aisha.texts"),
     ("aisha.db", "aisha.storage", "aisha.cache", "aisha.invoke", "aisha.images", "aisha.resources",
      "aisha.health"),
@@ -101,8 +102,10 @@ def _import_in_clean_interpreter(function: str) -> dict[str, object]:
     code = ("import json, sys\n"
             "before = set(sys.modules)\n"
             "import app\n"
+            "import gc\n"
             "new = sorted(set(sys.modules) - before)\n"
-            "print(json.dumps({'count': len(new), 'tops': sorted({m.split('.')[0] for m in new})}))\n")
+            "print(json.dumps({'count': len(new), 'tops': sorted({m.split('.')[0] for m in new}),\n"
+            "                  'gc_on': gc.isenabled(), 'frozen': gc.get_freeze_count()}))\n")
     env = {"PYTHONPATH": str(CORE), "PATH": "/usr/bin:/bin"}
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT / "functions" / function, env=env,
                          capture_output=True, text=True, check=True)
@@ -117,6 +120,30 @@ def test_webhooks_load_no_client_they_do_not_use(function: str) -> None:
     assert int(loaded["count"]) <= 300, f"{function} loads {loaded['count']} modules at import"  # type: ignore[call-overload]
     # pydantic's import alone is ~85 ms of the 150 ms cold start: what these parse are msgspec structs
     assert not tops & {"pydantic", "pydantic_core"}, f"{function} loads pydantic"
+    # its init ran in aisha.init_phase: what it made is frozen, and the collector is on again
+    assert loaded["gc_on"] is True and int(loaded["frozen"]) > 10_000, loaded  # type: ignore[call-overload]
+
+
+def _imported(statement: ast.stmt) -> list[str]:
+    if isinstance(statement, ast.Import):
+        return [alias.name.split(".")[0] for alias in statement.names]
+    if isinstance(statement, ast.ImportFrom):
+        return [(statement.module or "").split(".")[0]]
+    return []
+
+
+_ENTERS = "from aisha.init_phase import init_phase"
+
+
+def test_every_entry_module_imports_inside_the_init_phase() -> None:
+    # only the standard library may load before it: anything else is made with the collector running
+    for app in sorted((ROOT / "functions").glob("*/app.py")):
+        body = ast.parse(app.read_text()).body
+        outside = [ast.unparse(s) for s in body for name in _imported(s)
+                   if name not in sys.stdlib_module_names and ast.unparse(s) != _ENTERS]
+        assert not outside, f"{app.parent.name}/app.py imports outside init_phase(): {outside}"
+        assert any(isinstance(s, ast.With) and ast.unparse(s.items[0].context_expr) == "init_phase()" for s in body), \
+            f"{app.parent.name}/app.py never enters init_phase()"
 
 
 def test_the_bot_functions_load_no_fal_client_no_boto3_and_no_pydantic() -> None:
