@@ -3,13 +3,15 @@
     .venv/bin/python -m bench.cold_start [--baseline REF] [--repeat 3] [--function NAME ...]
 
 Two trees are built with `local_runner build` in a temp dir: this checkout, and REF (default: the
-merge-base with `main`, exported with `git archive`). For every function of chalice.json it prints:
+merge-base with `main`, exported with `git archive`). Then, function by function, --repeat turns that
+alternate which tree goes first, and for every function of chalice.json it prints:
 - modules: how many modules `import app` adds, in a clean interpreter (`-I -S`) whose sys.path is only
   the function dir and its layers, as the runner's worker has;
+- import ms and collect ms: in that interpreter, the CPU time of `import app` and of one full collection
+  (`gc.collect()`) right after it, which every full collection of a warm worker pays again; medians;
 - init ms: the Init Duration the runner reports for a cold start (the pure invoke path,
-  local_runner.runner.Runner, a fresh worker each time), median of --repeat. Bytecode is compiled once
+  local_runner.runner.Runner, a fresh worker each time), median and fastest. Bytecode is compiled once
   before timing, in both trees alike (the packaging change that ships it is separate).
-The functions get no service settings, so their invocation fails after init: only the init is timed.
 Targets (issue 10): tg_webhook and the FAL webhooks <= 300 modules and <= 150 ms on a quiet machine.
 Loopback only; everything it starts is stopped at the end. Prints figures; not a test.
 """
@@ -27,7 +29,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from io import BytesIO
 from pathlib import Path
 
@@ -40,7 +42,9 @@ from local_runner.runtime import ensure_runtime
 ROOT = Path(__file__).resolve().parents[1]
 TARGETS = ("tg_webhook", "fal_webhook_status", "fal_webhook_portrait")
 _INIT = re.compile(r"Init Duration: ([0-9.]+) ms")
-_COUNT = ("import sys\nbefore = len(sys.modules)\nimport app\nprint(len(sys.modules) - before)\n")
+_IMPORT = ("import gc, sys, time\nbefore, started = len(sys.modules), time.process_time()\nimport app\n"
+           "imported = time.process_time()\ngc.collect()\n"
+           "print(len(sys.modules) - before, (imported - started) * 1e3, (time.process_time() - imported) * 1e3)\n")
 
 
 def export(ref: str, into: Path) -> Path:
@@ -89,12 +93,14 @@ def worker_path(builder: Builder, name: str) -> list[str]:
     return [str(builder.function_dir(name)), *(str(p) for p in builder.layer_paths(fn))]
 
 
-def modules_at_import(builder: Builder, name: str) -> int:
+def import_figures(builder: Builder, name: str) -> tuple[int, float, float]:
+    """(modules added, CPU ms of `import app`, CPU ms of one full collection right after it)."""
     path = worker_path(builder, name)
-    code = f"import sys\nsys.path[:0] = {path!r}\n" + _COUNT
+    code = f"import sys\nsys.path[:0] = {path!r}\n" + _IMPORT
     out = subprocess.run([sys.executable, "-I", "-S", "-c", code], cwd=path[0], check=True,
                          capture_output=True, text=True, env={"PATH": os.environ.get("PATH", "")})
-    return int(out.stdout.strip().splitlines()[-1])
+    modules, imported, collected = out.stdout.split()[-3:]
+    return int(modules), float(imported), float(collected)
 
 
 def compile_bytecode(builder: Builder) -> None:
@@ -109,28 +115,52 @@ def on_demand(manifest: Manifest) -> Manifest:
     return replace(manifest, functions=functions)
 
 
-async def init_ms(tree: Path, name: str, repeat: int) -> tuple[float, float] | None:
-    """(median, fastest) Init Duration of `repeat` cold starts; the fastest is the least disturbed by load."""
-    figures: list[float] = []
-    for _ in range(repeat):
-        config = RunnerConfig.from_env({}, manifest=tree / "chalice.json", build_dir=tree / "build")
-        runner = Runner(on_demand(load_manifest(tree / "chalice.json", "dev")), config)
-        await runner.start()
-        try:
-            result = await runner.invoke(name, b"{}")
-        finally:
-            await runner.stop(drain_timeout=1.0)
-        found = _INIT.search(result.log_tail)
-        if found:
-            figures.append(float(found.group(1)))
-    return (statistics.median(figures), min(figures)) if figures else None
+async def init_ms(tree: Path, name: str) -> float | None:
+    """The Init Duration of one cold start through the runner (a fresh worker)."""
+    config = RunnerConfig.from_env({}, manifest=tree / "chalice.json", build_dir=tree / "build")
+    runner = Runner(on_demand(load_manifest(tree / "chalice.json", "dev")), config)
+    await runner.start()
+    try:
+        result = await runner.invoke(name, b"{}")
+    finally:
+        await runner.stop(drain_timeout=1.0)
+    found = _INIT.search(result.log_tail)
+    return float(found.group(1)) if found else None
 
 
-def measure(tree: Path, repeat: int, only: list[str]) -> dict[str, tuple[int, tuple[float, float] | None]]:
+@dataclass
+class Figures:
+    modules: int = 0
+    import_ms: list[float] = field(default_factory=list)
+    collect_ms: list[float] = field(default_factory=list)
+    init_ms: list[float] = field(default_factory=list)
+
+    def add(self, builder: Builder, tree: Path, name: str) -> None:
+        self.modules, imported, collected = import_figures(builder, name)
+        self.import_ms.append(imported)
+        self.collect_ms.append(collected)
+        init = asyncio.run(init_ms(tree, name))
+        if init is not None:
+            self.init_ms.append(init)
+
+
+def prepare(tree: Path) -> tuple[Builder, list[str]]:
     builder, names = build(tree)
-    names = [name for name in names if not only or name in only]
     compile_bytecode(builder)
-    return {name: (modules_at_import(builder, name), asyncio.run(init_ms(tree, name, repeat))) for name in names}
+    return builder, names
+
+
+def measure(trees: dict[str, Path], repeat: int, only: list[str]) -> dict[str, dict[str, Figures]]:
+    """Each function's figures in both trees, taken in turns (a shared machine's speed drifts)."""
+    built = {side: prepare(tree) for side, tree in trees.items()}
+    names = [name for name in built["after"][1] if not only or name in only]
+    figures: dict[str, dict[str, Figures]] = {name: {side: Figures() for side in trees} for name in names}
+    for name in names:
+        for turn in range(repeat):
+            sides = [side for side in trees if name in built[side][1]]
+            for side in sides if turn % 2 == 0 else reversed(sides):
+                figures[name][side].add(built[side][0], trees[side], name)
+    return figures
 
 
 def merge_base() -> str:
@@ -146,23 +176,34 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     ref = args.baseline or merge_base()
     with tempfile.TemporaryDirectory(prefix="aisha-cold-") as tmp:
-        before = measure(export(ref, Path(tmp) / "before"), args.repeat, args.function)
-        after = measure(current(Path(tmp) / "after"), args.repeat, args.function)
-    print(f"baseline: {ref[:12]}   now: this checkout   init ms = median / fastest of {args.repeat} cold starts")
-    print(f"{'function':24} {'modules before':>14} {'now':>6} {'init before':>13} {'now':>13}  target")
+        figures = measure({"before": export(ref, Path(tmp) / "before"), "after": current(Path(tmp) / "after")},
+                          args.repeat, args.function)
+    print(f"baseline: {ref[:12]}   now: this checkout   medians of {args.repeat} in turns; init ms = median / "
+          "fastest cold start through the runner; import and collect = CPU ms of `import app` and of one full "
+          "collection after it, in a clean interpreter")
+    print(f"{'function':24} {'modules':>11} {'import ms':>12} {'collect ms':>11} {'init ms':>27}  target")
 
-    def ms(value: tuple[float, float] | None) -> str:
-        return f"{value[0]:.0f} / {value[1]:.0f}" if value is not None else "-"
+    def med(values: list[float]) -> str:
+        return f"{statistics.median(values):.0f}" if values else "-"
 
-    for name in after:
-        (mb, ib), (ma, ia) = before.get(name, (0, None)), after[name]
+    def init(values: list[float]) -> str:
+        return f"{statistics.median(values):.0f} / {min(values):.0f}" if values else "-"
+
+    def pair(before: str, after: str, width: int) -> str:
+        return f"{before + ' -> ' + after:>{width}}"
+
+    for name, sides in figures.items():
+        b, a = sides.get("before", Figures()), sides["after"]
         target = ""
         if name in TARGETS:
-            modules_ok, init_ok = ma <= 300, ia is not None and ia[1] <= 150
+            modules_ok, init_ok = a.modules <= 300, bool(a.init_ms) and min(a.init_ms) <= 150
             target = (f"modules <= 300 {'met' if modules_ok else 'NOT met'}, "
                       f"init <= 150 ms {'met' if init_ok else 'NOT met'}")
-        print(f"{name:24} {mb:>14} {ma:>6} {ms(ib):>13} {ms(ia):>13}  {target}")
-    print(json.dumps({"before": before, "after": after}), file=sys.stderr)
+        print(f"{name:24} {pair(str(b.modules), str(a.modules), 11)} {pair(med(b.import_ms), med(a.import_ms), 12)} "
+              f"{pair(med(b.collect_ms), med(a.collect_ms), 11)} {pair(init(b.init_ms), init(a.init_ms), 27)}  "
+              f"{target}")
+    print(json.dumps({name: {side: vars(f) for side, f in sides.items()} for name, sides in figures.items()}),
+          file=sys.stderr)
     return 0
 
 
