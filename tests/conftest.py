@@ -8,6 +8,7 @@ checkout to finish stops the services the tests started, and a developer's `make
 
 from __future__ import annotations
 
+import gc
 import os
 import uuid
 from collections.abc import Iterator
@@ -31,6 +32,21 @@ def _is_xdist_worker(config: pytest.Config) -> bool:
 def pytest_configure(config: pytest.Config) -> None:
     if not _is_xdist_worker(config):
         service_owner.begin(ROOT)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_collection(session: pytest.Session) -> Any:
+    """Collection imports the suite's ~1,800 modules, which live for the whole run: with the cyclic collector
+    paused meanwhile and all of it frozen after, a worker collects in about a tenth less CPU, and every full
+    collection during the tests no longer walks it (aisha.init_phase does the same for a function's init)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return (yield)
+    finally:
+        gc.freeze()
+        if enabled:
+            gc.enable()
 
 
 @pytest.hookimpl(trylast=True)
