@@ -55,6 +55,13 @@ main, bound by CPU on both cores (vmstat: 0-2 % idle from its start to its last 
 the serial baseline idles half of its time on waits that do not lengthen. Per-test CPU of the four xdist
 workers in one run: 5.2-5.6 s each to collect (1,774 modules), 19-24 s each inside tests, none of it one
 large item (the moto deployment 6.9 s, the edge fuzz 5.7 s, the chaos scenarios' own side 7.1 s).
+At stop 32 (night of 8 Dec 2026, --pairs 1; nginx's own 404 ran at 35,000/s, against 48,000/s at stop 30):
+afac5a0 286.9 s wall (228.3 s CPU), 457 passed; main 235.3 s (376.5 s CPU), 915 passed: 1.22x. What changed
+for the suite: the functions import inside aisha.init_phase (the cyclic GC paused, what the init made frozen:
+a processor's import 10-25 % less CPU, bench/cold_start.py), and each xdist worker collects with the GC paused
+and freezes what collection made (3.4-3.9 -> 3.2-3.5 s of CPU each). Sampled from /proc for one run: the four
+xdist workers 95 s, the function workers 105 s over 222 processes, the runner fronts about 35 s, Chromium 14 s,
+the Lambda view's 17 interpreters 10 s, pip installing wheels for the packaging and runtime tests 11 s.
 """
 
 from __future__ import annotations
