@@ -8,7 +8,6 @@ checkout to finish stops the services the tests started, and a developer's `make
 
 from __future__ import annotations
 
-import gc
 import os
 import uuid
 from collections.abc import Iterator
@@ -17,6 +16,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from aisha.init_phase import init_phase
 
 from infra.devservices import up
 from infra.migrate import apply_migrations
@@ -36,17 +36,11 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_collection(session: pytest.Session) -> Any:
-    """Collection imports the suite's ~1,800 modules, which live for the whole run: with the cyclic collector
-    paused meanwhile and all of it frozen after, a worker collects in about a tenth less CPU, and every full
-    collection during the tests no longer walks it (aisha.init_phase does the same for a function's init)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    """Collection imports the suite's ~1,800 modules, which live for the whole run: in a function's init phase
+    (the cyclic collector paused meanwhile, all of it frozen after) a worker collects in about a tenth less CPU,
+    and every full collection during the tests no longer walks it."""
+    with init_phase():
         return (yield)
-    finally:
-        gc.freeze()
-        if enabled:
-            gc.enable()
 
 
 @pytest.hookimpl(trylast=True)
