@@ -80,11 +80,14 @@ def reuse_deps(tree: Path) -> None:
 
 
 def build(tree: Path) -> tuple[Builder, list[str]]:
+    """The tree built, and its bytecode compiled once, in both trees alike."""
     manifest = load_manifest(tree / "chalice.json", "dev")
     reuse_deps(tree)
     builder = Builder(manifest, tree / "build", zips=False)
     ensure_runtime(tree / "build")
     builder.build_all()
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(builder.root / "layers"),
+                    str(builder.root / "functions")], check=False, capture_output=True)
     return builder, list(manifest.functions)
 
 
@@ -101,11 +104,6 @@ def import_figures(builder: Builder, name: str) -> tuple[int, float, float]:
                          capture_output=True, text=True, env={"PATH": os.environ.get("PATH", "")})
     modules, imported, collected = out.stdout.split()[-3:]
     return int(modules), float(imported), float(collected)
-
-
-def compile_bytecode(builder: Builder) -> None:
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(builder.root / "layers"),
-                    str(builder.root / "functions")], check=False, capture_output=True)
 
 
 def on_demand(manifest: Manifest) -> Manifest:
@@ -144,15 +142,9 @@ class Figures:
             self.init_ms.append(init)
 
 
-def prepare(tree: Path) -> tuple[Builder, list[str]]:
-    builder, names = build(tree)
-    compile_bytecode(builder)
-    return builder, names
-
-
 def measure(trees: dict[str, Path], repeat: int, only: list[str]) -> dict[str, dict[str, Figures]]:
     """Each function's figures in both trees, taken in turns (a shared machine's speed drifts)."""
-    built = {side: prepare(tree) for side, tree in trees.items()}
+    built = {side: build(tree) for side, tree in trees.items()}
     names = [name for name in built["after"][1] if not only or name in only]
     figures: dict[str, dict[str, Figures]] = {name: {side: Figures() for side in trees} for name in names}
     for name in names:
@@ -193,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
         return f"{before + ' -> ' + after:>{width}}"
 
     for name, sides in figures.items():
-        b, a = sides.get("before", Figures()), sides["after"]
+        b, a = sides["before"], sides["after"]
         target = ""
         if name in TARGETS:
             modules_ok, init_ok = a.modules <= 300, bool(a.init_ms) and min(a.init_ms) <= 150
