@@ -20,6 +20,13 @@ from local_runner.async_events.config import EventSettings
 from local_runner.async_events.errors import FailureNotFound
 from local_runner.async_events.records import FailedEvent, QueuedEvent
 
+# KEYS: stream, functions set; ARGV: function name, fields... One command per Event invoke where a MULTI/EXEC
+# pipeline sent four: redis-py's asyncio client spends about 0.1 ms of the front's CPU on each command.
+_ADD = """
+local id = redis.call('XADD', KEYS[1], '*', unpack(ARGV, 2))
+redis.call('SADD', KEYS[2], ARGV[1])
+return id
+"""
 # KEYS: stream; ARGV: group, entry id, consumer. Acknowledge only when we still own the entry.
 _OWNED = """
 local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1)
@@ -98,6 +105,7 @@ class EventStore:
     def __init__(self, settings: EventSettings, redis: Redis | None = None) -> None:
         self.settings = settings
         self.redis: Redis = redis if redis is not None else Redis.from_url(settings.redis_url)
+        self._add = self.redis.register_script(_ADD)
         self._ack = self.redis.register_script(_ACK)
         self._move = self.redis.register_script(_MOVE)
         self._promote = self.redis.register_script(_PROMOTE)
@@ -130,10 +138,9 @@ class EventStore:
                 raise
 
     async def add(self, event: QueuedEvent) -> str:
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.xadd(self.settings.stream(event.function_name), event.fields())  # type: ignore[arg-type]
-            pipe.sadd(self.settings.functions, event.function_name)
-            entry_id, _added = await pipe.execute()
+        fields = [item for pair in event.fields().items() for item in pair]
+        entry_id = await self._add(keys=[self.settings.stream(event.function_name), self.settings.functions],
+                                   args=[event.function_name, *fields])
         return _str(entry_id)
 
     async def read_new(self, function_name: str, count: int, block_ms: int) -> list[QueuedEvent]:
