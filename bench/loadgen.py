@@ -141,6 +141,7 @@ class Mixed:
     correct: int = 0
     wrong: dict[str, int] = field(default_factory=dict)  # "kind status" -> count ("kind error": no answer)
     latencies_ms: dict[int, list[float]] = field(default_factory=dict)  # status -> latencies (0: no answer)
+    wrong_at: list[float] = field(default_factory=list)  # when each wrong one was sent, seconds into the run
 
     def pct(self, q: float, statuses: tuple[int, ...] | None = None) -> float:
         data = sorted(v for code, values in self.latencies_ms.items() if statuses is None or code in statuses
@@ -172,11 +173,12 @@ async def open_loop_mixed(make: Callable[[int], Prepared], *, rate: float, secon
             else:
                 key = f"{request.kind} {status or 'error'}"
                 mixed.wrong[key] = mixed.wrong.get(key, 0) + 1
+                mixed.wrong_at.append(started - begun)
 
         tasks: set[asyncio.Task[None]] = set()
-        started = time.perf_counter()
+        begun = time.perf_counter()
         for i in range(int(rate * seconds)):
-            delay = started + i / rate - time.perf_counter()
+            delay = begun + i / rate - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)
             task = asyncio.create_task(one(make(i)))

@@ -40,6 +40,7 @@ import sys
 import threading
 import time
 import uuid
+from collections import Counter
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -55,6 +56,7 @@ from tests.functional.events import fal_webhook, telegram_update
 KINDS = (("health", 2), ("fal-repeat", 3), ("telegram-repeat", 3), ("fal-forged", 1), ("telegram-forged", 1))
 REFUSED = (429, 503)
 CUT_OFF = 499  # nginx's status for a request whose client closed first: wrk's, at the end of its run
+WRONG_WINDOW = 10  # seconds: the wrong answers are counted by when they were sent, to line up with the samples
 OVERLOAD_CONNECTIONS = 512  # far more than rate x latency: wrk's paced requests never wait for a connection
 
 
@@ -136,8 +138,11 @@ class Sampler(threading.Thread):
 def summary(label: str, mixed: Mixed, seconds: float) -> str:
     share = mixed.correct / mixed.sent * 100 if mixed.sent else 0.0
     wrong = ", ".join(f"{k}: {n}" for k, n in sorted(mixed.wrong.items())) or "none"
+    windows = Counter(int(t // WRONG_WINDOW) * WRONG_WINDOW for t in mixed.wrong_at)
+    when = ", ".join(f"t={t}-{t + WRONG_WINDOW} s: {n}" for t, n in sorted(windows.items()))
     return (f"{label}: {mixed.sent} sent, {mixed.correct / seconds:.0f} correct/s, correct {share:.2f} %, "
-            f"p50 {mixed.pct(50):.1f} ms, p99 {mixed.pct(99):.1f} ms; wrong: {wrong}")
+            f"p50 {mixed.pct(50):.1f} ms, p99 {mixed.pct(99):.1f} ms; wrong: {wrong}"
+            + (f"; sent wrong in {when}" if when else ""))
 
 
 def capacity(mix: Mix, home: Path, aisha: AishaStack, edge: EdgeLog) -> float:
