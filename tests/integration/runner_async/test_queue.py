@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 from local_runner.async_events import EventConsumer, EventQueue, EventSettings, EventStore, failed_cli
+from local_runner.async_events.records import QueuedEvent
 from tests.integration.runner_async.fakes import ScriptedInvoker, eventually, wait_for
 
 SETTLED = {"stream": 0, "pending": 0, "delayed": 0, "failed": 0}
@@ -333,5 +334,23 @@ def test_entries_of_the_earlier_single_stream_are_moved_and_run(event_settings, 
         assert not await store.redis.exists(event_settings.single_stream)
         await store.close()
         assert await _stats(event_settings) == {"stream": 0, "pending": 0, "delayed": 0, "failed": 0}
+
+    run(scenario())
+
+
+def test_an_added_event_is_on_its_functions_stream_whole_and_its_function_is_known(event_settings, run) -> None:
+    """The add is one script (XADD and the functions set): every field, the binary payload byte for byte."""
+    async def scenario() -> None:
+        store = EventStore(event_settings)
+        try:
+            await store.ensure_group("fn-a")
+            event = QueuedEvent("fn-a", b"\x00\xffpayload", "req-add", attempt=2, last_error="boom")
+            entry_id = await store.add(event)
+            assert await store.function_names() == ["fn-a"]
+            read = await store.read_new("fn-a", 10, 100)
+            assert [(e.entry_id, e.function_name, e.payload, e.request_id, e.attempt, e.last_error) for e in read] \
+                == [(entry_id, "fn-a", b"\x00\xffpayload", "req-add", 2, "boom")]
+        finally:
+            await store.close()
 
     run(scenario())
