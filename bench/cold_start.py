@@ -10,8 +10,8 @@ alternate which tree goes first, and for every function of chalice.json it print
 - import ms and collect ms: in that interpreter, the CPU time of `import app` and of one full collection
   (`gc.collect()`) right after it, which every full collection of a warm worker pays again; medians;
 - init ms: the Init Duration the runner reports for a cold start (the pure invoke path,
-  local_runner.runner.Runner, a fresh worker each time), median and fastest. Bytecode is compiled once
-  before timing, in both trees alike (the packaging change that ships it is separate).
+  local_runner.runner.Runner, a fresh worker each time), median and fastest. Both trees are built by this
+  checkout's builder, so both carry the bytecode it ships (unchecked-hash .pyc for the runtime's Python).
 Targets (issue 10): tg_webhook and the FAL webhooks <= 300 modules and <= 150 ms on a quiet machine.
 Loopback only; everything it starts is stopped at the end. Prints figures; not a test.
 """
@@ -65,29 +65,25 @@ def current(into: Path) -> Path:
 
 
 def reuse_deps(tree: Path) -> None:
-    """Start from this checkout's built deps layer and runtime when the requirements are the same
-    (the builder's stamp decides), to spare two pip installs."""
+    """Start from this checkout's built deps layer, its bytecode included, and runtime when the requirements
+    are the same (the builder's stamp decides), to spare two pip installs."""
     src = ROOT / "build"
     same = (tree / "layers/deps/requirements.txt").read_bytes() == (ROOT / "layers/deps/requirements.txt").read_bytes()
     if not same or not (src / ".stamps" / "layer-deps").is_file():
         return
     (tree / "build" / ".stamps").mkdir(parents=True, exist_ok=True)
     shutil.copy2(src / ".stamps" / "layer-deps", tree / "build" / ".stamps" / "layer-deps")
-    shutil.copytree(src / "layers" / "deps", tree / "build" / "layers" / "deps", symlinks=True,
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(src / "layers" / "deps", tree / "build" / "layers" / "deps", symlinks=True)
     if (src / "runtime").is_dir():
         shutil.copytree(src / "runtime", tree / "build" / "runtime", symlinks=True)
 
 
 def build(tree: Path) -> tuple[Builder, list[str]]:
-    """The tree built, and its bytecode compiled once, in both trees alike."""
     manifest = load_manifest(tree / "chalice.json", "dev")
     reuse_deps(tree)
     builder = Builder(manifest, tree / "build", zips=False)
     ensure_runtime(tree / "build")
     builder.build_all()
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(builder.root / "layers"),
-                    str(builder.root / "functions")], check=False, capture_output=True)
     return builder, list(manifest.functions)
 
 
